@@ -1,0 +1,103 @@
+/**
+ * Shared vocabulary of the core. Nothing here imports Ink, React, SQLite or undici.
+ * DESIGN.md §3 (states) and §6 (image JSON) are the contract these types follow.
+ */
+
+export const STATUSES = ['pending', 'downloading', 'verifying', 'complete', 'paused', 'failed', 'missing'] as const;
+export type Status = (typeof STATUSES)[number];
+
+export const CHECKSUM_ALGORITHMS = ['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512', 'blake2b512'] as const;
+export type ChecksumAlgorithm = (typeof CHECKSUM_ALGORITHMS)[number];
+
+/** Error codes stored in `images.error_code` when a row is `failed`. */
+export const ERROR_CODES = [
+	'cancelled',
+	'http_status',
+	'network',
+	'content',
+	'checksum_mismatch',
+	'checksum_source',
+	'disk_full',
+	'corrupt',
+	'io',
+	'too_many_redirects',
+	'size_mismatch',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** One catalogue row as the core sees it (camelCase). `toJson` in catalogue/ maps it to DESIGN §6 snake_case. */
+export type Image = {
+	id: string;
+	name: string;
+	version: string;
+	arch: string;
+	edition: string | null;
+	fileType: string;
+	filename: string;
+	/** Relative to `<data>/images/`. */
+	filePath: string;
+	sizeBytes: number | null;
+	downloadedBytes: number;
+	status: Status;
+	/** Computed digest (hex, lower case) in `checksumType`'s algorithm. */
+	checksum: string | null;
+	checksumType: ChecksumAlgorithm | null;
+	/** The digest the file is checked against; null when unverified. */
+	expectedChecksum: string | null;
+	downloadUrl: string;
+	checksumUrl: string | null;
+	errorCode: string | null;
+	errorMessage: string | null;
+	etag: string | null;
+	lastModified: string | null;
+	attempts: number;
+	createdAt: string;
+	updatedAt: string;
+	completedAt: string | null;
+};
+
+export const EVENT_KINDS = [
+	'added',
+	'started',
+	'paused',
+	'resumed',
+	'completed',
+	'failed',
+	'removed',
+	'verified',
+	'retried',
+	'cancelled',
+	'missing',
+	'recovered',
+] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+export type AuditEvent = {
+	id: number;
+	imageId: string;
+	ts: string;
+	kind: EventKind;
+	detail: string | null;
+};
+
+/** Structured logger passed into every core object (never imported globally). */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type Logger = {
+	debug(event: string, fields?: Record<string, unknown>): void;
+	info(event: string, fields?: Record<string, unknown>): void;
+	warn(event: string, fields?: Record<string, unknown>): void;
+	error(event: string, fields?: Record<string, unknown>): void;
+	child(fields: Record<string, unknown>): Logger;
+};
+
+/** An error a user can act on: carries a code, the field it is about (if any) and a clear message. */
+export class IsomanError extends Error {
+	constructor(
+		readonly code: string,
+		message: string,
+		readonly field?: string,
+	) {
+		super(message);
+		this.name = 'IsomanError';
+	}
+}
