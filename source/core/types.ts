@@ -68,7 +68,7 @@ export const EVENT_KINDS = [
 	'retried',
 	'cancelled',
 	'missing',
-	'recovered',
+	'requeued',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

@@ -1,0 +1,160 @@
+#!/usr/bin/env node
+/**
+ * argv (meow) → one of: the TUI, `--daemon`, a subcommand. Nothing else lives here.
+ * Ink and React are loaded only on the TUI path (dynamic import), so the daemon and commands never load them.
+ */
+import {spawn} from 'node:child_process';
+import fs from 'node:fs';
+import {fileURLToPath} from 'node:url';
+import meow from 'meow';
+import {ConfigError, loadConfig, type Config, type SettingKey} from './config.js';
+import {COMMANDS, commandHelp, mainHelp} from './commands/spec.js';
+import {createLogger, fileSink} from './core/log.js';
+import {VERSION} from './version.js';
+
+const cli = meow(mainHelp(), {
+	importMeta: import.meta,
+	autoHelp: false,
+	autoVersion: false,
+	allowUnknownFlags: false,
+	flags: {
+		help: {type: 'boolean', shortFlag: 'h'},
+		// `--version` alone prints isoman's version; `add --version V` is the image's version.
+		version: {type: 'string'},
+		daemon: {type: 'boolean'},
+		exitWhenIdle: {type: 'boolean'},
+		dataDir: {type: 'string'},
+		concurrency: {type: 'string'},
+		perHost: {type: 'string'},
+		stallTimeout: {type: 'string'},
+		retries: {type: 'string'},
+		retryBaseMs: {type: 'string'},
+		retryMaxMs: {type: 'string'},
+		logLevel: {type: 'string'},
+		logFormat: {type: 'string'},
+		color: {type: 'boolean'},
+		ascii: {type: 'boolean'},
+		lowBandwidth: {type: 'boolean'},
+		json: {type: 'boolean'},
+		name: {type: 'string'},
+		arch: {type: 'string'},
+		edition: {type: 'string'},
+		checksumUrl: {type: 'string'},
+		checksum: {type: 'string'},
+		checksumType: {type: 'string'},
+	},
+});
+
+const flags = cli.flags;
+const [command, ...args] = cli.input;
+
+function settingsFromFlags(): Partial<Record<SettingKey, unknown>> {
+	return {
+		dataDir: flags.dataDir,
+		concurrency: flags.concurrency,
+		perHost: flags.perHost,
+		stallTimeout: flags.stallTimeout,
+		retries: flags.retries,
+		retryBaseMs: flags.retryBaseMs,
+		retryMaxMs: flags.retryMaxMs,
+		logLevel: flags.logLevel,
+		logFormat: flags.logFormat,
+		noColor: flags.color === undefined ? undefined : !flags.color,
+		ascii: flags.ascii,
+		lowBandwidth: flags.lowBandwidth,
+	};
+}
+
+/** The global flags as given, to hand on to a background daemon. */
+function passthroughArgs(config: Config): string[] {
+	const out = ['--data-dir', config.dataDir];
+	for (const key of ['concurrency', 'perHost', 'stallTimeout', 'retries', 'retryBaseMs', 'retryMaxMs', 'logLevel', 'logFormat'] as const) {
+		const value = flags[key];
+		if (value !== undefined) out.push(`--${key.replaceAll(/[A-Z]/g, c => '-' + c.toLowerCase())}`, String(value));
+	}
+
+	return out;
+}
+
+async function main(): Promise<number> {
+	if (command !== undefined && !(command in COMMANDS)) {
+		process.stderr.write(`isoman: unknown command "${command}"; see isoman --help\n`);
+		return 2;
+	}
+
+	if (flags.help) {
+		process.stdout.write(command ? commandHelp(command) : mainHelp());
+		return 0;
+	}
+
+	if (command === undefined && flags.version !== undefined) {
+		process.stdout.write(`${VERSION}\n`);
+		return 0;
+	}
+
+	let config: Config;
+	try {
+		config = loadConfig(settingsFromFlags());
+	} catch (error) {
+		if (error instanceof ConfigError) {
+			process.stderr.write(`isoman: ${error.message}\n`);
+			return 2;
+		}
+
+		throw error;
+	}
+
+	fs.mkdirSync(config.dataDir, {recursive: true});
+	const sink = fileSink(config.logPath);
+	const log = createLogger({level: config.logLevel, format: config.logFormat, sink});
+
+	if (flags.daemon) {
+		const {runDaemon} = await import('./daemon/run-daemon.js');
+		return runDaemon({config, log, exitWhenIdle: flags.exitWhenIdle});
+	}
+
+	if (command !== undefined) {
+		const {runCommand} = await import('./commands/run-command.js');
+		return runCommand(command, args, {...flags, version: flags.version}, config, log, {
+			out: text => process.stdout.write(text + '\n'),
+			err: text => process.stderr.write(text + '\n'),
+		});
+	}
+
+	if (!process.stdin.isTTY || !process.stdout.isTTY) {
+		process.stderr.write('isoman: the TUI needs a terminal (stdin and stdout must be a TTY); use `isoman --daemon` or a subcommand (isoman --help)\n');
+		return 2;
+	}
+
+	const {openLibrary} = await import('./core/open-library.js');
+	const library = await openLibrary(config, log, 'tui');
+	library.manager.watch(250);
+	library.manager.start();
+	const {runTui} = await import('./ui/run-tui.js');
+	const cliPath = fileURLToPath(import.meta.url);
+	return runTui({
+		manager: library.manager,
+		config,
+		log,
+		releaseLibrary: async () => library.close(),
+		async startBackgroundDaemon() {
+			const out = fs.openSync(config.logPath, 'a');
+			const child = spawn(process.execPath, [cliPath, '--daemon', ...passthroughArgs(config)], {detached: true, stdio: ['ignore', out, out]});
+			child.unref();
+			fs.closeSync(out);
+			return child.pid ?? 0;
+		},
+	}).finally(async () => library.close());
+}
+
+main().then(
+	code => {
+		process.exitCode = code;
+		// Exit even if a stray handle would keep the process up (never while work is still being flushed: 1 s).
+		setTimeout(() => process.exit(code), 1000).unref();
+	},
+	(error: unknown) => {
+		process.stderr.write(`isoman: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+		process.exitCode = 1;
+	},
+);

@@ -1,0 +1,227 @@
+/**
+ * Every setting isoman has, in one table, validated by one zod schema.
+ * Precedence: command-line flags > ISOMAN_* environment > defaults. Validated once, at start.
+ * The same table generates `--help` text and the README's settings table.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import {z} from 'zod';
+
+type SettingDef = {
+	/** Flag name as typed: `--data-dir`. */
+	flag: string;
+	env: string;
+	description: string;
+	/** Parses a raw string (from env or argv) or a typed value (from meow) into the setting's value. */
+	schema: z.ZodType;
+	/** Default shown in help. */
+	defaultText: string;
+	kind: 'number' | 'string' | 'boolean';
+};
+
+const int = (min: number, max: number) =>
+	z.preprocess(
+		value => (typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value),
+		z.number({error: `must be a whole number ${min}..${max}`}).int(`must be a whole number ${min}..${max}`).min(min, `must be ${min}..${max}`).max(max, `must be ${min}..${max}`),
+	);
+
+const bool = z.preprocess(value => {
+	if (typeof value !== 'string') return value;
+	const v = value.trim().toLowerCase();
+	if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+	if (['0', 'false', 'no', 'off', ''].includes(v)) return false;
+	return value;
+}, z.boolean({error: 'must be true or false (1/0, yes/no)'}));
+
+function defaultDataDir(env: NodeJS.ProcessEnv): string {
+	const xdg = env['XDG_DATA_HOME'];
+	const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.local', 'share');
+	return path.join(base, 'isoman');
+}
+
+export const SETTINGS = {
+	dataDir: {
+		flag: '--data-dir',
+		env: 'ISOMAN_DATA_DIR',
+		description: 'Library directory (catalogue, log, images/)',
+		schema: z.string().trim().min(1, 'must not be empty').refine(s => !s.includes('\0'), 'must not contain NUL'),
+		defaultText: '$XDG_DATA_HOME/isoman or ~/.local/share/isoman',
+		kind: 'string',
+	},
+	concurrency: {
+		flag: '--concurrency',
+		env: 'ISOMAN_CONCURRENCY',
+		description: 'Downloads running at once',
+		schema: int(1, 32).default(3),
+		defaultText: '3',
+		kind: 'number',
+	},
+	perHost: {
+		flag: '--per-host',
+		env: 'ISOMAN_PER_HOST',
+		description: 'Downloads running at once from one host',
+		schema: int(1, 16).default(2),
+		defaultText: '2',
+		kind: 'number',
+	},
+	stallTimeout: {
+		flag: '--stall-timeout',
+		env: 'ISOMAN_STALL_TIMEOUT',
+		description: 'Seconds without a byte before a connection is dropped and resumed',
+		schema: int(1, 3600).default(30),
+		defaultText: '30',
+		kind: 'number',
+	},
+	retries: {
+		flag: '--retries',
+		env: 'ISOMAN_RETRIES',
+		description: 'Attempts without progress before a download fails',
+		schema: int(0, 100).default(8),
+		defaultText: '8',
+		kind: 'number',
+	},
+	retryBaseMs: {
+		flag: '--retry-base-ms',
+		env: 'ISOMAN_RETRY_BASE_MS',
+		description: 'First retry backoff in ms (doubles each attempt, full jitter)',
+		schema: int(1, 600_000).default(1000),
+		defaultText: '1000',
+		kind: 'number',
+	},
+	retryMaxMs: {
+		flag: '--retry-max-ms',
+		env: 'ISOMAN_RETRY_MAX_MS',
+		description: 'Longest retry backoff in ms',
+		schema: int(1, 3_600_000).default(60_000),
+		defaultText: '60000',
+		kind: 'number',
+	},
+	logLevel: {
+		flag: '--log-level',
+		env: 'ISOMAN_LOG_LEVEL',
+		description: 'debug, info, warn or error',
+		schema: z.enum(['debug', 'info', 'warn', 'error'], {error: 'must be one of debug, info, warn, error'}).default('info'),
+		defaultText: 'info',
+		kind: 'string',
+	},
+	logFormat: {
+		flag: '--log-format',
+		env: 'ISOMAN_LOG_FORMAT',
+		description: 'Log file format: json (NDJSON) or text',
+		schema: z.enum(['json', 'text'], {error: 'must be json or text'}).default('json'),
+		defaultText: 'json',
+		kind: 'string',
+	},
+	noColor: {
+		flag: '--no-color',
+		env: 'ISOMAN_NO_COLOR',
+		description: 'No colours (bold and inverse stay); NO_COLOR is honoured too',
+		schema: bool.default(false),
+		defaultText: 'false',
+		kind: 'boolean',
+	},
+	ascii: {
+		flag: '--ascii',
+		env: 'ISOMAN_ASCII',
+		description: 'ASCII bars and borders (automatic when the locale is not UTF-8)',
+		schema: bool.default(false),
+		defaultText: 'false',
+		kind: 'boolean',
+	},
+	lowBandwidth: {
+		flag: '--low-bandwidth',
+		env: 'ISOMAN_LOW_BANDWIDTH',
+		description: 'Fewer frames and no spinners (automatic over SSH)',
+		schema: bool.default(false),
+		defaultText: 'false',
+		kind: 'boolean',
+	},
+} as const satisfies Record<string, SettingDef>;
+
+export type SettingKey = keyof typeof SETTINGS;
+
+export type Config = {
+	dataDir: string;
+	/** `<dataDir>/images` */
+	imagesDir: string;
+	/** `<dataDir>/images/.tmp` */
+	tmpDir: string;
+	dbPath: string;
+	logPath: string;
+	concurrency: number;
+	perHost: number;
+	stallTimeout: number;
+	retries: number;
+	retryBaseMs: number;
+	retryMaxMs: number;
+	logLevel: 'debug' | 'info' | 'warn' | 'error';
+	logFormat: 'json' | 'text';
+	noColor: boolean;
+	ascii: boolean;
+	lowBandwidth: boolean;
+};
+
+export class ConfigError extends Error {
+	constructor(message: string) {
+		super(message);
+		this.name = 'ConfigError';
+	}
+}
+
+function display(value: unknown): string {
+	return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/**
+ * Resolve the configuration. `flags` holds values given on the command line (undefined = not given), keyed by
+ * setting name. Throws ConfigError naming the setting as the user wrote it, the value and the rule.
+ */
+export function loadConfig(flags: Partial<Record<SettingKey, unknown>>, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+	const values: Record<string, unknown> = {};
+	for (const [key, def] of Object.entries(SETTINGS) as Array<[SettingKey, SettingDef]>) {
+		const fromFlag = flags[key];
+		const fromEnv = env[def.env];
+		let raw: unknown;
+		let source: string;
+		if (fromFlag !== undefined) {
+			raw = fromFlag;
+			source = def.flag;
+		} else if (fromEnv !== undefined) {
+			raw = fromEnv;
+			source = def.env;
+		} else {
+			raw = key === 'dataDir' ? defaultDataDir(env) : undefined;
+			source = def.flag;
+		}
+
+		const parsed = def.schema.safeParse(raw);
+		if (!parsed.success) {
+			const rule = parsed.error.issues[0]?.message ?? 'invalid';
+			throw new ConfigError(`${source}=${display(raw)}: ${rule}`);
+		}
+
+		values[key] = parsed.data;
+	}
+
+	// NO_COLOR (no-color.org): any non-empty value disables colour unless a flag says otherwise.
+	if (flags.noColor === undefined && env['ISOMAN_NO_COLOR'] === undefined && env['NO_COLOR']) values['noColor'] = true;
+
+	const dataDir = path.resolve(cwd, values['dataDir'] as string);
+	const imagesDir = path.join(dataDir, 'images');
+	return {
+		...(values as Omit<Config, 'dataDir' | 'imagesDir' | 'tmpDir' | 'dbPath' | 'logPath'>),
+		dataDir,
+		imagesDir,
+		tmpDir: path.join(imagesDir, '.tmp'),
+		dbPath: path.join(dataDir, 'isoman.db'),
+		logPath: path.join(dataDir, 'isoman.log'),
+	};
+}
+
+/** Lines for `--help`: every global flag with its default and environment variable. */
+export function settingsHelp(): string[] {
+	return Object.values(SETTINGS).map(def => {
+		const arg = def.kind === 'boolean' ? '' : ' <value>';
+		return `  ${(def.flag + arg).padEnd(24)} ${def.description} (default: ${def.defaultText}; env ${def.env})`;
+	});
+}

@@ -1,0 +1,99 @@
+/**
+ * Versioned schema. `PRAGMA user_version` holds the version; each migration runs in its own transaction.
+ * Append only: never edit a migration that has shipped.
+ */
+import type Database from 'better-sqlite3';
+import {STATUSES} from '../types.js';
+
+const statusList = STATUSES.map(s => `'${s}'`).join(', ');
+
+export const MIGRATIONS: ReadonlyArray<{version: number; description: string; sql: string}> = [
+	{
+		version: 1,
+		description: 'images and their audit events',
+		sql: `
+			CREATE TABLE images (
+				id TEXT PRIMARY KEY,
+				name TEXT NOT NULL,
+				version TEXT NOT NULL,
+				arch TEXT NOT NULL,
+				edition TEXT NOT NULL DEFAULT '',
+				file_type TEXT NOT NULL,
+				filename TEXT NOT NULL,
+				file_path TEXT NOT NULL,
+				size_bytes INTEGER,
+				downloaded_bytes INTEGER NOT NULL DEFAULT 0,
+				status TEXT NOT NULL CHECK (status IN (${statusList})),
+				checksum TEXT,
+				checksum_type TEXT,
+				expected_checksum TEXT,
+				download_url TEXT NOT NULL,
+				checksum_url TEXT,
+				error_code TEXT,
+				error_message TEXT,
+				etag TEXT,
+				last_modified TEXT,
+				attempts INTEGER NOT NULL DEFAULT 0,
+				created_at TEXT NOT NULL,
+				updated_at TEXT NOT NULL,
+				completed_at TEXT
+			);
+			CREATE UNIQUE INDEX images_identity ON images (name, version, arch, edition, file_type);
+			CREATE UNIQUE INDEX images_path ON images (file_path);
+			CREATE INDEX images_status ON images (status, created_at);
+			CREATE TABLE events (
+				id INTEGER PRIMARY KEY AUTOINCREMENT,
+				image_id TEXT NOT NULL,
+				ts TEXT NOT NULL,
+				kind TEXT NOT NULL,
+				detail TEXT
+			);
+			CREATE INDEX events_image ON events (image_id, id);
+			CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+				BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+			CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
+				BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+		`,
+	},
+	{
+		version: 2,
+		description: 'commands queued by other processes for the process that holds the library lock',
+		sql: `
+			CREATE TABLE commands (
+				id INTEGER PRIMARY KEY AUTOINCREMENT,
+				action TEXT NOT NULL,
+				image_id TEXT,
+				created_at TEXT NOT NULL,
+				requested_by INTEGER
+			);
+		`,
+	},
+];
+
+export const LATEST_VERSION = MIGRATIONS.at(-1)!.version;
+
+export class SchemaTooNewError extends Error {
+	constructor(
+		readonly found: number,
+		readonly known: number,
+		file: string,
+	) {
+		super(`${file} has schema version ${found}, but this isoman knows only up to ${known}: upgrade isoman (the database was not changed)`);
+		this.name = 'SchemaTooNewError';
+	}
+}
+
+/** Bring `db` to `target` (default: latest). Refuses a database newer than this program knows. */
+export function migrate(db: Database.Database, file: string, target = LATEST_VERSION): number {
+	const current = db.pragma('user_version', {simple: true}) as number;
+	if (current > LATEST_VERSION) throw new SchemaTooNewError(current, LATEST_VERSION, file);
+	for (const migration of MIGRATIONS) {
+		if (migration.version <= current || migration.version > target) continue;
+		db.transaction(() => {
+			db.exec(migration.sql);
+			db.pragma(`user_version = ${migration.version}`);
+		}).immediate();
+	}
+
+	return db.pragma('user_version', {simple: true}) as number;
+}

@@ -1,0 +1,339 @@
+/**
+ * The one place that maps catalogue rows to objects: one column list, one scan function, typed errors.
+ * All writes that change `status` go through `transition`, which refuses illegal moves (DESIGN §3) and appends
+ * the audit event in the same transaction.
+ */
+import {randomBytes} from 'node:crypto';
+import type Database from 'better-sqlite3';
+import type {AuditEvent, ChecksumAlgorithm, EventKind, Image, Status} from '../types.js';
+import {IsomanError} from '../types.js';
+import {IllegalTransitionError, canTransition, eventKindFor} from './transitions.js';
+
+/** Column ↔ field map; the order is the SELECT order. */
+const COLUMNS = {
+	id: 'id',
+	name: 'name',
+	version: 'version',
+	arch: 'arch',
+	edition: 'edition',
+	fileType: 'file_type',
+	filename: 'filename',
+	filePath: 'file_path',
+	sizeBytes: 'size_bytes',
+	downloadedBytes: 'downloaded_bytes',
+	status: 'status',
+	checksum: 'checksum',
+	checksumType: 'checksum_type',
+	expectedChecksum: 'expected_checksum',
+	downloadUrl: 'download_url',
+	checksumUrl: 'checksum_url',
+	errorCode: 'error_code',
+	errorMessage: 'error_message',
+	etag: 'etag',
+	lastModified: 'last_modified',
+	attempts: 'attempts',
+	createdAt: 'created_at',
+	updatedAt: 'updated_at',
+	completedAt: 'completed_at',
+} as const satisfies Record<keyof Image, string>;
+
+type Row = Record<(typeof COLUMNS)[keyof typeof COLUMNS], unknown>;
+
+const SELECT = `SELECT ${Object.values(COLUMNS).join(', ')} FROM images`;
+
+/** Row → Image. The empty edition stored for the UNIQUE index reads back as null. */
+export function scanImage(row: Row): Image {
+	return {
+		id: row.id as string,
+		name: row.name as string,
+		version: row.version as string,
+		arch: row.arch as string,
+		edition: (row.edition as string) || null,
+		fileType: row.file_type as string,
+		filename: row.filename as string,
+		filePath: row.file_path as string,
+		sizeBytes: row.size_bytes as number | null,
+		downloadedBytes: row.downloaded_bytes as number,
+		status: row.status as Status,
+		checksum: row.checksum as string | null,
+		checksumType: row.checksum_type as ChecksumAlgorithm | null,
+		expectedChecksum: row.expected_checksum as string | null,
+		downloadUrl: row.download_url as string,
+		checksumUrl: row.checksum_url as string | null,
+		errorCode: row.error_code as string | null,
+		errorMessage: row.error_message as string | null,
+		etag: row.etag as string | null,
+		lastModified: row.last_modified as string | null,
+		attempts: row.attempts as number,
+		createdAt: row.created_at as string,
+		updatedAt: row.updated_at as string,
+		completedAt: row.completed_at as string | null,
+	};
+}
+
+/** DESIGN §6 image object (snake_case), as `list --json`, `show --json` and `add --json` print it. */
+export function imageToJson(image: Image) {
+	return {
+		id: image.id,
+		name: image.name,
+		version: image.version,
+		arch: image.arch,
+		edition: image.edition,
+		file_type: image.fileType,
+		filename: image.filename,
+		file_path: image.filePath,
+		size_bytes: image.sizeBytes,
+		downloaded_bytes: image.downloadedBytes,
+		status: image.status,
+		progress: progressOf(image),
+		checksum: image.checksum,
+		checksum_type: image.checksumType,
+		expected_checksum: image.expectedChecksum,
+		download_url: image.downloadUrl,
+		checksum_url: image.checksumUrl,
+		error_code: image.errorCode,
+		error_message: image.errorMessage,
+		created_at: image.createdAt,
+		completed_at: image.completedAt,
+	};
+}
+
+export type ImageJson = ReturnType<typeof imageToJson>;
+
+/** 0–100, or null when the size is unknown. */
+export function progressOf(image: Pick<Image, 'status' | 'sizeBytes' | 'downloadedBytes'>): number | null {
+	if (image.status === 'complete') return 100;
+	if (!image.sizeBytes) return null;
+	return Math.min(100, Math.floor((image.downloadedBytes / image.sizeBytes) * 1000) / 10);
+}
+
+export class DuplicateImageError extends IsomanError {
+	constructor(readonly existingId: string) {
+		super('duplicate', `this image is already in the library as ${existingId}`);
+		this.name = 'DuplicateImageError';
+	}
+}
+
+export class NotFoundError extends IsomanError {
+	constructor(readonly ref: string, detail = 'no image with that id') {
+		super('not_found', `${ref}: ${detail}`);
+		this.name = 'NotFoundError';
+	}
+}
+
+export type NewImage = Pick<Image, 'name' | 'version' | 'arch' | 'edition' | 'fileType' | 'filename' | 'filePath' | 'downloadUrl'> &
+	Partial<Pick<Image, 'checksumUrl' | 'checksumType' | 'expectedChecksum' | 'sizeBytes'>>;
+
+/** Fields a transition may set along with the status. */
+export type ImagePatch = Partial<
+	Pick<
+		Image,
+		| 'sizeBytes'
+		| 'downloadedBytes'
+		| 'checksum'
+		| 'checksumType'
+		| 'expectedChecksum'
+		| 'errorCode'
+		| 'errorMessage'
+		| 'etag'
+		| 'lastModified'
+		| 'attempts'
+		| 'completedAt'
+	>
+>;
+
+export type Command = {id: number; action: string; imageId: string | null; createdAt: string; requestedBy: number | null};
+
+const nowIso = () => new Date().toISOString();
+
+export class Catalogue {
+	private readonly stmts;
+
+	constructor(readonly db: Database.Database) {
+		this.stmts = {
+			get: db.prepare(`${SELECT} WHERE id = ?`),
+			byPrefix: db.prepare(`${SELECT} WHERE id LIKE ? ESCAPE '\\' LIMIT 2`),
+			list: db.prepare(`${SELECT} ORDER BY name, version, arch, edition, file_type`),
+			byStatus: db.prepare(`${SELECT} WHERE status = ? ORDER BY created_at, rowid`),
+			identity: db.prepare('SELECT id FROM images WHERE name = ? AND version = ? AND arch = ? AND edition = ? AND file_type = ?'),
+			insert: db.prepare(`INSERT INTO images (id, name, version, arch, edition, file_type, filename, file_path, size_bytes, status,
+				checksum_type, expected_checksum, download_url, checksum_url, created_at, updated_at)
+				VALUES (@id, @name, @version, @arch, @edition, @fileType, @filename, @filePath, @sizeBytes, 'pending',
+				@checksumType, @expectedChecksum, @downloadUrl, @checksumUrl, @now, @now)`),
+			event: db.prepare('INSERT INTO events (image_id, ts, kind, detail) VALUES (?, ?, ?, ?)'),
+			events: db.prepare('SELECT id, image_id, ts, kind, detail FROM events WHERE image_id = ? ORDER BY id DESC LIMIT ?'),
+			remove: db.prepare('DELETE FROM images WHERE id = ?'),
+			progress: db.prepare('UPDATE images SET downloaded_bytes = ?, updated_at = ? WHERE id = ?'),
+			dataVersion: db.prepare('PRAGMA data_version').pluck(),
+		};
+	}
+
+	get(id: string): Image | undefined {
+		const row = this.stmts.get.get(id) as Row | undefined;
+		return row && scanImage(row);
+	}
+
+	/** By full id or a unique prefix (like git). Throws NotFoundError when none or several match. */
+	resolve(ref: string): Image {
+		const exact = this.get(ref);
+		if (exact) return exact;
+		if (!/^[0-9a-f]{1,32}$/i.test(ref)) throw new NotFoundError(ref);
+		const rows = this.stmts.byPrefix.all(`${ref.toLowerCase()}%`) as Row[];
+		if (rows.length === 0) throw new NotFoundError(ref);
+		if (rows.length > 1) throw new NotFoundError(ref, 'ambiguous id prefix: give more characters');
+		return scanImage(rows[0]!);
+	}
+
+	list(): Image[] {
+		return (this.stmts.list.all() as Row[]).map(scanImage);
+	}
+
+	withStatus(status: Status): Image[] {
+		return (this.stmts.byStatus.all(status) as Row[]).map(scanImage);
+	}
+
+	/**
+	 * Insert a pending image and its `added` event in one transaction. A clash on the identity index becomes a
+	 * DuplicateImageError carrying the existing id (the index decides; there is no read-then-insert).
+	 */
+	insert(image: NewImage, detail?: string): Image {
+		const id = randomBytes(6).toString('hex');
+		const now = nowIso();
+		try {
+			this.db
+				.transaction(() => {
+					this.stmts.insert.run({
+						id,
+						now,
+						name: image.name,
+						version: image.version,
+						arch: image.arch,
+						edition: image.edition ?? '',
+						fileType: image.fileType,
+						filename: image.filename,
+						filePath: image.filePath,
+						sizeBytes: image.sizeBytes ?? null,
+						checksumType: image.checksumType ?? null,
+						expectedChecksum: image.expectedChecksum ?? null,
+						downloadUrl: image.downloadUrl,
+						checksumUrl: image.checksumUrl ?? null,
+					});
+					this.stmts.event.run(id, now, 'added', detail ?? image.downloadUrl);
+				})
+				.immediate();
+		} catch (error) {
+			if ((error as {code?: string}).code?.startsWith('SQLITE_CONSTRAINT')) {
+				const existing = this.stmts.identity.get(image.name, image.version, image.arch, image.edition ?? '', image.fileType) as {id: string} | undefined;
+				if (existing) throw new DuplicateImageError(existing.id);
+			}
+
+			throw error;
+		}
+
+		return this.get(id)!;
+	}
+
+	/**
+	 * Move an image to `to`, setting `patch` with it, and record the audit event — atomically. Refuses illegal
+	 * transitions with IllegalTransitionError. With `expect`, also refuses unless the current status is one of them.
+	 */
+	transition(id: string, to: Status, patch: ImagePatch = {}, detail?: string | null, expect?: readonly Status[]): Image {
+		return this.db
+			.transaction(() => {
+				const current = this.get(id);
+				if (!current) throw new NotFoundError(id);
+				if (!canTransition(current.status, to) || (expect && !expect.includes(current.status))) {
+					throw new IllegalTransitionError(id, current.status, to);
+				}
+
+				const now = nowIso();
+				const fields: Record<string, unknown> = {...patch};
+				if (to !== 'failed' && patch.errorCode === undefined) {
+					fields['errorCode'] = null;
+					fields['errorMessage'] = null;
+				}
+
+				const sets = Object.keys(fields).map(key => `${COLUMNS[key as keyof Image]} = @${key}`);
+				this.db.prepare(`UPDATE images SET status = @status, updated_at = @now${sets.map(s => ', ' + s).join('')} WHERE id = @id`).run({
+					...fields,
+					status: to,
+					now,
+					id,
+				});
+				const kind = eventKindFor(current.status, to, patch.errorCode);
+				this.stmts.event.run(id, now, kind, detail ?? patch.errorMessage ?? null);
+				return this.get(id)!;
+			})
+			.immediate();
+	}
+
+	/** Update fields that are not the status (resume validators, sizes, attempts). */
+	update(id: string, patch: ImagePatch): void {
+		const keys = Object.keys(patch);
+		if (keys.length === 0) return;
+		const sets = keys.map(key => `${COLUMNS[key as keyof Image]} = @${key}`).join(', ');
+		this.db.prepare(`UPDATE images SET ${sets}, updated_at = @now WHERE id = @id`).run({...patch, now: nowIso(), id});
+	}
+
+	/** Record durable progress (at most once a second per download, by the caller). */
+	setDownloaded(id: string, bytes: number): void {
+		this.stmts.progress.run(bytes, nowIso(), id);
+	}
+
+	/** Delete the row, recording `removed` (events outlive their image: it is an audit log). */
+	remove(id: string, detail?: string): boolean {
+		return this.db
+			.transaction(() => {
+				const changes = this.stmts.remove.run(id).changes;
+				if (changes > 0) this.stmts.event.run(id, nowIso(), 'removed', detail ?? null);
+				return changes > 0;
+			})
+			.immediate();
+	}
+
+	addEvent(id: string, kind: EventKind, detail?: string | null): void {
+		this.stmts.event.run(id, nowIso(), kind, detail ?? null);
+	}
+
+	/** Newest first. */
+	events(id: string, limit = 20): AuditEvent[] {
+		return (this.stmts.events.all(id, limit) as Array<{id: number; image_id: string; ts: string; kind: EventKind; detail: string | null}>).map(r => ({
+			id: r.id,
+			imageId: r.image_id,
+			ts: r.ts,
+			kind: r.kind,
+			detail: r.detail,
+		}));
+	}
+
+	/** Queue a command for the process that holds the library lock. */
+	enqueueCommand(action: string, imageId: string | null): void {
+		this.db.prepare('INSERT INTO commands (action, image_id, created_at, requested_by) VALUES (?, ?, ?, ?)').run(action, imageId, nowIso(), process.pid);
+	}
+
+	/** Take (and delete) every queued command, oldest first. */
+	takeCommands(): Command[] {
+		const rows = this.db.prepare('DELETE FROM commands RETURNING id, action, image_id, created_at, requested_by').all() as Array<{id: number; action: string; image_id: string | null; created_at: string; requested_by: number | null}>;
+		return rows
+			.map(r => ({id: r.id, action: r.action, imageId: r.image_id, createdAt: r.created_at, requestedBy: r.requested_by}))
+			.sort((a, b) => a.id - b.id);
+	}
+
+	/** How many commands this process queued are still waiting for the owner. */
+	queuedCommands(): number {
+		return this.db.prepare('SELECT count(*) FROM commands WHERE requested_by = ?').pluck().get(process.pid) as number;
+	}
+
+	/** Changes when another connection commits (cheap polling for other processes' writes). */
+	dataVersion(): number {
+		return this.stmts.dataVersion.get() as number;
+	}
+
+	integrityCheck(): string {
+		return this.db.pragma('integrity_check', {simple: true}) as string;
+	}
+
+	close(): void {
+		if (this.db.open) this.db.close();
+	}
+}

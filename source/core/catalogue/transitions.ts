@@ -1,0 +1,54 @@
+/** The legal state changes of DESIGN §3, in one table. Everything that changes `status` goes through here. */
+import type {EventKind, Status} from '../types.js';
+import {IsomanError} from '../types.js';
+
+export const TRANSITIONS: Readonly<Record<Status, readonly Status[]>> = {
+	// pending → verifying: an existing final file is adopted instead of downloaded.
+	pending: ['downloading', 'verifying', 'paused', 'failed'],
+	// downloading → pending: shutdown, or recovery after a crash.
+	downloading: ['verifying', 'paused', 'failed', 'pending'],
+	verifying: ['complete', 'failed', 'pending'],
+	// complete → failed: re-verification found corruption (code `corrupt`).
+	complete: ['missing', 'failed'],
+	paused: ['pending', 'failed'],
+	// failed/missing → complete: re-verification of a file that is (again) right.
+	failed: ['pending', 'complete'],
+	missing: ['pending', 'complete'],
+};
+
+export class IllegalTransitionError extends IsomanError {
+	constructor(
+		readonly imageId: string,
+		readonly from: Status,
+		readonly to: Status,
+	) {
+		super('illegal_transition', `image ${imageId} is ${from}; it cannot become ${to}`);
+		this.name = 'IllegalTransitionError';
+	}
+}
+
+export function canTransition(from: Status, to: Status): boolean {
+	return TRANSITIONS[from].includes(to);
+}
+
+/** The audit event a transition records. */
+export function eventKindFor(from: Status, to: Status, errorCode?: string | null): EventKind {
+	switch (to) {
+		case 'downloading':
+			return 'started';
+		case 'paused':
+			return 'paused';
+		case 'complete':
+			return from === 'verifying' ? 'completed' : 'verified';
+		case 'missing':
+			return 'missing';
+		case 'failed':
+			return errorCode === 'cancelled' ? 'cancelled' : 'failed';
+		case 'verifying':
+			return 'started';
+		case 'pending':
+			if (from === 'paused') return 'resumed';
+			if (from === 'failed' || from === 'missing') return 'retried';
+			return 'requeued';
+	}
+}

@@ -1,0 +1,276 @@
+/**
+ * One image's download, from `pending` to `complete` or `failed`.
+ *
+ * ORDER OF OPERATIONS AND CRASH POINTS (DESIGN §3; `recovery.ts` is the other half of this comment)
+ *   1. pending → downloading (row)                   crash: row stuck downloading → recovery sets pending.
+ *   2. checksum file fetched, expected digest stored  crash: same; the digest is simply fetched again.
+ *   3. bytes appended to images/.tmp/<id>.part;       crash: recovery keeps the .part (its size is the truth;
+ *      downloaded_bytes written ≤ 1/s, after the         downloaded_bytes is reset to it) and the row goes back
+ *      bytes it counts were written                      to pending; the next run re-hashes the prefix and
+ *                                                        resumes with Range.
+ *   4. .part fsynced; downloading → verifying with    crash: row verifying + .part → pending, resume (the .part
+ *      the computed digest in `checksum`                 is complete: a 416 or a zero-length range finishes it).
+ *   5a. digest ≠ expected: .part deleted, then row    crash between: row verifying without .part → pending,
+ *       → failed checksum_mismatch                       downloaded again from 0 (nothing wrong lands).
+ *   5b. rename .part → final path, fsync directory,   crash after the rename: the file is ahead of its row;
+ *       sidecar written, then row → complete             recovery re-hashes it against expected_checksum (or the
+ *                                                        digest stored in step 4) and completes the row, or
+ *                                                        deletes the file and its sidecar.
+ *   pause:  abort, await the transfer, row → paused (.part kept).   crash: as step 3.
+ *   cancel: abort, await, .part deleted, row → failed cancelled.    crash after delete: row downloading
+ *                                                        without .part → pending, restarts from 0 (harmless).
+ *   remove: abort, await, row deleted, then files.      crash after the row: .part/file without row →
+ *                                                        recovery deletes the .part; a final file without a
+ *                                                        row is reported as untracked (never deleted).
+ * Failure of any kind deletes the .part (invariant 2: only unfinished rows own one).
+ */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type {Catalogue} from './catalogue/repository.js';
+import {ChecksumError, hashFile, selectChecksum, writeSidecar} from './checksum/index.js';
+import type {Config} from '../config.js';
+import type {HttpClient} from './download/http.js';
+import {fetchText} from './download/fetch-text.js';
+import {transfer} from './download/transfer.js';
+import {resolveInside} from './naming.js';
+import {RateMeter, type Progress} from './progress.js';
+import {IsomanError, type ChecksumAlgorithm, type Image, type Logger} from './types.js';
+
+export type AbortKind = 'pause' | 'cancel' | 'remove' | 'shutdown';
+
+export class JobAbort extends Error {
+	constructor(readonly kind: AbortKind) {
+		super(`download ${kind}`);
+		this.name = 'JobAbort';
+	}
+}
+
+export type JobContext = {
+	catalogue: Catalogue;
+	config: Config;
+	client: HttpClient;
+	log: Logger;
+	onProgress(progress: Progress): void;
+	onImage(image: Image): void;
+};
+
+export function partPathFor(config: Config, id: string): string {
+	return path.join(config.tmpDir, `${id}.part`);
+}
+
+export function finalPathFor(config: Config, image: Pick<Image, 'filePath'>): string {
+	return resolveInside(config.imagesDir, image.filePath);
+}
+
+export async function fsyncDirectory(dir: string): Promise<void> {
+	const handle = await fsp.open(dir, 'r');
+	try {
+		await handle.sync();
+	} finally {
+		await handle.close();
+	}
+}
+
+/** Move a verified .part into place: rename, fsync the directory, write the sidecar. */
+export async function placeFile(partPath: string, finalPath: string, algorithm: ChecksumAlgorithm, hex: string): Promise<void> {
+	await fsp.mkdir(path.dirname(finalPath), {recursive: true});
+	await fsp.rename(partPath, finalPath);
+	await fsyncDirectory(path.dirname(finalPath));
+	await writeSidecar(path.dirname(finalPath), path.basename(finalPath), algorithm, hex);
+}
+
+async function sizeOf(file: string): Promise<number> {
+	try {
+		return (await fsp.stat(file)).size;
+	} catch {
+		return 0;
+	}
+}
+
+function decodedBasename(url: string): string {
+	const pathname = new URL(url).pathname;
+	const base = pathname.slice(pathname.lastIndexOf('/') + 1);
+	try {
+		return decodeURIComponent(base);
+	} catch {
+		return base;
+	}
+}
+
+function failure(error: unknown): {code: string; message: string} {
+	if (error instanceof IsomanError) return {code: error.code, message: error.message};
+	const errno = (error as NodeJS.ErrnoException).code;
+	if (errno === 'ENOSPC') return {code: 'disk_full', message: `disk full: ${(error as Error).message}`};
+	return {code: 'io', message: error instanceof Error ? error.message : String(error)};
+}
+
+/** Fetch and select the expected digest before any image byte moves (fails fast on a bad checksum source). */
+async function resolveExpected(ctx: JobContext, image: Image, signal: AbortSignal): Promise<Image> {
+	if (!image.checksumUrl || image.expectedChecksum) return image;
+	const {config, client, log} = ctx;
+	const {text} = await fetchText(client, image.checksumUrl, {
+		retries: config.retries,
+		backoff: {baseMs: config.retryBaseMs, maxMs: config.retryMaxMs},
+		signal,
+		log,
+	});
+	const selected = selectChecksum({
+		text,
+		checksumFileName: decodedBasename(image.checksumUrl),
+		candidates: [decodedBasename(image.downloadUrl)],
+		userType: image.checksumType ?? undefined,
+		source: image.checksumUrl,
+	});
+	ctx.catalogue.update(image.id, {
+		expectedChecksum: selected.hex,
+		checksumType: selected.algorithm,
+		...(selected.expectedSize ? {sizeBytes: selected.expectedSize} : {}),
+	});
+	log.info('checksum.selected', {id: image.id, algorithm: selected.algorithm, name: selected.name, line: selected.line});
+	return ctx.catalogue.get(image.id)!;
+}
+
+/** The final file is already there (a previous run renamed it, or the user put it there): adopt it if it verifies. */
+async function adoptExisting(ctx: JobContext, image: Image, finalPath: string, signal: AbortSignal): Promise<Image | undefined> {
+	if (!fs.existsSync(finalPath)) return undefined;
+	const reference = image.expectedChecksum ?? image.checksum;
+	const algorithm = image.checksumType ?? 'sha256';
+	if (!reference) {
+		throw new IsomanError('io', `a file already exists at ${finalPath} and there is no checksum to verify it against: move it away, then retry`);
+	}
+
+	let verifying = ctx.catalogue.transition(image.id, 'verifying', {}, 'existing file found; verifying it');
+	ctx.onImage(verifying);
+	const {hex, bytes} = await hashFile(finalPath, algorithm, {
+		signal,
+		onProgress: done => ctx.onProgress({id: image.id, phase: 'verifying', downloaded: done, total: bytes0(image), rate: 0, eta: null, stalled: false}),
+	});
+	if (hex !== reference) {
+		throw new IsomanError('io', `a different file already exists at ${finalPath} (${algorithm} ${hex}, expected ${reference}): move it away, then retry`);
+	}
+
+	await writeSidecar(path.dirname(finalPath), path.basename(finalPath), algorithm, hex);
+	verifying = ctx.catalogue.transition(image.id, 'complete', {
+		checksum: hex,
+		checksumType: algorithm,
+		sizeBytes: bytes,
+		downloadedBytes: bytes,
+		completedAt: new Date().toISOString(),
+	}, 'adopted the existing file');
+	return verifying;
+}
+
+function bytes0(image: Image): number | null {
+	return image.sizeBytes;
+}
+
+/** Run one pending image to its end state. Never throws: every outcome is a row state. */
+export async function runJob(ctx: JobContext, pending: Image, signal: AbortSignal): Promise<void> {
+	const {catalogue, config, log} = ctx;
+	const id = pending.id;
+	const partPath = partPathFor(config, id);
+	const finalPath = finalPathFor(config, pending);
+	const meter = new RateMeter();
+	let image = catalogue.transition(id, 'downloading', {}, null, ['pending']);
+	ctx.onImage(image);
+	try {
+		image = await resolveExpected(ctx, image, signal);
+		const adopted = await adoptExisting(ctx, image, finalPath, signal);
+		if (adopted) {
+			ctx.onImage(adopted);
+			return;
+		}
+
+		await fsp.mkdir(config.tmpDir, {recursive: true});
+		const algorithm = image.checksumType ?? 'sha256';
+		let lastDurable = 0;
+		let total = image.sizeBytes;
+		ctx.onProgress({id, phase: 'preparing', downloaded: await sizeOf(partPath), total, rate: 0, eta: null, stalled: false});
+		const result = await transfer({
+			client: ctx.client,
+			url: image.downloadUrl,
+			partPath,
+			fileType: image.fileType,
+			algorithm,
+			validator: {etag: image.etag, lastModified: image.lastModified},
+			signal,
+			stallTimeoutMs: config.stallTimeout * 1000,
+			retries: config.retries,
+			backoff: {baseMs: config.retryBaseMs, maxMs: config.retryMaxMs},
+			log: log.child({id}),
+			expectedSize: image.sizeBytes,
+			onMeta(meta) {
+				total = meta.total ?? total;
+				catalogue.update(id, {sizeBytes: total, etag: meta.etag, lastModified: meta.lastModified});
+			},
+			onProgress({downloaded, total: known}) {
+				total = known ?? total;
+				meter.sample(downloaded);
+				ctx.onProgress({id, phase: 'downloading', downloaded, total, rate: meter.rate(), eta: meter.eta(downloaded, total), stalled: meter.stalled()});
+				const now = Date.now();
+				if (now - lastDurable >= 1000) {
+					lastDurable = now;
+					catalogue.setDownloaded(id, downloaded);
+				}
+			},
+			onRetry(info) {
+				const current = catalogue.get(id);
+				if (current) catalogue.update(id, {attempts: current.attempts + 1});
+				log.warn('download.retry', {id, ...info});
+			},
+		});
+
+		image = catalogue.transition(id, 'verifying', {checksum: result.hex, checksumType: algorithm, downloadedBytes: result.bytes, sizeBytes: result.bytes});
+		ctx.onImage(image);
+		if (image.expectedChecksum && image.expectedChecksum !== result.hex) {
+			await fsp.rm(partPath, {force: true});
+			image = catalogue.transition(id, 'failed', {
+				errorCode: 'checksum_mismatch',
+				errorMessage: `checksum mismatch: expected ${algorithm} ${image.expectedChecksum}, got ${result.hex}`,
+			});
+			ctx.onImage(image);
+			return;
+		}
+
+		await placeFile(partPath, finalPath, algorithm, result.hex);
+		image = catalogue.transition(id, 'complete', {completedAt: new Date().toISOString()}, image.expectedChecksum ? 'verified' : 'unverified (no checksum given)');
+		ctx.onImage(image);
+	} catch (error) {
+		const reason: unknown = signal.aborted ? signal.reason : undefined;
+		if (reason instanceof JobAbort) {
+			await settleAbort(ctx, id, partPath, reason.kind);
+			return;
+		}
+
+		const {code, message} = failure(error instanceof ChecksumError ? new IsomanError('checksum_source', `${error.message}`) : error);
+		log.warn('download.failed', {id, code, message});
+		await fsp.rm(partPath, {force: true}).catch(() => {});
+		const current = catalogue.get(id);
+		if (current && current.status !== 'failed' && current.status !== 'complete') {
+			ctx.onImage(catalogue.transition(id, 'failed', {errorCode: code, errorMessage: message}));
+		}
+	}
+}
+
+async function settleAbort(ctx: JobContext, id: string, partPath: string, kind: AbortKind): Promise<void> {
+	const {catalogue} = ctx;
+	if (kind === 'remove') return; // the manager deletes the row, then the files
+	const current = catalogue.get(id);
+	if (!current) return;
+	if (kind === 'cancel') {
+		await fsp.rm(partPath, {force: true});
+		ctx.onImage(catalogue.transition(id, 'failed', {errorCode: 'cancelled', errorMessage: 'cancelled by the user', downloadedBytes: 0}));
+		return;
+	}
+
+	const downloadedBytes = await sizeOf(partPath);
+	if (current.status === 'verifying') {
+		// Only the adoption check can be interrupted while verifying; the row goes back to the queue.
+		ctx.onImage(catalogue.transition(id, 'pending', {downloadedBytes}, kind === 'pause' ? 'pause requested while verifying' : 'shutdown'));
+		if (kind === 'pause') ctx.onImage(catalogue.transition(id, 'paused', {downloadedBytes}));
+		return;
+	}
+
+	ctx.onImage(catalogue.transition(id, kind === 'pause' ? 'paused' : 'pending', {downloadedBytes}, kind === 'shutdown' ? 'shutdown: will resume at next start' : null));
+}

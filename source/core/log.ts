@@ -1,0 +1,81 @@
+/**
+ * Structured logger: one JSON object per line (`{"ts","level","event",…}`) or a plain text line.
+ * Created once by the entry point and passed in; nothing imports a global logger.
+ */
+import fs from 'node:fs';
+import type {LogLevel, Logger} from './types.js';
+
+const ORDER: Record<LogLevel, number> = {debug: 10, info: 20, warn: 30, error: 40};
+
+export type LogSink = (line: string) => void;
+
+export type LoggerOptions = {
+	level: LogLevel;
+	format?: 'json' | 'text';
+	sink: LogSink;
+	now?: () => Date;
+};
+
+function errorFields(value: unknown): unknown {
+	if (value instanceof Error) {
+		const code = (value as NodeJS.ErrnoException).code;
+		return {message: value.message, name: value.name, ...(code ? {code} : {})};
+	}
+
+	return value;
+}
+
+function textLine(record: Record<string, unknown>): string {
+	const {ts, level, event, ...rest} = record;
+	const extra = Object.entries(rest)
+		.map(([k, v]) => `${k}=${typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(errorFields(v))}`)
+		.join(' ');
+	return `${String(ts)} ${String(level).toUpperCase().padEnd(5)} ${String(event)}${extra ? ' ' + extra : ''}`;
+}
+
+export function createLogger(options: LoggerOptions, bound: Record<string, unknown> = {}): Logger {
+	const min = ORDER[options.level];
+	const now = options.now ?? (() => new Date());
+	const write = (level: LogLevel, event: string, fields?: Record<string, unknown>) => {
+		if (ORDER[level] < min) return;
+		const record: Record<string, unknown> = {ts: now().toISOString(), level, event, ...bound};
+		for (const [k, v] of Object.entries(fields ?? {})) record[k] = errorFields(v);
+		options.sink(options.format === 'text' ? textLine(record) : JSON.stringify(record));
+	};
+
+	return {
+		debug: (event, fields) => write('debug', event, fields),
+		info: (event, fields) => write('info', event, fields),
+		warn: (event, fields) => write('warn', event, fields),
+		error: (event, fields) => write('error', event, fields),
+		child: fields => createLogger(options, {...bound, ...fields}),
+	};
+}
+
+/** A sink appending synchronously to a file (so the last lines before a crash are on disk). */
+export function fileSink(path: string): LogSink & {close(): void} {
+	const fd = fs.openSync(path, 'a', 0o600);
+	const sink = ((line: string) => {
+		try {
+			fs.writeSync(fd, line + '\n');
+		} catch {
+			// A full disk must not take the program down through its log.
+		}
+	}) as LogSink & {close(): void};
+	sink.close = () => fs.closeSync(fd);
+	return sink;
+}
+
+/** A logger that drops everything (tests and tools that do not care). */
+export const silentLogger: Logger = createLogger({level: 'error', sink() {}});
+
+/** A sink that keeps lines in memory (tests). */
+export function memorySink(): LogSink & {lines: string[]; records(): Array<Record<string, unknown>>} {
+	const lines: string[] = [];
+	const sink = ((line: string) => {
+		lines.push(line);
+	}) as LogSink & {lines: string[]; records(): Array<Record<string, unknown>>};
+	sink.lines = lines;
+	sink.records = () => lines.map(l => JSON.parse(l) as Record<string, unknown>);
+	return sink;
+}

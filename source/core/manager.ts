@@ -1,0 +1,562 @@
+/**
+ * The one object every front end talks to (TUI, daemon, subcommands, scripts): commands in, events and
+ * snapshots out. It owns the catalogue and, when it holds the library lock, runs the downloads.
+ * Without the lock (a daemon owns the library) it is a client: reads come from the catalogue, commands are
+ * queued there for the owner, and changes are picked up by polling.
+ */
+import {EventEmitter} from 'node:events';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type {Config} from '../config.js';
+import {USER_AGENT} from '../version.js';
+import {prepareAdd, type AddInput} from './add-input.js';
+import {openDatabase} from './catalogue/database.js';
+import {Catalogue, NotFoundError} from './catalogue/repository.js';
+import {canTransition} from './catalogue/transitions.js';
+import {hashFile, sidecarFileName} from './checksum/index.js';
+import {createHttpClient, type HttpClient} from './download/http.js';
+import {JobAbort, finalPathFor, partPathFor, runJob, type AbortKind} from './job.js';
+import type {Progress} from './progress.js';
+import {RateMeter} from './progress.js';
+import {IsomanError, type AuditEvent, type Image, type Logger, type Status} from './types.js';
+
+export type ImageChange =
+	| {type: 'added'; image: Image}
+	| {type: 'updated'; image: Image; previous: Status | undefined}
+	| {type: 'removed'; id: string; image?: Image};
+
+export type Notice = {level: 'info' | 'warn' | 'error'; message: string; id?: string};
+
+export type ManagerEvents = {
+	change: [ImageChange];
+	/** Every active transfer's progress, coalesced: at most 10 events a second in all. */
+	progress: [Progress[]];
+	notice: [Notice];
+	/** Nothing pending or active. */
+	idle: [];
+};
+
+export type VerifyResult = {id: string; outcome: 'ok' | 'corrupt' | 'missing' | 'skipped'; message?: string};
+
+export type ManagerOptions = {
+	config: Config;
+	log: Logger;
+	/** Run downloads here (true) or act as a client of the process that does (false). Default true. */
+	owner?: boolean;
+	/** Ms between progress events (default 100 = 10/s). */
+	progressIntervalMs?: number;
+	client?: HttpClient;
+	/** In client mode: the pid of the daemon that runs the downloads (shown by the TUI). */
+	daemonPid?: number;
+};
+
+type Active = {controller: AbortController; done: Promise<void>; host: string};
+
+const hostOf = (url: string) => {
+	try {
+		return new URL(url).host;
+	} catch {
+		return url;
+	}
+};
+
+export class Manager extends EventEmitter<ManagerEvents> {
+	readonly catalogue: Catalogue;
+	readonly config: Config;
+	readonly owner: boolean;
+	readonly daemonPid: number | undefined;
+	private readonly log: Logger;
+	private readonly client: HttpClient;
+	private readonly active = new Map<string, Active>();
+	private readonly progress = new Map<string, Progress>();
+	private readonly verifying = new Map<string, AbortController>();
+	private progressDirty = false;
+	private progressTimer: NodeJS.Timeout | undefined;
+	private readonly progressIntervalMs: number;
+	private running = false;
+	private closed = false;
+	/** What the front ends were last told about each image, to spot other processes' writes. */
+	private readonly known = new Map<string, string>();
+	private lastDataVersion = -1;
+	private readonly meters = new Map<string, RateMeter>();
+	private watchTimer: NodeJS.Timeout | undefined;
+
+	constructor(options: ManagerOptions) {
+		super();
+		this.config = options.config;
+		this.log = options.log;
+		this.owner = options.owner ?? true;
+		this.daemonPid = options.daemonPid;
+		this.progressIntervalMs = options.progressIntervalMs ?? 100;
+		this.catalogue = new Catalogue(openDatabase(this.config.dbPath));
+		this.client = options.client ?? createHttpClient({userAgent: USER_AGENT, connectTimeoutMs: 30_000, headersTimeoutMs: 60_000});
+		this.lastDataVersion = this.catalogue.dataVersion();
+		for (const image of this.catalogue.list()) this.known.set(image.id, stamp(image));
+	}
+
+	// ---- reads ----
+
+	list(): Image[] {
+		return this.catalogue.list();
+	}
+
+	get(id: string): Image | undefined {
+		return this.catalogue.get(id);
+	}
+
+	/** By id or unique id prefix. */
+	resolve(ref: string): Image {
+		return this.catalogue.resolve(ref);
+	}
+
+	events(id: string, limit = 20): AuditEvent[] {
+		return this.catalogue.events(id, limit);
+	}
+
+	/** Progress of every active transfer or verification right now. */
+	progressSnapshot(): Progress[] {
+		return [...this.progress.values()];
+	}
+
+	activeCount(): number {
+		return this.active.size;
+	}
+
+	// ---- commands ----
+
+	/** Validate, insert `pending`, record `added`. Throws IsomanError (field named) or DuplicateImageError. */
+	add(input: AddInput): Image {
+		const row = prepareAdd(input);
+		const image = this.catalogue.insert(row);
+		this.log.info('image.added', {id: image.id, name: image.name, version: image.version, url: image.downloadUrl});
+		this.emitChange({type: 'added', image});
+		this.kick();
+		return image;
+	}
+
+	/** pending/downloading → paused (the .part is kept). */
+	async pause(ref: string): Promise<Image> {
+		const image = this.resolve(ref);
+		if (!this.owner) return this.queue('pause', image);
+		this.assertCan(image, 'paused');
+		if (this.active.has(image.id)) {
+			await this.abortJob(image.id, 'pause');
+			return this.changed(image);
+		}
+
+		return this.apply(image, 'paused');
+	}
+
+	/** paused → pending. */
+	async resume(ref: string): Promise<Image> {
+		const image = this.resolve(ref);
+		if (!this.owner) return this.queue('resume', image);
+		this.assertCan(image, 'pending', ['paused']);
+		return this.apply(image, 'pending');
+	}
+
+	/** Stop a download, delete its .part, leave it failed with code `cancelled`. */
+	async cancel(ref: string): Promise<Image> {
+		const image = this.resolve(ref);
+		if (!this.owner) return this.queue('cancel', image);
+		if (!['pending', 'downloading', 'paused', 'verifying'].includes(image.status)) {
+			throw new IsomanError('illegal_transition', `image ${image.id} is ${image.status}; only a queued, paused or running download can be cancelled`);
+		}
+
+		if (this.active.has(image.id)) {
+			await this.abortJob(image.id, 'cancel');
+			return this.changed(image);
+		}
+
+		await fsp.rm(partPathFor(this.config, image.id), {force: true});
+		return this.apply(image, 'failed', {errorCode: 'cancelled', errorMessage: 'cancelled by the user', downloadedBytes: 0});
+	}
+
+	/** failed/missing → pending. */
+	async retry(ref: string): Promise<Image> {
+		const image = this.resolve(ref);
+		if (!this.owner) return this.queue('retry', image);
+		this.assertCan(image, 'pending', ['failed', 'missing']);
+		if (image.errorCode === 'corrupt' || image.status === 'missing') {
+			// The file on disk is wrong or gone: download it again from scratch.
+			await this.deleteFiles(image);
+		}
+
+		return this.apply(image, 'pending', {attempts: 0, downloadedBytes: 0});
+	}
+
+	/** Delete the row (first), then its files (best effort, logged). */
+	async remove(ref: string): Promise<void> {
+		const image = this.resolve(ref);
+		if (!this.owner) {
+			this.queue('remove', image);
+			return;
+		}
+
+		if (this.active.has(image.id)) await this.abortJob(image.id, 'remove');
+		this.verifying.get(image.id)?.abort(new JobAbort('remove'));
+		if (!this.catalogue.remove(image.id, image.filePath)) return;
+		this.log.info('image.removed', {id: image.id, path: image.filePath});
+		await this.deleteFiles(image);
+		this.emitChange({type: 'removed', id: image.id, image});
+		this.kick();
+	}
+
+	/**
+	 * Re-hash complete files (streamed, with progress, cancellable through `signal`). A mismatch marks the image
+	 * failed with code `corrupt` (the file is kept); a missing file marks it `missing`.
+	 */
+	async verify(refs?: string[], signal?: AbortSignal): Promise<VerifyResult[]> {
+		const images = refs ? refs.map(ref => this.resolve(ref)) : this.catalogue.withStatus('complete');
+		if (!this.owner) {
+			for (const image of images) this.queue('verify', image);
+			return images.map(image => ({id: image.id, outcome: 'skipped', message: 'queued for the daemon'}));
+		}
+
+		const results: VerifyResult[] = [];
+		for (const image of images) {
+			if (signal?.aborted) break;
+			results.push(await this.verifyOne(image, signal));
+		}
+
+		return results;
+	}
+
+	// ---- running ----
+
+	/** Start taking work (owner only). Recovery, when there is one, runs before this. */
+	start(): void {
+		if (!this.owner || this.running) return;
+		this.running = true;
+		this.kick();
+	}
+
+	/**
+	 * Stop taking work; return active downloads to `pending` keeping their .part (they resume at the next start).
+	 */
+	async stop(): Promise<void> {
+		this.running = false;
+		for (const controller of this.verifying.values()) controller.abort(new JobAbort('shutdown'));
+		await Promise.all([...this.active.keys()].map(async id => this.abortJob(id, 'shutdown')));
+		this.flushProgress();
+	}
+
+	/** Call `sync()` every `intervalMs` until closed (picks up other processes' writes within that time). */
+	watch(intervalMs = 250, onError?: (error: unknown) => void): void {
+		if (this.watchTimer) return;
+		let busy = false;
+		this.watchTimer = setInterval(() => {
+			if (busy) return;
+			busy = true;
+			this.sync()
+				.catch((error: unknown) => (onError ?? (e => this.log.error('sync.failed', {error: e})))(error))
+				.finally(() => {
+					busy = false;
+				});
+		}, intervalMs);
+	}
+
+	async close(): Promise<void> {
+		if (this.closed) return;
+		this.closed = true;
+		clearInterval(this.watchTimer);
+		await this.stop();
+		clearTimeout(this.progressTimer);
+		await this.client.close();
+		this.catalogue.close();
+	}
+
+	/** Resolves when nothing is pending or active (owner) — for `--exit-when-idle` and tests. */
+	async whenIdle(): Promise<void> {
+		if (this.isIdle()) return;
+		await new Promise<void>(resolve => {
+			const check = () => {
+				if (this.isIdle()) {
+					this.off('idle', check);
+					resolve();
+				}
+			};
+
+			this.on('idle', check);
+		});
+	}
+
+	isIdle(): boolean {
+		return this.active.size === 0 && this.catalogue.withStatus('pending').length === 0;
+	}
+
+	// ---- internals ----
+
+	/** Fill free slots with the oldest pending rows, within the global and per-host limits. */
+	private kick(): void {
+		if (!this.running || this.closed) return;
+		const pending = this.catalogue.withStatus('pending');
+		const perHost = new Map<string, number>();
+		for (const job of this.active.values()) perHost.set(job.host, (perHost.get(job.host) ?? 0) + 1);
+		for (const image of pending) {
+			if (this.active.size >= this.config.concurrency) break;
+			if (this.active.has(image.id)) continue;
+			const host = hostOf(image.downloadUrl);
+			if ((perHost.get(host) ?? 0) >= this.config.perHost) continue;
+			perHost.set(host, (perHost.get(host) ?? 0) + 1);
+			this.launch(image, host);
+		}
+
+		if (this.active.size === 0 && pending.length === 0) this.emit('idle');
+	}
+
+	private launch(image: Image, host: string): void {
+		const controller = new AbortController();
+		const done = runJob(
+			{
+				catalogue: this.catalogue,
+				config: this.config,
+				client: this.client,
+				log: this.log,
+				onProgress: progress => this.setProgress(progress),
+				onImage: updated => this.changed(updated),
+			},
+			image,
+			controller.signal,
+		)
+			.catch((error: unknown) => {
+				this.log.error('job.crashed', {id: image.id, error});
+			})
+			.finally(() => {
+				this.active.delete(image.id);
+				this.progress.delete(image.id);
+				this.progressDirty = true;
+				this.scheduleProgress();
+				const final = this.catalogue.get(image.id);
+				if (final?.status === 'failed' && final.errorCode !== 'cancelled') {
+					this.emit('notice', {level: 'error', id: image.id, message: `Download failed: ${final.name} ${final.version}: ${final.errorMessage ?? final.errorCode}`});
+				} else if (final?.status === 'complete') {
+					this.emit('notice', {level: 'info', id: image.id, message: `Downloaded ${final.name} ${final.version} (${final.expectedChecksum ? 'verified' : 'unverified'})`});
+				}
+
+				this.kick();
+			});
+		this.active.set(image.id, {controller, done, host});
+	}
+
+	private async abortJob(id: string, kind: AbortKind): Promise<void> {
+		const job = this.active.get(id);
+		if (!job) return;
+		job.controller.abort(new JobAbort(kind));
+		await job.done;
+	}
+
+	private async verifyOne(image: Image, signal?: AbortSignal): Promise<VerifyResult> {
+		if (!['complete', 'missing'].includes(image.status) && image.errorCode !== 'corrupt') {
+			return {id: image.id, outcome: 'skipped', message: `${image.status}: only complete images can be verified`};
+		}
+
+		const file = finalPathFor(this.config, image);
+		const reference = image.expectedChecksum ?? image.checksum;
+		const algorithm = image.checksumType ?? 'sha256';
+		const controller = new AbortController();
+		const onAbort = () => controller.abort(signal?.reason);
+		signal?.addEventListener('abort', onAbort, {once: true});
+		this.verifying.set(image.id, controller);
+		const meter = new RateMeter();
+		try {
+			const {hex} = await hashFile(file, algorithm, {
+				signal: controller.signal,
+				onProgress: (done, total) => {
+					meter.sample(done);
+					this.setProgress({id: image.id, phase: 'verifying', downloaded: done, total, rate: meter.rate(), eta: meter.eta(done, total), stalled: false});
+				},
+			});
+			if (reference && hex !== reference) {
+				const message = `corrupt: ${algorithm} is ${hex}, expected ${reference}; the file is kept for you to decide (retry downloads it again)`;
+				if (image.status === 'complete') this.apply(image, 'failed', {errorCode: 'corrupt', errorMessage: message});
+				else this.catalogue.addEvent(image.id, 'verified', message);
+				return {id: image.id, outcome: 'corrupt', message};
+			}
+
+			if (image.status === 'complete') {
+				this.catalogue.addEvent(image.id, 'verified', `${algorithm} ${hex}`);
+				this.changed(image);
+			} else {
+				this.apply(image, 'complete', {checksum: hex, completedAt: image.completedAt ?? new Date().toISOString()}, `${algorithm} ${hex}`);
+			}
+
+			return {id: image.id, outcome: 'ok'};
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+				if (image.status === 'complete') this.apply(image, 'missing', {}, `${image.filePath} not found`);
+				return {id: image.id, outcome: 'missing', message: `${image.filePath} not found`};
+			}
+
+			throw error;
+		} finally {
+			signal?.removeEventListener('abort', onAbort);
+			this.verifying.delete(image.id);
+			this.progress.delete(image.id);
+			this.progressDirty = true;
+			this.scheduleProgress();
+		}
+	}
+
+	private async deleteFiles(image: Image): Promise<void> {
+		const final = finalPathFor(this.config, image);
+		const files = [partPathFor(this.config, image.id), final];
+		if (image.checksumType) files.push(path.join(path.dirname(final), sidecarFileName(image.filename, image.checksumType)));
+		for (const file of files) {
+			try {
+				await fsp.rm(file, {force: true});
+			} catch (error) {
+				this.log.warn('file.delete_failed', {id: image.id, file, error});
+			}
+		}
+	}
+
+	private assertCan(image: Image, to: Status, from?: Status[]): void {
+		if (!canTransition(image.status, to) || (from && !from.includes(image.status))) {
+			throw new IsomanError('illegal_transition', `image ${image.id} is ${image.status}; it cannot be ${to === 'pending' ? 'queued' : to}`);
+		}
+	}
+
+	private apply(image: Image, to: Status, patch: Parameters<Catalogue['transition']>[2] = {}, detail?: string): Image {
+		const updated = this.catalogue.transition(image.id, to, patch, detail);
+		this.emitChange({type: 'updated', image: updated, previous: image.status});
+		this.kick();
+		return updated;
+	}
+
+	private changed(image: Image): Image {
+		const updated = this.catalogue.get(image.id);
+		if (!updated) return image;
+		this.emitChange({type: 'updated', image: updated, previous: image.status});
+		return updated;
+	}
+
+	private emitChange(change: ImageChange): void {
+		if (change.type === 'removed') this.known.delete(change.id);
+		else this.known.set(change.image.id, stamp(change.image));
+		this.emit('change', change);
+	}
+
+	/**
+	 * Pick up what other processes wrote: new rows, changed rows, removed rows (emitted as changes), commands
+	 * queued for the owner (carried out), and, for a client, progress derived from the rows the owner writes.
+	 * Cheap when nothing changed (PRAGMA data_version). Called on a timer by the daemon and the TUI.
+	 */
+	async sync(): Promise<void> {
+		if (this.closed) return;
+		if (this.owner) await this.runQueuedCommands();
+		const version = this.catalogue.dataVersion();
+		if (version === this.lastDataVersion) return;
+		this.lastDataVersion = version;
+		const seen = new Set<string>();
+		for (const image of this.catalogue.list()) {
+			seen.add(image.id);
+			const before = this.known.get(image.id);
+			if (before === undefined) this.emitChange({type: 'added', image});
+			else if (before !== stamp(image)) {
+				this.emitChange({type: 'updated', image, previous: before.split('|')[0] as Status});
+			}
+
+			if (!this.owner) this.trackRemoteProgress(image);
+		}
+
+		for (const id of [...this.known.keys()]) {
+			if (!seen.has(id)) this.emitChange({type: 'removed', id});
+		}
+
+		if (this.owner) this.kick();
+	}
+
+	private trackRemoteProgress(image: Image): void {
+		if (image.status !== 'downloading') {
+			if (this.meters.delete(image.id) || this.progress.delete(image.id)) this.progressDirty = true;
+			this.scheduleProgress();
+			return;
+		}
+
+		let meter = this.meters.get(image.id);
+		if (!meter) {
+			meter = new RateMeter();
+			this.meters.set(image.id, meter);
+		}
+
+		meter.sample(image.downloadedBytes);
+		this.setProgress({
+			id: image.id,
+			phase: 'downloading',
+			downloaded: image.downloadedBytes,
+			total: image.sizeBytes,
+			rate: meter.rate(),
+			eta: meter.eta(image.downloadedBytes, image.sizeBytes),
+			stalled: meter.stalled(),
+		});
+	}
+
+	private async runQueuedCommands(): Promise<void> {
+		for (const command of this.catalogue.takeCommands()) {
+			const ref = command.imageId ?? '';
+			try {
+				switch (command.action) {
+					case 'pause':
+						await this.pause(ref);
+						break;
+					case 'resume':
+						await this.resume(ref);
+						break;
+					case 'cancel':
+						await this.cancel(ref);
+						break;
+					case 'retry':
+						await this.retry(ref);
+						break;
+					case 'remove':
+						await this.remove(ref);
+						break;
+					case 'verify':
+						await this.verify([ref]);
+						break;
+					default:
+						throw new Error(`unknown command ${command.action}`);
+				}
+
+				this.log.info('command.done', {action: command.action, id: ref, from: command.requestedBy});
+			} catch (error) {
+				this.log.warn('command.failed', {action: command.action, id: ref, error});
+				this.emit('notice', {level: 'error', id: ref, message: `${command.action} ${ref}: ${error instanceof Error ? error.message : String(error)}`});
+			}
+		}
+	}
+
+	private queue(action: string, image: Image): Image {
+		this.catalogue.enqueueCommand(action, image.id);
+		return image;
+	}
+
+	private setProgress(progress: Progress): void {
+		this.progress.set(progress.id, progress);
+		this.progressDirty = true;
+		this.scheduleProgress();
+	}
+
+	private scheduleProgress(): void {
+		if (this.progressTimer || this.closed) return;
+		this.progressTimer = setTimeout(() => {
+			this.progressTimer = undefined;
+			this.flushProgress();
+		}, this.progressIntervalMs);
+		this.progressTimer.unref();
+	}
+
+	private flushProgress(): void {
+		if (!this.progressDirty) return;
+		this.progressDirty = false;
+		this.emit('progress', this.progressSnapshot());
+	}
+}
+
+/** Everything the front ends show about a row, as one comparable string (status first). */
+function stamp(image: Image): string {
+	return `${image.status}|${image.updatedAt}|${image.downloadedBytes}`;
+}
+
+export {NotFoundError};

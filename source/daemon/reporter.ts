@@ -1,0 +1,70 @@
+/**
+ * NDJSON reporter for the daemon: one line per state change (`{"ts","level","event","id",…}`) and a progress
+ * line per active download at most every `progressEveryMs` (5 s).
+ */
+import type {ImageChange, Manager, Notice} from '../core/manager.js';
+import type {Progress} from '../core/progress.js';
+import type {Image} from '../core/types.js';
+
+export type Write = (line: string) => void;
+
+function imageFields(image: Image) {
+	return {
+		name: image.name,
+		version: image.version,
+		arch: image.arch,
+		status: image.status,
+		...(image.errorCode ? {error_code: image.errorCode, error_message: image.errorMessage} : {}),
+		...(image.status === 'complete' ? {checksum: image.checksum, verified: image.expectedChecksum !== null} : {}),
+	};
+}
+
+export function attachReporter(manager: Manager, write: Write, progressEveryMs = 5000): () => void {
+	const line = (level: string, event: string, fields: Record<string, unknown>) => {
+		write(JSON.stringify({ts: new Date().toISOString(), level, event, ...fields}));
+	};
+
+	const lastProgress = new Map<string, number>();
+	const onChange = (change: ImageChange) => {
+		if (change.type === 'added') {
+			line('info', 'added', {id: change.image.id, ...imageFields(change.image), url: change.image.downloadUrl});
+		} else if (change.type === 'removed') {
+			line('info', 'removed', {id: change.id});
+		} else if (change.previous !== change.image.status) {
+			const level = change.image.status === 'failed' ? 'error' : 'info';
+			line(level, change.image.status, {id: change.image.id, from: change.previous ?? null, ...imageFields(change.image)});
+		}
+	};
+
+	const onProgress = (all: Progress[]) => {
+		const now = Date.now();
+		for (const p of all) {
+			if (now - (lastProgress.get(p.id) ?? 0) < progressEveryMs) continue;
+			lastProgress.set(p.id, now);
+			line('info', 'progress', {
+				id: p.id,
+				phase: p.phase,
+				downloaded_bytes: p.downloaded,
+				size_bytes: p.total,
+				progress: p.total ? Math.floor((p.downloaded / p.total) * 1000) / 10 : null,
+				rate_bps: Math.round(p.rate),
+				eta_seconds: p.eta === null ? null : Math.round(p.eta),
+				stalled: p.stalled,
+			});
+		}
+	};
+
+	const onNotice = (notice: Notice) => {
+		if (notice.level === 'info') return; // the state change line already said it
+		line(notice.level, 'notice', {id: notice.id ?? null, message: notice.message});
+	};
+
+	manager.on('change', onChange);
+	manager.on('progress', onProgress);
+	manager.on('notice', onNotice);
+	return () => {
+		manager.off('change', onChange);
+		manager.off('progress', onProgress);
+		manager.off('notice', onNotice);
+	};
+}

@@ -1,0 +1,66 @@
+import Database from 'better-sqlite3';
+import {afterEach, describe, expect, it} from 'vitest';
+import {openDatabase} from '../../../source/core/catalogue/database.js';
+import {LATEST_VERSION, MIGRATIONS, SchemaTooNewError} from '../../../source/core/catalogue/migrations.js';
+import {Catalogue} from '../../../source/core/catalogue/repository.js';
+import {tempLibrary, type TempLibrary} from '../../support/library.js';
+
+let lib: TempLibrary;
+afterEach(() => lib?.cleanup());
+
+describe('migrations', () => {
+	it('brings a fresh database to the latest version with the agreed pragmas', () => {
+		lib = tempLibrary();
+		const db = openDatabase(lib.config.dbPath);
+		expect(db.pragma('user_version', {simple: true})).toBe(LATEST_VERSION);
+		expect(LATEST_VERSION).toBe(MIGRATIONS.length);
+		expect(db.pragma('journal_mode', {simple: true})).toBe('wal');
+		expect(db.pragma('foreign_keys', {simple: true})).toBe(1);
+		expect(db.pragma('synchronous', {simple: true})).toBe(2); // FULL
+		expect(db.pragma('busy_timeout', {simple: true})).toBe(5000);
+		const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
+		expect(tables).toEqual(expect.arrayContaining(['images', 'events', 'commands']));
+		db.close();
+	});
+
+	it('migrates a version-1 database with rows in it, keeping the rows', () => {
+		lib = tempLibrary();
+		const v1 = openDatabase(lib.config.dbPath, {targetVersion: 1});
+		expect(v1.pragma('user_version', {simple: true})).toBe(1);
+		const catalogue = new Catalogue(v1);
+		const a = catalogue.insert({name: 'alpine', version: '3.20.3', arch: 'x86_64', edition: null, fileType: 'iso', filename: 'a.iso', filePath: 'alpine/3.20.3/x86_64/a.iso', downloadUrl: 'http://h/a.iso'});
+		const b = catalogue.insert({name: 'debian', version: '12', arch: 'x86_64', edition: 'netinst', fileType: 'iso', filename: 'b.iso', filePath: 'debian/12/x86_64/b.iso', downloadUrl: 'http://h/b.iso'});
+		v1.close();
+
+		const db = openDatabase(lib.config.dbPath);
+		expect(db.pragma('user_version', {simple: true})).toBe(LATEST_VERSION);
+		const after = new Catalogue(db);
+		expect(after.get(a.id)).toEqual(a);
+		expect(after.get(b.id)).toEqual(b);
+		expect(after.events(a.id).map(e => e.kind)).toEqual(['added']);
+		after.close();
+	});
+
+	it('refuses a database from a newer isoman and leaves it unchanged', () => {
+		lib = tempLibrary();
+		openDatabase(lib.config.dbPath).close();
+		const raw = new Database(lib.config.dbPath);
+		raw.pragma(`user_version = ${LATEST_VERSION + 5}`);
+		raw.close();
+		expect(() => openDatabase(lib.config.dbPath)).toThrow(SchemaTooNewError);
+		expect(() => openDatabase(lib.config.dbPath)).toThrow(`has schema version ${LATEST_VERSION + 5}, but this isoman knows only up to ${LATEST_VERSION}`);
+		const check = new Database(lib.config.dbPath);
+		expect(check.pragma('user_version', {simple: true})).toBe(LATEST_VERSION + 5);
+		check.close();
+	});
+
+	it('keeps the audit table append-only', () => {
+		lib = tempLibrary();
+		const catalogue = new Catalogue(openDatabase(lib.config.dbPath));
+		const a = catalogue.insert({name: 'alpine', version: '1', arch: 'x86_64', edition: null, fileType: 'iso', filename: 'a.iso', filePath: 'alpine/1/x86_64/a.iso', downloadUrl: 'http://h/a.iso'});
+		expect(() => catalogue.db.prepare('DELETE FROM events').run()).toThrow('append-only');
+		expect(() => catalogue.db.prepare("UPDATE events SET kind = 'x'").run()).toThrow('append-only');
+		expect(catalogue.events(a.id)).toHaveLength(1);
+		catalogue.close();
+	});
+});
