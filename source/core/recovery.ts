@@ -16,7 +16,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type {Config} from '../config.js';
 import type {Catalogue} from './catalogue/repository.js';
-import {hashFile, sidecarFileName, writeSidecar} from './checksum/index.js';
+import {hashFile, isSidecarTempName, sidecarFileName, writeSidecar} from './checksum/index.js';
 import {finalPathFor, partPathFor} from './job.js';
 import type {Image, Logger} from './types.js';
 
@@ -145,6 +145,14 @@ export async function recover(config: Config, catalogue: Catalogue, log: Logger)
 
 	for await (const file of walk(config.imagesDir)) {
 		if (file.startsWith(config.tmpDir + path.sep) || claimed.has(file)) continue;
+		if (isSidecarTempName(path.basename(file))) {
+			// Our own half-written sidecar from a crash: never a user's file.
+			await fsp.rm(file, {force: true});
+			report.filesDeleted.push(path.relative(config.imagesDir, file));
+			act('file_deleted', {path: path.relative(config.imagesDir, file), reason: 'unfinished sidecar'});
+			continue;
+		}
+
 		const relative = path.relative(config.imagesDir, file);
 		report.untracked.push(relative);
 		act('untracked', {path: relative});
