@@ -4,7 +4,7 @@
  */
 import type {NewImage} from './catalogue/repository.js';
 import {parseAlgorithmName, parseDigestArg} from './checksum/algorithms.js';
-import {resolveImageSpec, urlSchema} from './naming.js';
+import {httpUrlSchema, resolveImageSpec} from './naming.js';
 import {IsomanError} from './types.js';
 
 export type AddInput = {
@@ -28,7 +28,8 @@ export function prepareAdd(input: AddInput): NewImage {
 		name: blank(input.name) ? undefined : input.name,
 		version: blank(input.version) ? undefined : input.version,
 		arch: blank(input.arch) ? undefined : input.arch,
-		edition: blank(input.edition) ? undefined : input.edition,
+		// Not given: inferred from the file name. Given but blank: no edition.
+		edition: input.edition === undefined ? undefined : blank(input.edition) ? null : input.edition,
 	});
 
 	if (!blank(input.checksum) && !blank(input.checksumUrl)) {
@@ -54,9 +55,9 @@ export function prepareAdd(input: AddInput): NewImage {
 		}
 
 		if (!blank(input.checksumUrl)) {
-			const parsed = urlSchema.safeParse(input.checksumUrl!.trim());
+			const parsed = httpUrlSchema('checksum_url').safeParse(input.checksumUrl!.trim());
 			if (!parsed.success) {
-				throw new IsomanError('invalid', `checksum_url: ${parsed.error.issues[0]?.message ?? 'not a valid http(s) URL'}`, 'checksum_url');
+				throw new IsomanError('invalid', parsed.error.issues[0]?.message ?? 'checksum_url: not a valid http(s) URL', 'checksum_url');
 			}
 
 			checksumUrl = input.checksumUrl!.trim();

@@ -1,0 +1,54 @@
+/** A manager on a temp library plus a test server: the usual set-up of engine tests. */
+import fs from 'node:fs';
+import path from 'node:path';
+import {Manager} from '../../source/core/manager.js';
+import {createLogger, memorySink} from '../../source/core/log.js';
+import type {Image, Status} from '../../source/core/types.js';
+import {tempLibrary, waitFor, type TempLibrary} from './library.js';
+import {startTestServer, type TestServer} from './server.js';
+
+export type Harness = {
+	lib: TempLibrary;
+	server: TestServer;
+	manager: Manager;
+	logs: ReturnType<typeof memorySink>;
+	/** Wait until the image reaches one of `statuses`. */
+	until(id: string, ...statuses: Status[]): Promise<Image>;
+	/** Files under images/ outside .tmp (relative paths). */
+	imageFiles(): string[];
+	/** Files in images/.tmp. */
+	tmpFiles(): string[];
+	close(): Promise<void>;
+};
+
+export async function startHarness(settings: Record<string, unknown> = {}): Promise<Harness> {
+	const lib = tempLibrary({retryBaseMs: 50, retryMaxMs: 500, ...settings});
+	const server = await startTestServer();
+	const logs = memorySink();
+	const manager = new Manager({config: lib.config, log: createLogger({level: 'debug', sink: logs}), owner: true});
+	const walk = (dir: string): string[] =>
+		fs.existsSync(dir)
+			? fs.readdirSync(dir, {withFileTypes: true}).flatMap(e => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]))
+			: [];
+	return {
+		lib,
+		server,
+		manager,
+		logs,
+		async until(id, ...statuses) {
+			return waitFor(() => {
+				const image = manager.get(id);
+				return image && statuses.includes(image.status) ? image : undefined;
+			}, {what: `${id} to be ${statuses.join('/')} (is ${manager.get(id)?.status})`, timeoutMs: 45_000});
+		},
+		imageFiles: () => walk(lib.config.imagesDir).filter(f => !f.startsWith(lib.config.tmpDir)).map(f => path.relative(lib.config.imagesDir, f)),
+		tmpFiles: () => (fs.existsSync(lib.config.tmpDir) ? fs.readdirSync(lib.config.tmpDir) : []),
+		async close() {
+			await manager.close();
+			await server.close();
+			lib.cleanup();
+		},
+	};
+}
+
+export const MiB = 1024 * 1024;
