@@ -30,7 +30,7 @@ import path from 'node:path';
 import type {Catalogue} from './catalogue/repository.js';
 import {ChecksumError, hashFile, selectChecksum, writeSidecar} from './checksum/index.js';
 import type {Config} from '../config.js';
-import type {HttpClient} from './download/http.js';
+import {discardBody, type HttpClient} from './download/http.js';
 import {fetchText} from './download/fetch-text.js';
 import {transfer} from './download/transfer.js';
 import {resolveInside} from './naming.js';
@@ -106,8 +106,8 @@ function failure(error: unknown): {code: string; message: string} {
 }
 
 /** Fetch and select the expected digest before any image byte moves (fails fast on a bad checksum source). */
-async function resolveExpected(ctx: JobContext, image: Image, signal: AbortSignal): Promise<Image> {
-	if (!image.checksumUrl || image.expectedChecksum) return image;
+async function resolveExpected(ctx: JobContext, image: Image, signal: AbortSignal): Promise<{image: Image; sizeHint?: number}> {
+	if (!image.checksumUrl || image.expectedChecksum) return {image};
 	const {config, client, log} = ctx;
 	const {text} = await fetchText(client, image.checksumUrl, {
 		retries: config.retries,
@@ -115,20 +115,43 @@ async function resolveExpected(ctx: JobContext, image: Image, signal: AbortSigna
 		signal,
 		log,
 	});
-	const selected = selectChecksum({
-		text,
-		checksumFileName: decodedBasename(image.checksumUrl),
-		candidates: [decodedBasename(image.downloadUrl)],
-		userType: image.checksumType ?? undefined,
-		source: image.checksumUrl,
-	});
+	const select = (candidates: string[]) =>
+		selectChecksum({
+			text,
+			checksumFileName: decodedBasename(image.checksumUrl!),
+			candidates,
+			userType: image.checksumType ?? undefined,
+			source: image.checksumUrl!,
+		});
+	let selected;
+	try {
+		selected = select([decodedBasename(image.downloadUrl)]);
+	} catch (error) {
+		// The file may be listed under the name it has after redirects (a mirror's /latest → versioned name).
+		if (!(error instanceof ChecksumError) || error.code !== 'no_entry') throw error;
+		const finalUrl = await finalUrlOf(client, image.downloadUrl, signal);
+		if (!finalUrl || decodedBasename(finalUrl) === decodedBasename(image.downloadUrl)) throw error;
+		selected = select([decodedBasename(image.downloadUrl), decodedBasename(finalUrl)]);
+	}
+
 	ctx.catalogue.update(image.id, {
 		expectedChecksum: selected.hex,
 		checksumType: selected.algorithm,
 		...(selected.expectedSize ? {sizeBytes: selected.expectedSize} : {}),
 	});
 	log.info('checksum.selected', {id: image.id, algorithm: selected.algorithm, name: selected.name, line: selected.line});
-	return ctx.catalogue.get(image.id)!;
+	return {image: ctx.catalogue.get(image.id)!, sizeHint: selected.expectedSize};
+}
+
+/** Where the download URL leads after redirects (a HEAD request), or undefined when that cannot be told. */
+async function finalUrlOf(client: HttpClient, url: string, signal: AbortSignal): Promise<string | undefined> {
+	try {
+		const response = await client.request(url, {method: 'HEAD', signal});
+		discardBody(response.body);
+		return response.url;
+	} catch {
+		return undefined;
+	}
 }
 
 /** The final file is already there (a previous run renamed it, or the user put it there): adopt it if it verifies. */
@@ -175,7 +198,8 @@ export async function runJob(ctx: JobContext, pending: Image, signal: AbortSigna
 	let image = catalogue.transition(id, 'downloading', {}, null, ['pending']);
 	ctx.onImage(image);
 	try {
-		image = await resolveExpected(ctx, image, signal);
+		const resolved = await resolveExpected(ctx, image, signal);
+		image = resolved.image;
 		const adopted = await adoptExisting(ctx, image, finalPath, signal);
 		if (adopted) {
 			ctx.onImage(adopted);
@@ -199,7 +223,8 @@ export async function runJob(ctx: JobContext, pending: Image, signal: AbortSigna
 			retries: config.retries,
 			backoff: {baseMs: config.retryBaseMs, maxMs: config.retryMaxMs},
 			log: log.child({id}),
-			expectedSize: image.sizeBytes,
+			// Only the publisher's size hint is a promise; a size seen in an earlier response may have changed since.
+			expectedSize: resolved.sizeHint,
 			onMeta(meta) {
 				total = meta.total ?? total;
 				catalogue.update(id, {sizeBytes: total, etag: meta.etag, lastModified: meta.lastModified});

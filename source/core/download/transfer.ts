@@ -1,0 +1,587 @@
+/**
+ * Gets the right bytes into a `.part` file (DESIGN §3 invariant 3, §4): resume with Range + If-Range from the
+ * part's real size (re-hashing what is there first), hash while writing, retry with backoff, recover from stalls,
+ * refuse content that is not what it claims, and fail clearly when the disk is full.
+ *
+ * Write path (measured, DESIGN §4): undici's body consumed with `for await`, each chunk hashed inline and appended
+ * in ~1 MiB batches with FileHandle.writev, at most one write in flight. Memory stays flat: reading waits for the
+ * previous write before it queues another batch, and undici stops reading the socket meanwhile.
+ */
+import type {Hash} from 'node:crypto';
+import fs, {type FileHandle} from 'node:fs/promises';
+import {constants as fsConstants} from 'node:fs';
+import {dirname} from 'node:path';
+import type {ChecksumAlgorithm, Logger} from '../types.js';
+import {createHasher} from '../checksum/algorithms.js';
+import {hashPrefix} from '../checksum/hash-file.js';
+import {bytesNeeded, checkContent} from './magic.js';
+import {backoffDelay, IdleWatchdog, isRetryableStatus, parseRetryAfter, sleep} from './backoff.js';
+import {RetryableFailure, TransferError, describeNetworkError, formatBytes, statusMessage} from './errors.js';
+import {discardBody, header, type HttpClient, type HttpResponse} from './http.js';
+
+export type TransferOptions = {
+	client: HttpClient;
+	url: string;
+	partPath: string;
+	/** `iso`, `qcow2.xz`, … (decides the magic number checked at offset 0). */
+	fileType: string;
+	algorithm: ChecksumAlgorithm;
+	/** Stored from an earlier attempt, for If-Range. */
+	validator?: {etag: string | null; lastModified: string | null};
+	signal: AbortSignal;
+	/** No byte for this long drops the connection and resumes (0 disables the watchdog). */
+	stallTimeoutMs: number;
+	/** Consecutive attempts without progress allowed after the first one fails. */
+	retries: number;
+	backoff: {baseMs: number; maxMs: number};
+	log: Logger;
+	/** Called after each batch is written, with the part's size; the caller throttles. */
+	onProgress?: (p: {downloaded: number; total: number | null}) => void;
+	/** Called for each response that will be used (200, 206, or a 416 that proves the part complete). */
+	onMeta?: (m: {total: number | null; etag: string | null; lastModified: string | null; finalUrl: string}) => void;
+	/**
+	 * Called before each retry. `attempt` counts consecutive attempts without progress (1 = the first retry since
+	 * the last progress); for a stall after progress it is 0 and `delayMs` is 0.
+	 */
+	onRetry?: (info: {attempt: number; reason: string; delayMs: number; stalled: boolean}) => void;
+	/** Size the file must have (e.g. a checksum file's size hint). */
+	expectedSize?: number | null;
+};
+
+export type TransferResult = {
+	/** Digest of every byte in the part, in `algorithm`. */
+	hex: string;
+	bytes: number;
+	finalUrl: string;
+	etag: string | null;
+	lastModified: string | null;
+};
+
+/** Bytes gathered before one writev. */
+export const BATCH_BYTES = 1024 * 1024;
+/** Immediate restarts (new request, nothing written) in a row before giving up. */
+const MAX_RESTARTS_WITHOUT_DATA = 3;
+
+// ---------------------------------------------------------------------------------------------------------------------
+// The part file: hash + batched appends, one write in flight.
+
+class PartFile {
+	hash: Hash;
+	/** Bytes fed to the hash: the part's size once every queued write has landed. */
+	hashed: number;
+	/** Bytes whose write has completed. */
+	written: number;
+	private batch: Buffer[] = [];
+	private batchBytes = 0;
+	private pending: Promise<void> | undefined;
+
+	constructor(
+		readonly fh: FileHandle,
+		readonly path: string,
+		readonly algorithm: ChecksumAlgorithm,
+		size: number,
+		hash: Hash,
+		private readonly onWritten: (size: number) => void,
+	) {
+		this.hash = hash;
+		this.hashed = size;
+		this.written = size;
+	}
+
+	/** Hashes `chunk` and queues it; waits for the previous write only when a batch is full. */
+	async append(chunk: Buffer): Promise<void> {
+		this.hash.update(chunk);
+		this.hashed += chunk.length;
+		this.batch.push(chunk);
+		this.batchBytes += chunk.length;
+		if (this.batchBytes >= BATCH_BYTES) await this.flush();
+	}
+
+	/** Starts writing the current batch (after the previous write finished). */
+	async flush(): Promise<void> {
+		if (this.batchBytes === 0) return;
+		const buffers = this.batch;
+		const length = this.batchBytes;
+		this.batch = [];
+		this.batchBytes = 0;
+		if (this.pending) await this.pending;
+		const position = this.written;
+		const write = this.writeAll(buffers, position, length).then(() => {
+			this.written = position + length;
+			this.onWritten(this.written);
+		});
+		// Rejections are observed by whoever awaits `pending` next; never unhandled.
+		write.catch(() => undefined);
+		this.pending = write;
+	}
+
+	/** Writes everything queued and waits for it. */
+	async drain(): Promise<void> {
+		await this.flush();
+		const pending = this.pending;
+		if (pending) {
+			await pending;
+			if (this.pending === pending) this.pending = undefined;
+		}
+	}
+
+	/** Empties the part and starts a fresh hash (after draining queued writes). */
+	async truncate(): Promise<void> {
+		await this.drain();
+		try {
+			await this.fh.truncate(0);
+		} catch (error) {
+			throw ioError(`emptying ${this.path}`, error);
+		}
+
+		this.hash = createHasher(this.algorithm);
+		this.hashed = 0;
+		this.written = 0;
+	}
+
+	private async writeAll(buffers: Buffer[], position: number, length: number): Promise<void> {
+		let done = 0;
+		let rest = buffers;
+		while (done < length) {
+			let bytesWritten: number;
+			try {
+				({bytesWritten} = await this.fh.writev(rest, position + done));
+			} catch (error) {
+				throw await writeError(this.path, error);
+			}
+
+			if (bytesWritten <= 0) throw new TransferError('io', `write to ${this.path} made no progress`);
+			done += bytesWritten;
+			if (done < length) rest = skipBytes(buffers, done);
+		}
+	}
+}
+
+/** `buffers` without their first `n` bytes (for a short writev). */
+function skipBytes(buffers: Buffer[], n: number): Buffer[] {
+	const out: Buffer[] = [];
+	let skip = n;
+	for (const buf of buffers) {
+		if (skip >= buf.length) {
+			skip -= buf.length;
+			continue;
+		}
+
+		out.push(skip > 0 ? buf.subarray(skip) : buf);
+		skip = 0;
+	}
+
+	return out;
+}
+
+function errnoCode(error: unknown): string | undefined {
+	const code = (error as {code?: unknown} | undefined)?.code;
+	return typeof code === 'string' ? code : undefined;
+}
+
+function ioError(what: string, error: unknown): TransferError {
+	const message = error instanceof Error ? error.message : String(error);
+	return new TransferError('io', `${what}: ${message}`, {cause: error});
+}
+
+async function freeBytes(dir: string): Promise<number | undefined> {
+	try {
+		const s = await fs.statfs(dir);
+		return s.bavail * s.bsize;
+	} catch {
+		return undefined;
+	}
+}
+
+async function writeError(path: string, error: unknown): Promise<TransferError> {
+	if (errnoCode(error) === 'ENOSPC' || errnoCode(error) === 'EDQUOT') {
+		const free = await freeBytes(dirname(path));
+		const freeText = free === undefined ? '' : `: ${formatBytes(free)} free`;
+		return new TransferError('disk_full', `disk full while writing ${path}${freeText}`, {cause: error});
+	}
+
+	return ioError(`writing ${path}`, error);
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Header parsing
+
+type ContentRange = {start: number; end: number; total: number | null} | {start: null; end: null; total: number};
+
+/** `bytes 10-99/100`, `bytes 10-99/*` or `bytes *\/100`; undefined when malformed. */
+export function parseContentRange(value: string | undefined): ContentRange | undefined {
+	if (!value) return undefined;
+	const unsatisfied = /^\s*bytes\s+\*\s*\/\s*(\d+)\s*$/i.exec(value);
+	if (unsatisfied) return {start: null, end: null, total: Number(unsatisfied[1])};
+	const m = /^\s*bytes\s+(\d+)\s*-\s*(\d+)\s*\/\s*(\d+|\*)\s*$/i.exec(value);
+	if (!m) return undefined;
+	const start = Number(m[1]);
+	const end = Number(m[2]);
+	const total = m[3] === '*' ? null : Number(m[3]);
+	if (end < start || (total !== null && end >= total)) return undefined;
+	return {start, end, total};
+}
+
+function contentLength(res: HttpResponse): number | null {
+	const value = header(res.headers, 'content-length');
+	if (value === undefined || !/^\s*\d+\s*$/.test(value)) return null;
+	return Number(value);
+}
+
+function isHtmlType(contentType: string | undefined): boolean {
+	const mime = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+	return mime === 'text/html' || mime === 'application/xhtml+xml';
+}
+
+/** If-Range needs a strong ETag; a weak one cannot be used, so fall back to Last-Modified. */
+function ifRangeValue(v: {etag: string | null; lastModified: string | null}): string | undefined {
+	if (v.etag && !v.etag.startsWith('W/')) return v.etag;
+	return v.lastModified ?? undefined;
+}
+
+class StallError extends Error {
+	constructor(ms: number) {
+		super(`no data for ${ms / 1000} s`);
+		this.name = 'StallError';
+	}
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+
+async function openPart(path: string): Promise<FileHandle> {
+	try {
+		// eslint-disable-next-line no-bitwise
+		return await fs.open(path, fsConstants.O_RDWR | fsConstants.O_CREAT, 0o644);
+	} catch (error) {
+		throw ioError(`opening ${path}`, error);
+	}
+}
+
+export async function transfer(opts: TransferOptions): Promise<TransferResult> {
+	const {signal} = opts;
+	signal.throwIfAborted();
+	const fh = await openPart(opts.partPath);
+	let closed = false;
+	try {
+		const result = await run(opts, fh);
+		try {
+			await fh.sync();
+			closed = true;
+			await fh.close();
+		} catch (error) {
+			throw ioError(`flushing ${opts.partPath}`, error);
+		}
+
+		return result;
+	} finally {
+		if (!closed) await fh.close().catch(() => undefined);
+	}
+}
+
+async function run(opts: TransferOptions, fh: FileHandle): Promise<TransferResult> {
+	const {signal, partPath, fileType, url} = opts;
+	const log = opts.log.child({url, part: partPath});
+	let total: number | null = null;
+
+	// The part's real size is the truth (DESIGN §3 invariant 3): hash what is there before appending.
+	let size: number;
+	try {
+		size = (await fh.stat()).size;
+	} catch (error) {
+		throw ioError(`reading ${partPath}`, error);
+	}
+
+	const hash = createHasher(opts.algorithm);
+	if (size > 0) {
+		try {
+			await hashPrefix(fh, size, hash, signal);
+		} catch (error) {
+			if (signal.aborted) throw signal.reason;
+			throw ioError(`reading ${partPath}`, error);
+		}
+
+		log.debug('download.rehashed', {bytes: size});
+	}
+
+	const part = new PartFile(fh, partPath, opts.algorithm, size, hash, written => opts.onProgress?.({downloaded: written, total}));
+	const validator = {etag: opts.validator?.etag ?? null, lastModified: opts.validator?.lastModified ?? null};
+	const expectedSize = opts.expectedSize ?? null;
+	let finalUrl = url;
+	let failures = 0;
+	let highWater = size;
+	let restarts = 0;
+
+	const result = (): TransferResult => ({
+		hex: part.hash.digest('hex'),
+		bytes: part.written,
+		finalUrl,
+		etag: validator.etag,
+		lastModified: validator.lastModified,
+	});
+
+	async function ensureSpace(needed: number): Promise<void> {
+		if (needed <= 0) return;
+		const dir = dirname(partPath);
+		const free = await freeBytes(dir);
+		if (free !== undefined && free < needed) {
+			throw new TransferError('disk_full', `not enough free space: needs ${formatBytes(needed)}, only ${formatBytes(free)} free on ${dir}`);
+		}
+	}
+
+	/** One request. Resolves 'done' when the part is complete, 'restart' to send a new request at once. */
+	async function attempt(state: {stalled: boolean}): Promise<'done' | 'restart'> {
+		const controller = new AbortController();
+		const forward = () => controller.abort(signal.reason);
+		signal.addEventListener('abort', forward, {once: true});
+		const watchdog =
+			opts.stallTimeoutMs > 0
+				? new IdleWatchdog(opts.stallTimeoutMs, () => {
+						state.stalled = true;
+						controller.abort(new StallError(opts.stallTimeoutMs));
+					})
+				: undefined;
+		let body: HttpResponse['body'] | undefined;
+		let consumed = false;
+		try {
+			const offset = part.written;
+			const headers: Record<string, string> = {};
+			if (offset > 0) {
+				headers.range = `bytes=${offset}-`;
+				const ifRange = ifRangeValue(validator);
+				if (ifRange) headers['if-range'] = ifRange;
+			}
+
+			log.debug('download.request', {offset, ifRange: headers['if-range']});
+			const res = await opts.client.request(url, {headers, signal: controller.signal});
+			body = res.body;
+			body.on('error', () => undefined);
+			watchdog?.touch();
+			finalUrl = res.url;
+			const status = res.statusCode;
+			const etag = header(res.headers, 'etag') ?? null;
+			const lastModified = header(res.headers, 'last-modified') ?? null;
+
+			if (status === 416) {
+				discardBody(body);
+				const range = parseContentRange(header(res.headers, 'content-range'));
+				if (offset > 0 && range?.start === null && range.total === offset) {
+					if (expectedSize !== null && offset !== expectedSize) {
+						throw new TransferError('size_mismatch', `${partPath} holds ${formatBytes(offset)}, which the server says is all of ${finalUrl}, but ${formatBytes(expectedSize)} were expected`);
+					}
+
+					log.info('download.already_complete', {bytes: offset});
+					if (etag) validator.etag = etag;
+					if (lastModified) validator.lastModified = lastModified;
+					total = offset;
+					opts.onMeta?.({total, etag: validator.etag, lastModified: validator.lastModified, finalUrl});
+					return 'done';
+				}
+
+				if (offset > 0) {
+					log.warn('download.restart', {reason: `416 to a range from ${offset}; server size ${range?.total ?? 'unknown'}`});
+					await part.truncate();
+					return 'restart';
+				}
+
+				throw new TransferError('http_status', statusMessage(status, finalUrl, url), {status});
+			}
+
+			if (status !== 200 && status !== 206) {
+				discardBody(body);
+				const message = statusMessage(status, finalUrl, url);
+				if (isRetryableStatus(status)) {
+					const retryAfterMs = parseRetryAfter(header(res.headers, 'retry-after'));
+					throw new RetryableFailure('http_status', message, {status, ...(retryAfterMs === undefined ? {} : {retryAfterMs})});
+				}
+
+				throw new TransferError('http_status', message, {status});
+			}
+
+			let responseTotal: number | null;
+			/** End (exclusive) of a 206's range: a server may send less than the open range asked for. */
+			let rangeEnd: number | null = null;
+			/** A 200 to a range request: the part is emptied, but only once the new content passes the check. */
+			let restartPending = false;
+			if (status === 206) {
+				const range = parseContentRange(header(res.headers, 'content-range'));
+				let why: string | undefined;
+				if (!range || range.start === null) {
+					why = `206 with an unusable Content-Range (${header(res.headers, 'content-range') ?? 'none'})`;
+				} else if (range.start !== offset) {
+					why = `asked for bytes from ${offset}, got Content-Range ${header(res.headers, 'content-range')!}`;
+				} else if (offset > 0 && validator.etag && etag && etag !== validator.etag) {
+					why = `ETag changed from ${validator.etag} to ${etag}`;
+				} else if (offset > 0 && !validator.etag && !etag && validator.lastModified && lastModified && lastModified !== validator.lastModified) {
+					why = `Last-Modified changed from ${validator.lastModified} to ${lastModified}`;
+				} else if (offset > 0 && total !== null && range.total !== null && range.total !== total) {
+					why = `size changed from ${total} to ${range.total}`;
+				}
+
+				if (why || !range || range.start === null) {
+					discardBody(body);
+					log.warn('download.restart', {reason: why});
+					validator.etag = etag;
+					validator.lastModified = lastModified;
+					if (part.written > 0) await part.truncate();
+					return 'restart';
+				}
+
+				responseTotal = range.total;
+				rangeEnd = range.end + 1;
+			} else {
+				restartPending = offset > 0;
+				responseTotal = contentLength(res);
+			}
+
+			validator.etag = etag;
+			validator.lastModified = lastModified;
+			total = responseTotal;
+			if (total !== null && expectedSize !== null && total !== expectedSize) {
+				throw new TransferError('size_mismatch', `${finalUrl} is ${formatBytes(total)} but ${formatBytes(expectedSize)} were expected`);
+			}
+
+			opts.onMeta?.({total, etag, lastModified, finalUrl});
+			const limit = total ?? expectedSize;
+			if (limit !== null) await ensureSpace(limit - part.written);
+
+			// Content check (DESIGN §4) before the first byte at offset 0 is written; an HTML page is refused anywhere.
+			const contentType = header(res.headers, 'content-type');
+			let checking = part.written === 0 || restartPending || isHtmlType(contentType);
+			const need = bytesNeeded(fileType);
+			let head: Buffer[] = [];
+			let headBytes = 0;
+			const check = async () => {
+				const bytes = Buffer.concat(head, headBytes);
+				const problem = checkContent(bytes.subarray(0, need), fileType, contentType);
+				if (problem) throw new TransferError('content', `refusing ${finalUrl}: ${problem}`);
+				if (restartPending) {
+					log.info('download.restart', {reason: `the server answered a range request from ${offset} with the whole file (200); starting over from 0`});
+					await part.truncate();
+					restartPending = false;
+				}
+
+				checking = false;
+				const chunks = head;
+				head = [];
+				headBytes = 0;
+				for (const chunk of chunks) await part.append(chunk);
+			};
+
+			for await (const chunk of body as AsyncIterable<Buffer>) {
+				watchdog?.touch();
+				if (limit !== null && (restartPending ? 0 : part.hashed) + headBytes + chunk.length > limit) {
+					throw new TransferError(
+						'size_mismatch',
+						`${finalUrl} sent more than ${total === null ? 'the expected' : 'the declared'} ${formatBytes(limit)}`,
+					);
+				}
+
+				if (checking) {
+					head.push(chunk);
+					headBytes += chunk.length;
+					if (headBytes >= need) {
+						watchdog?.pause();
+						await check();
+						watchdog?.resume();
+					}
+
+					continue;
+				}
+
+				watchdog?.pause();
+				await part.append(chunk);
+				watchdog?.resume();
+			}
+
+			consumed = true;
+			if (checking) await check();
+			await part.drain();
+			if (rangeEnd !== null && part.written === rangeEnd && (total === null || rangeEnd < total)) {
+				// A complete 206 that stopped short of the end (or of an unknown end): ask for the rest.
+				log.debug('download.partial_range', {end: rangeEnd, total});
+				if (total === null && expectedSize === null) return 'done';
+				return 'restart';
+			}
+
+			if (total !== null && part.written < total) {
+				throw new RetryableFailure('network', `response ended early: got ${part.written} of ${total} bytes`);
+			}
+
+			if (total === null && expectedSize !== null && part.written < expectedSize) {
+				throw new RetryableFailure('network', `response ended at ${part.written} bytes; expected ${expectedSize}`);
+			}
+
+			return 'done';
+		} catch (error) {
+			// Keep what arrived intact (its bytes are already in the hash), unless writing is what failed.
+			if (!(error instanceof TransferError && (error.code === 'disk_full' || error.code === 'io'))) {
+				watchdog?.stop();
+				await part.drain();
+			}
+
+			throw error;
+		} finally {
+			watchdog?.stop();
+			signal.removeEventListener('abort', forward);
+			if (body && !consumed) discardBody(body);
+		}
+	}
+
+	for (;;) {
+		signal.throwIfAborted();
+		const state = {stalled: false};
+		let outcome: 'done' | 'restart';
+		try {
+			outcome = await attempt(state);
+		} catch (error) {
+			if (signal.aborted) throw signal.reason;
+			if (error instanceof TransferError) throw error;
+			const progressed = part.written > highWater;
+			highWater = Math.max(highWater, part.written);
+			if (progressed) {
+				failures = 0;
+				restarts = 0;
+			}
+
+			if (state.stalled && progressed) {
+				const reason = `stalled: no data for ${opts.stallTimeoutMs / 1000} s at byte ${part.written}; resuming`;
+				log.info('download.stalled', {bytes: part.written});
+				opts.onRetry?.({attempt: 0, reason, delayMs: 0, stalled: true});
+				continue;
+			}
+
+			const failure = state.stalled
+				? new RetryableFailure('network', `stalled: no data for ${opts.stallTimeoutMs / 1000} s at byte ${part.written}`)
+				: error instanceof RetryableFailure
+					? error
+					: new RetryableFailure('network', `${describeNetworkError(error)} (at byte ${part.written})`, {cause: error});
+			failures++;
+			if (failures > opts.retries) {
+				throw new TransferError(
+					failure.kind,
+					`gave up on ${url} after ${failures} failed attempt${failures === 1 ? '' : 's'} since the last progress; last error: ${failure.message}`,
+					{...(failure.status === undefined ? {} : {status: failure.status}), cause: error},
+				);
+			}
+
+			const delayMs = failure.retryAfterMs ?? backoffDelay(failures, opts.backoff);
+			log.warn('download.retry', {attempt: failures, reason: failure.message, delayMs, bytes: part.written, stalled: state.stalled});
+			opts.onRetry?.({attempt: failures, reason: failure.message, delayMs, stalled: state.stalled});
+			await sleep(delayMs, signal);
+			continue;
+		}
+
+		if (outcome === 'done') return result();
+		if (part.written > highWater) {
+			// A restart that kept new data (a 206 with a shorter range than asked) is progress.
+			highWater = part.written;
+			failures = 0;
+			restarts = 0;
+			continue;
+		}
+
+		if (++restarts > MAX_RESTARTS_WITHOUT_DATA) {
+			throw new TransferError('network', `gave up on ${url}: the server answered ${restarts} requests in a row with a different version or range of the file`);
+		}
+	}
+}

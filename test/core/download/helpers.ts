@@ -1,0 +1,40 @@
+/** Shared bits of the download tests: a recording logger, temp dirs, a seeded PRNG. */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type {Logger} from '../../../source/core/types.js';
+
+export type LogRecord = {level: string; event: string; fields: Record<string, unknown>};
+
+export function recordingLogger(records: LogRecord[] = [], bound: Record<string, unknown> = {}): Logger & {records: LogRecord[]} {
+	const write = (level: string) => (event: string, fields?: Record<string, unknown>) => {
+		records.push({level, event, fields: {...bound, ...fields}});
+	};
+
+	return {
+		records,
+		debug: write('debug'),
+		info: write('info'),
+		warn: write('warn'),
+		error: write('error'),
+		child: fields => recordingLogger(records, {...bound, ...fields}),
+	};
+}
+
+export async function tempDir(): Promise<string> {
+	return fs.mkdtemp(path.join(os.tmpdir(), 'isoman-dl-'));
+}
+
+/** mulberry32: deterministic [0, 1) numbers from a seed. */
+export function seededRandom(seed: number): () => number {
+	let a = seed >>> 0;
+	return () => {
+		a = (a + 0x6d_2b_79_f5) >>> 0;
+		let t = a;
+		t = Math.imul(t ^ (t >>> 15), t | 1);
+		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+		return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+	};
+}
+
+export const MiB = 1024 * 1024;
