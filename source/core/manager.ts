@@ -72,6 +72,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
 	private readonly verifying = new Map<string, AbortController>();
 	private progressDirty = false;
 	private progressTimer: NodeJS.Timeout | undefined;
+	private lastProgressEmit = 0;
 	private readonly progressIntervalMs: number;
 	private running = false;
 	private closed = false;
@@ -538,18 +539,26 @@ export class Manager extends EventEmitter<ManagerEvents> {
 		this.scheduleProgress();
 	}
 
+	/** Leading-edge throttle: the first update goes out at once, then at most one per interval. */
 	private scheduleProgress(): void {
 		if (this.progressTimer || this.closed) return;
+		const wait = this.lastProgressEmit + this.progressIntervalMs - Date.now();
+		if (wait <= 0) {
+			this.flushProgress();
+			return;
+		}
+
 		this.progressTimer = setTimeout(() => {
 			this.progressTimer = undefined;
 			this.flushProgress();
-		}, this.progressIntervalMs);
+		}, wait);
 		this.progressTimer.unref();
 	}
 
 	private flushProgress(): void {
 		if (!this.progressDirty) return;
 		this.progressDirty = false;
+		this.lastProgressEmit = Date.now();
 		this.emit('progress', this.progressSnapshot());
 	}
 }
