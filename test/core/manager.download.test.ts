@@ -116,3 +116,39 @@ describe('manager: scheduling and transfers', () => {
 		expect(h.tmpFiles()).toEqual([]);
 	});
 });
+
+describe('manager: faults on the wire', () => {
+	it('a stall after 1 MiB with a 1 s stall timeout resumes and completes; the image never becomes failed', async () => {
+		h = await startHarness({stallTimeout: 1});
+		const {server, manager} = h;
+		const sha = await server.serve('/s/os-1.0-x86_64.iso', {kind: 'generated', size: 8 * MiB, seed: 5, fileType: 'iso'}, {stallAt: MiB});
+		const statuses: string[] = [];
+		manager.on('change', change => {
+			if (change.type === 'updated') statuses.push(change.image.status);
+		});
+		const {id} = manager.add({url: server.url('/s/os-1.0-x86_64.iso')});
+		manager.start();
+		const image = await h.until(id, 'complete', 'failed');
+		expect(image.status).toBe('complete');
+		expect(image.checksum).toBe(sha);
+		expect(statuses).not.toContain('failed');
+		const requests = server.requestsFor('/s/os-1.0-x86_64.iso');
+		expect(requests.length).toBeGreaterThanOrEqual(2);
+		expect(requests[1]!.range).toBe(`bytes=${MiB}-`);
+	});
+
+	it('resets at 5 offsets: completes with the right hash, every retry a Range request from where the bytes ended', async () => {
+		h = await startHarness();
+		const {server, manager} = h;
+		const offsets = [3, 7, 11, 19, 23].map(n => n * MiB + 12_345);
+		const sha = await server.serve('/r/os-1.0-x86_64.iso', {kind: 'generated', size: 32 * MiB, seed: 6, fileType: 'iso'}, {resetAt: offsets});
+		const {id} = manager.add({url: server.url('/r/os-1.0-x86_64.iso')});
+		manager.start();
+		const image = await h.until(id, 'complete', 'failed');
+		expect(image.status, image.errorMessage ?? '').toBe('complete');
+		expect(image.checksum).toBe(sha);
+		const ranges = server.requestsFor('/r/os-1.0-x86_64.iso').map(r => r.range);
+		expect(ranges).toEqual([undefined, ...offsets.map(o => `bytes=${o}-`)]);
+		expect(image.attempts).toBe(5);
+	});
+});
