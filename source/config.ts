@@ -225,3 +225,9 @@ export function settingsHelp(): string[] {
 		return `  ${(def.flag + arg).padEnd(24)} ${def.description} (default: ${def.defaultText}; env ${def.env})`;
 	});
 }
+
+/** The README's settings table, generated from the same table (a test keeps them equal). */
+export function settingsMarkdown(): string {
+	const rows = Object.values(SETTINGS).map(def => `| \`${def.flag}\` | \`${def.env}\` | ${def.defaultText} | ${def.description} |`);
+	return ['| flag | environment | default | meaning |', '|---|---|---|---|', ...rows].join('\n');
+}

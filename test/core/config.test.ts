@@ -60,3 +60,13 @@ describe('config', () => {
 		}
 	});
 });
+
+describe('README', () => {
+	it('documents every setting exactly as the settings table says', async () => {
+		const {readFileSync} = await import('node:fs');
+		const {settingsMarkdown} = await import('../../source/config.js');
+		const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+		const section = /<!-- settings:start -->\n([\s\S]*?)\n<!-- settings:end -->/.exec(readme)?.[1];
+		expect(section).toBe(settingsMarkdown());
+	});
+});
