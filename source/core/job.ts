@@ -163,29 +163,23 @@ async function adoptExisting(ctx: JobContext, image: Image, finalPath: string, s
 		throw new IsomanError('io', `a file already exists at ${finalPath} and there is no checksum to verify it against: move it away, then retry`);
 	}
 
-	let verifying = ctx.catalogue.transition(image.id, 'verifying', {}, 'existing file found; verifying it');
-	ctx.onImage(verifying);
+	ctx.onImage(ctx.catalogue.transition(image.id, 'verifying', {}, 'existing file found; verifying it'));
 	const {hex, bytes} = await hashFile(finalPath, algorithm, {
 		signal,
-		onProgress: done => ctx.onProgress({id: image.id, phase: 'verifying', downloaded: done, total: bytes0(image), rate: 0, eta: null, stalled: false}),
+		onProgress: (done, total) => ctx.onProgress({id: image.id, phase: 'verifying', downloaded: done, total, rate: 0, eta: null, stalled: false}),
 	});
 	if (hex !== reference) {
 		throw new IsomanError('io', `a different file already exists at ${finalPath} (${algorithm} ${hex}, expected ${reference}): move it away, then retry`);
 	}
 
 	await writeSidecar(path.dirname(finalPath), path.basename(finalPath), algorithm, hex);
-	verifying = ctx.catalogue.transition(image.id, 'complete', {
+	return ctx.catalogue.transition(image.id, 'complete', {
 		checksum: hex,
 		checksumType: algorithm,
 		sizeBytes: bytes,
 		downloadedBytes: bytes,
 		completedAt: new Date().toISOString(),
 	}, 'adopted the existing file');
-	return verifying;
-}
-
-function bytes0(image: Image): number | null {
-	return image.sizeBytes;
 }
 
 /** Run one pending image to its end state. Never throws: every outcome is a row state. */

@@ -201,3 +201,28 @@ async function materialise(urlPath: string): Promise<string> {
 	h.server.resetStats();
 	return file;
 }
+
+describe('manager: a file already at its final path', () => {
+	it('is adopted without a download when it verifies, and kept (image failed) when it does not', async () => {
+		h = await startHarness();
+		const sha = await serveImage('/ad/os-1.0-x86_64.iso', 40);
+		const bytes = Buffer.from(await (await fetch(h.server.url('/ad/os-1.0-x86_64.iso'))).arrayBuffer());
+		h.server.resetStats();
+		const good = h.manager.add({url: h.server.url('/ad/os-1.0-x86_64.iso'), checksum: sha});
+		const goodPath = path.join(h.lib.config.imagesDir, good.filePath);
+		fs.mkdirSync(path.dirname(goodPath), {recursive: true});
+		fs.writeFileSync(goodPath, bytes);
+		const other = await serveImage('/ad/other-2.0-x86_64.iso', 41);
+		const bad = h.manager.add({url: h.server.url('/ad/other-2.0-x86_64.iso'), checksum: other});
+		const badPath = path.join(h.lib.config.imagesDir, bad.filePath);
+		fs.mkdirSync(path.dirname(badPath), {recursive: true});
+		fs.writeFileSync(badPath, 'not the image');
+		h.manager.start();
+		expect(await h.until(good.id, 'complete', 'failed')).toMatchObject({status: 'complete', checksum: sha});
+		expect(h.manager.events(good.id, 1)[0]!.detail).toBe('adopted the existing file');
+		expect(h.server.requestsFor('/ad/os-1.0-x86_64.iso').filter(r => r.method === 'GET')).toHaveLength(0);
+		const failed = await h.until(bad.id, 'failed', 'complete');
+		expect(failed.errorMessage).toContain('a different file already exists');
+		expect(fs.readFileSync(badPath, 'utf8')).toBe('not the image');
+	});
+});
