@@ -19,7 +19,10 @@ export function tempLibrary(overrides: Record<string, unknown> = {}): TempLibrar
 }
 
 /** Poll `check` until it returns a truthy value or the deadline passes (no fixed sleeps). */
-export async function waitFor<T>(check: () => T | Promise<T>, {timeoutMs = 20_000, intervalMs = 10, what = 'condition'} = {}): Promise<T> {
+export async function waitFor<T>(
+	check: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+	{timeoutMs = 20_000, intervalMs = 10, what = 'condition'} = {},
+): Promise<T> {
 	const deadline = Date.now() + timeoutMs;
 	for (;;) {
 		const value = await check();

@@ -1,0 +1,112 @@
+/**
+ * The root component: header, the library (tree + details, or an overlay: help, dialog, add form), status line and
+ * key hints. It renders the library store and the controller's state; every key goes to the controller through one
+ * subscription. The root box is `rows - 1` tall: Ink 6 clears the whole terminal every frame once output reaches
+ * `rows`.
+ */
+import {useCallback, useSyncExternalStore} from 'react';
+import {Box} from 'ink';
+import type {Manager} from '../core/manager.js';
+import type {UiController} from './controller.js';
+import {AddFormView} from './components/add-form-view.js';
+import {Details} from './components/details.js';
+import {Dialog} from './components/dialog.js';
+import {Footer, StatusLine} from './components/footer.js';
+import {Header} from './components/header.js';
+import {Help, helpLines} from './components/help.js';
+import {MIN_COLUMNS, MIN_ROWS, TooSmall} from './components/too-small.js';
+import {TreeView} from './components/tree-view.js';
+import {useDiskFree} from './disk-free.js';
+import type {LibraryStore} from './store.js';
+import type {Theme} from './theme.js';
+import type {UiOptions} from './ui-options.js';
+import {useKeypress} from './use-keypress.js';
+import {useTerminalSize} from './use-terminal-size.js';
+
+/** At this width and above the details sit beside the list; below, Tab/Enter switch between them. */
+export const WIDE_COLUMNS = 120;
+
+export type AppProps = {
+	controller: UiController;
+	store: LibraryStore;
+	manager: Pick<Manager, 'owner' | 'daemonPid' | 'events'>;
+	dataDir: string;
+	ui: Pick<UiOptions, 'spinners'>;
+	theme: Theme;
+};
+
+export function App({controller, store, manager, dataDir, ui, theme}: AppProps) {
+	const {columns, rows} = useTerminalSize();
+	const state = useSyncExternalStore(controller.subscribe, controller.getState);
+	const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot);
+	const free = useDiskFree(dataDir);
+	useKeypress(controller.handleInput);
+	// Stable, so the details re-read the audit log only when the selected image changes.
+	const events = useCallback((id: string, limit: number) => manager.events(id, limit), [manager]);
+	if (columns < MIN_COLUMNS || rows < MIN_ROWS) return <TooSmall columns={columns} rows={rows} />;
+
+	const height = rows - 1;
+	const mainHeight = height - 3;
+	const mode = controller.mode(state);
+	const model = controller.rows(snapshot, state);
+	const index = controller.selectedIndex(model, state);
+	const selected = model.rows[index];
+	const wide = columns >= WIDE_COLUMNS;
+	controller.wide = wide;
+	controller.pageSize = mainHeight;
+
+	let main;
+	if (state.help) {
+		controller.helpLines = helpLines(theme.ascii).length + 1;
+		main = <Help scroll={state.help.scroll} width={columns} height={mainHeight} theme={theme} />;
+	} else if (state.dialog) {
+		main = <Dialog dialog={state.dialog} width={columns} height={mainHeight} theme={theme} />;
+	} else if (state.form) {
+		main = <AddFormView state={state.form} width={columns} height={mainHeight} theme={theme} />;
+	} else if (wide) {
+		const treeWidth = Math.max(60, Math.floor(columns * 0.55));
+		main = (
+			<>
+				<TreeView model={model} selectedIndex={index} snapshot={snapshot} width={treeWidth} height={mainHeight} theme={theme} filter={state.filter} />
+				<Box borderStyle={theme.border} borderTop={false} borderRight={false} borderBottom={false} borderColor={theme.c('muted')} paddingLeft={1}>
+					<Details row={selected} snapshot={snapshot} events={events} width={columns - treeWidth - 2} height={mainHeight} theme={theme} />
+				</Box>
+			</>
+		);
+	} else if (state.pane === 'details') {
+		main = <Details row={selected} snapshot={snapshot} events={events} width={columns} height={mainHeight} theme={theme} />;
+	} else {
+		main = <TreeView model={model} selectedIndex={index} snapshot={snapshot} width={columns} height={mainHeight} theme={theme} filter={state.filter} />;
+	}
+
+	const position =
+		mode !== 'normal' || model.rows.length === 0 ? '' : `${index + 1}/${model.rows.length}${!wide && state.pane === 'details' ? '  (details; Tab: list)' : ''}`;
+	return (
+		<Box flexDirection="column" width={columns} height={height} overflow="hidden">
+			<Header
+				snapshot={snapshot}
+				dataDir={dataDir}
+				free={free}
+				filter={state.filter}
+				daemonPid={manager.daemonPid}
+				owner={manager.owner}
+				width={columns}
+				theme={theme}
+				spinners={ui.spinners}
+			/>
+			<Box height={mainHeight} width={columns} overflow="hidden">
+				{main}
+			</Box>
+			<StatusLine
+				quitting={state.quitting}
+				filterEditing={state.filterEditing}
+				filter={state.filter}
+				message={state.message}
+				position={position}
+				width={columns}
+				theme={theme}
+			/>
+			<Footer mode={mode} width={columns} theme={theme} />
+		</Box>
+	);
+}

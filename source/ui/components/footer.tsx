@@ -1,0 +1,63 @@
+/**
+ * The two bottom lines. The status line shows, by priority: what quitting is doing, the filter being typed, a
+ * transient message (manager notices, command results) or the position in the list. The footer shows the key
+ * hints of the current mode, generated from the binding table and cut to the width.
+ */
+import {Box, Text} from 'ink';
+import type {Message} from '../controller.js';
+import {footerHints, type Mode} from '../keymap.js';
+import type {Theme} from '../theme.js';
+
+export type StatusLineProps = {
+	quitting: string | undefined;
+	filterEditing: boolean;
+	filter: string;
+	message: Message | undefined;
+	position: string;
+	width: number;
+	theme: Theme;
+};
+
+export function StatusLine({quitting, filterEditing, filter, message, position, width, theme}: StatusLineProps) {
+	let content;
+	if (quitting) {
+		content = <Text bold>{quitting}</Text>;
+	} else if (filterEditing) {
+		content = (
+			<Text>
+				<Text bold color={theme.c('accent')}>
+					/
+				</Text>
+				{filter}
+				<Text inverse> </Text>
+			</Text>
+		);
+	} else if (message) {
+		const color = message.level === 'error' ? 'error' : message.level === 'warn' ? 'warn' : 'ok';
+		const marker = message.level === 'error' ? `${theme.glyphs.fail} ` : message.level === 'warn' ? '! ' : '';
+		content = (
+			<Text color={theme.c(color)} bold={message.level !== 'info'}>
+				{marker}
+				{message.text}
+			</Text>
+		);
+	} else {
+		content = <Text color={theme.c('muted')}>{position}</Text>;
+	}
+
+	return (
+		<Box width={width} height={1}>
+			<Text wrap="truncate-end">{content}</Text>
+		</Box>
+	);
+}
+
+export function Footer({mode, width, theme}: {mode: Mode; width: number; theme: Theme}) {
+	return (
+		<Box width={width} height={1}>
+			<Text color={theme.c('muted')} wrap="truncate-end">
+				{footerHints(mode, width, theme.ascii)}
+			</Text>
+		</Box>
+	);
+}

@@ -1,0 +1,70 @@
+/** Top line: library path, free space, active/queued counts, total rate, the filter, and who runs the downloads. */
+import {Box, Text} from 'ink';
+import Spinner from 'ink-spinner';
+import {formatBytes, formatRate} from '../format.js';
+import type {LibrarySnapshot} from '../store.js';
+import type {Theme} from '../theme.js';
+
+export type HeaderProps = {
+	snapshot: LibrarySnapshot;
+	dataDir: string;
+	free: number | undefined;
+	filter: string;
+	daemonPid: number | undefined;
+	owner: boolean;
+	width: number;
+	theme: Theme;
+	spinners: boolean;
+};
+
+export function Header({snapshot, dataDir, free, filter, daemonPid, owner, width, theme, spinners}: HeaderProps) {
+	let active = 0;
+	let queued = 0;
+	for (const image of snapshot.images) {
+		if (image.status === 'downloading' || image.status === 'verifying' || snapshot.progress.has(image.id)) active++;
+		else if (image.status === 'pending') queued++;
+	}
+
+	let rate = 0;
+	for (const p of snapshot.progress.values()) if (p.phase === 'downloading') rate += p.rate;
+	const sep = ` ${theme.glyphs.separator} `;
+	// Most important first: the line is cut at the right edge.
+	return (
+		<Box width={width} height={1}>
+			<Text wrap="truncate-end">
+				<Text bold color={theme.c('header')}>
+					isoman
+				</Text>
+				{sep}
+				{active > 0 && spinners ? (
+					<Text color={theme.c('active')}>
+						<Spinner type={theme.ascii ? 'line' : 'dots'} />{' '}
+					</Text>
+				) : null}
+				<Text bold={active > 0} color={active > 0 ? theme.c('active') : undefined}>
+					{active} active
+				</Text>
+				{`, ${queued} queued`}
+				{active > 0 ? `${sep}${formatRate(rate)}` : ''}
+				{filter.trim() ? (
+					<Text>
+						{sep}
+						<Text bold color={theme.c('warn')}>
+							filter: {filter}
+						</Text>
+					</Text>
+				) : null}
+				{owner ? null : (
+					<Text>
+						{sep}
+						<Text bold>{daemonPid === undefined ? 'downloads run in the daemon' : `downloads run in daemon pid ${daemonPid}`}</Text>
+					</Text>
+				)}
+				{sep}
+				{free === undefined ? 'free space ?' : `${formatBytes(free)} free`}
+				{sep}
+				{dataDir}
+			</Text>
+		</Box>
+	);
+}

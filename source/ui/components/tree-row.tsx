@@ -1,0 +1,59 @@
+/** One visible row of the library tree. Memoised: only rows whose data changed re-render. */
+import {memo} from 'react';
+import {Text} from 'ink';
+import type {Progress} from '../../core/progress.js';
+import type {Image} from '../../core/types.js';
+import {fileSize, fileStateSegments, type Segment} from '../file-state.js';
+import {fit} from '../format.js';
+import type {Theme} from '../theme.js';
+import type {Row} from '../tree.js';
+import {Segments} from './segments.js';
+
+export type TreeRowProps = {
+	row: Row;
+	selected: boolean;
+	width: number;
+	theme: Theme;
+	/** File rows. */
+	image?: Image;
+	progress?: Progress;
+	/** Group rows: the summary (collapsed) or the child count (expanded). */
+	note?: string;
+};
+
+const SIZE_WIDTH = 9;
+const segmentsLength = (segments: readonly Segment[]) => segments.reduce((sum, s) => sum + [...s.text].length, 0);
+
+function TreeRowView({row, selected, width, theme, image, progress, note}: TreeRowProps) {
+	const g = theme.glyphs;
+	const prefix = `${selected ? g.selected : ' '} ${'  '.repeat(row.depth)}`;
+	const segments: Segment[] = [];
+	if (row.kind === 'file') {
+		const rest = width - [...prefix].length - 2;
+		const stateWidth = Math.max(8, Math.min(64, rest - SIZE_WIDTH - 2 - 14));
+		const state = image ? fileStateSegments(image, progress, theme, stateWidth) : [];
+		const labelWidth = Math.max(1, rest - SIZE_WIDTH - 2 - Math.min(stateWidth, Math.max(segmentsLength(state), 14)));
+		const size = image ? fileSize(image, progress) : '';
+		segments.push(
+			{text: `  ${fit(row.label, labelWidth, g.ellipsis)}`},
+			{text: size.padStart(SIZE_WIDTH), dim: size === '?'},
+			{text: '  '},
+			...state,
+		);
+	} else {
+		const glyph = row.expanded ? g.expanded : g.collapsed;
+		segments.push({text: `${glyph} `, color: 'accent'}, {text: row.label, bold: true, color: row.kind === 'name' ? 'header' : undefined});
+		if (note) segments.push({text: `  ${note}`, color: row.expanded ? 'muted' : undefined, dim: row.expanded});
+	}
+
+	const used = [...prefix].length + segmentsLength(segments);
+	return (
+		<Text inverse={selected} wrap="truncate-end">
+			{prefix}
+			<Segments segments={segments} theme={theme} />
+			{used < width ? ' '.repeat(width - used) : ''}
+		</Text>
+	);
+}
+
+export const TreeRow = memo(TreeRowView);

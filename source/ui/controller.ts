@@ -1,0 +1,505 @@
+/**
+ * The TUI's one key dispatcher and its state. A key is parsed (keys.ts), looked up in the binding table for the
+ * current mode (keymap.ts) and handled once; text modes (filter, form) take the printable keys nobody bound.
+ * State lives here, outside React, so a burst of keys in one read sees each previous key's effect; components read
+ * it with `useSyncExternalStore`. Commands go to the manager; nothing here touches the database or the disk.
+ */
+import type {Manager} from '../core/manager.js';
+import {DuplicateImageError} from '../core/catalogue/repository.js';
+import type {Image} from '../core/types.js';
+import * as form from './add-form.js';
+import {describeImage, duplicateDialog, quitDialog, removeDialog, type DialogState} from './dialogs.js';
+import {parseKeys, type KeyEvent} from './keys.js';
+import {bindingFor, TEXT_MODES, type Action, type Mode} from './keymap.js';
+import type {LibraryStore, LibrarySnapshot} from './store.js';
+import {createRowSelector, matchesFilter, nameKey, versionKey, type Row, type RowModel} from './tree.js';
+
+export {describeImage, type DialogOption, type DialogState} from './dialogs.js';
+
+export type QuitChoice = 'plain' | 'background' | 'pause' | 'force';
+
+export type Message = {text: string; level: 'info' | 'warn' | 'error'; id: number};
+
+export type UiState = {
+	selectedKey: string | undefined;
+	/** Where the selection was: the fallback when its item disappears. */
+	lastIndex: number;
+	collapsed: ReadonlySet<string>;
+	filter: string;
+	filterEditing: boolean;
+	form: form.FormState | undefined;
+	dialog: DialogState | undefined;
+	help: {scroll: number} | undefined;
+	/** Narrow screens show one pane at a time. */
+	pane: 'tree' | 'details';
+	message: Message | undefined;
+	/** Set once quitting started: what the screen says meanwhile. */
+	quitting: string | undefined;
+};
+
+export type ManagerCommands = Pick<Manager, 'add' | 'pause' | 'resume' | 'cancel' | 'retry' | 'remove' | 'verify' | 'get' | 'owner' | 'activeCount'>;
+
+export type ControllerOptions = {
+	manager: ManagerCommands;
+	store: LibraryStore;
+	onQuit: (choice: QuitChoice) => void;
+	/** Whether "keep downloading in the background" can be offered. */
+	canBackground?: boolean;
+	/** How long a transient message stays (ms). */
+	messageMs?: number;
+	now?: () => number;
+};
+
+const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+export class UiController {
+	private state: UiState = {
+		selectedKey: undefined,
+		lastIndex: 0,
+		collapsed: new Set(),
+		filter: '',
+		filterEditing: false,
+		form: undefined,
+		dialog: undefined,
+		help: undefined,
+		pane: 'tree',
+		message: undefined,
+		quitting: undefined,
+	};
+
+	private readonly listeners = new Set<() => void>();
+	private readonly selectRows = createRowSelector();
+	private readonly manager: ManagerCommands;
+	private readonly store: LibraryStore;
+	private readonly options: ControllerOptions;
+	private readonly now: () => number;
+	private messageTimer: NodeJS.Timeout | undefined;
+	private messageId = 0;
+	private lastCtrlC = -Infinity;
+	private readonly unsubscribeNotices: () => void;
+	/** Rows that fit in the list (set by the view each frame; PgUp/PgDn move by it). */
+	pageSize = 10;
+	/** Whether the details pane sits beside the list (set by the view). */
+	wide = true;
+	/** Lines the help has (set by the help view, to bound scrolling). */
+	helpLines = 0;
+
+	constructor(options: ControllerOptions) {
+		this.options = options;
+		this.manager = options.manager;
+		this.store = options.store;
+		this.now = options.now ?? Date.now;
+		this.unsubscribeNotices = this.store.onNotice(notice => this.say(notice.message, notice.level));
+	}
+
+	// ---- for useSyncExternalStore ----
+
+	subscribe = (listener: () => void): (() => void) => {
+		this.listeners.add(listener);
+		return () => this.listeners.delete(listener);
+	};
+
+	getState = (): UiState => this.state;
+
+	dispose(): void {
+		clearTimeout(this.messageTimer);
+		this.unsubscribeNotices();
+		this.listeners.clear();
+	}
+
+	// ---- derived ----
+
+	mode(state = this.state): Mode {
+		if (state.help) return 'help';
+		if (state.dialog) return 'dialog';
+		if (state.form) return 'form';
+		if (state.filterEditing) return 'filter';
+		return 'normal';
+	}
+
+	rows(snapshot: LibrarySnapshot = this.store.getSnapshot(), state = this.state): RowModel {
+		return this.selectRows(snapshot.images, state.collapsed, state.filter);
+	}
+
+	/** Index of the selected row: the selected item where it now is, else where the selection was. */
+	selectedIndex(model: RowModel, state = this.state): number {
+		if (model.rows.length === 0) return -1;
+		const index = state.selectedKey === undefined ? undefined : model.indexOf.get(state.selectedKey);
+		if (index !== undefined) return index;
+		return Math.max(0, Math.min(state.lastIndex, model.rows.length - 1));
+	}
+
+	selectedRow(): Row | undefined {
+		const model = this.rows();
+		return model.rows[this.selectedIndex(model)];
+	}
+
+	selectedImage(): Image | undefined {
+		const row = this.selectedRow();
+		return row?.kind === 'file' ? this.store.getSnapshot().byId.get(row.key) : undefined;
+	}
+
+	// ---- input ----
+
+	/** Raw input from Ink's stdin event (one escape sequence or one run of characters). */
+	handleInput = (data: string): void => {
+		for (const event of parseKeys(data)) this.handleKey(event);
+	};
+
+	handleKey(event: KeyEvent): void {
+		// While quitting only Ctrl-C counts (it asks not to wait).
+		if (this.state.quitting && event.name !== 'ctrl+c') return;
+		const mode = this.mode();
+		if (event.name === 'text') {
+			if (TEXT_MODES.has(mode)) this.typeText(event.text ?? '');
+			else for (const ch of event.text ?? '') this.handleKey({name: ch, text: ch});
+			return;
+		}
+
+		// A dialog's own letters come first: [j]ump must not be read as "move down".
+		if (mode === 'dialog' && event.text && this.pickLetter(event.text)) return;
+		const binding = bindingFor(mode, event.name);
+		if (binding) {
+			this.run(binding.action);
+			return;
+		}
+
+		if (TEXT_MODES.has(mode) && event.text) this.typeText(event.text);
+	}
+
+	run(action: Action): void {
+		switch (action) {
+			case 'up':
+				return this.move(-1);
+			case 'down':
+				return this.move(1);
+			case 'top':
+				return this.moveTo(0);
+			case 'bottom':
+				return this.moveTo(Number.MAX_SAFE_INTEGER);
+			case 'pageUp':
+				return this.move(-Math.max(1, this.pageSize - 1));
+			case 'pageDown':
+				return this.move(Math.max(1, this.pageSize - 1));
+			case 'collapse':
+				return this.collapse();
+			case 'expand':
+				return this.expand();
+			case 'toggle':
+				return this.toggle();
+			case 'add':
+				return this.update({form: form.emptyForm()});
+			case 'pauseResume':
+				return this.pauseResume();
+			case 'cancel':
+				return this.withFile('cancel', image => this.command(this.manager.cancel(image.id), `Cancelled ${describeImage(image)}`));
+			case 'retry':
+				return this.withFile('retry', image => this.command(this.manager.retry(image.id), `Retrying ${describeImage(image)}`));
+			case 'verify':
+				return this.verify();
+			case 'remove':
+				return this.confirmRemove();
+			case 'filter':
+				return this.update({filterEditing: true});
+			case 'clearFilter':
+				return this.state.filter === '' ? undefined : this.setFilter('');
+			case 'switchPane':
+				return this.wide ? this.say('The details are beside the list at this width') : this.update({pane: this.state.pane === 'tree' ? 'details' : 'tree'});
+			case 'help':
+				return this.update({help: {scroll: 0}});
+			case 'quit':
+				return this.requestQuit(false);
+			case 'forceQuit':
+				return this.requestQuit(true);
+			case 'filterDone':
+				return this.update({filterEditing: false});
+			case 'filterCancel':
+				this.setFilter('');
+				return this.update({filterEditing: false});
+			case 'filterBackspace':
+				return this.setFilter([...this.state.filter].slice(0, -1).join(''));
+			case 'filterClear':
+				return this.setFilter('');
+			case 'formSubmit':
+				return this.submitForm();
+			case 'formCancel':
+				return this.update({form: undefined});
+			case 'formNext':
+				return this.updateForm(form.moveFocus, 1);
+			case 'formPrevious':
+				return this.updateForm(form.moveFocus, -1);
+			case 'formBackspace':
+				return this.updateForm(form.backspace);
+			case 'formClear':
+				return this.updateForm(form.clearField);
+			case 'dialogConfirm': {
+				const dialog = this.state.dialog;
+				return dialog?.options[dialog.selected]?.run();
+			}
+
+			case 'dialogCancel':
+				return this.state.dialog?.cancel();
+			case 'dialogNext':
+				return this.moveDialog(1);
+			case 'dialogPrevious':
+				return this.moveDialog(-1);
+			case 'dialogLetter':
+				return undefined;
+			case 'helpClose':
+				return this.update({help: undefined});
+			case 'helpUp':
+				return this.scrollHelp(-Math.max(1, this.pageSize - 1));
+			case 'helpDown':
+				return this.scrollHelp(Math.max(1, this.pageSize - 1));
+		}
+	}
+
+	// ---- messages ----
+
+	say(text: string, level: Message['level'] = 'info'): void {
+		const id = ++this.messageId;
+		clearTimeout(this.messageTimer);
+		this.update({message: {text, level, id}});
+		this.messageTimer = setTimeout(() => {
+			if (this.state.message?.id === id) this.update({message: undefined});
+		}, this.options.messageMs ?? (level === 'error' ? 8000 : 4000));
+		this.messageTimer.unref();
+	}
+
+	/** Shown while quitting (the view replaces the footer with it). */
+	setQuitting(text: string): void {
+		this.update({quitting: text, dialog: undefined});
+	}
+
+	// ---- navigation ----
+
+	private update(patch: Partial<UiState>): void {
+		this.state = {...this.state, ...patch};
+		for (const listener of this.listeners) listener();
+	}
+
+	private moveTo(index: number): void {
+		const model = this.rows();
+		if (model.rows.length === 0) return;
+		const clamped = Math.max(0, Math.min(index, model.rows.length - 1));
+		this.update({selectedKey: model.rows[clamped]!.key, lastIndex: clamped});
+	}
+
+	private move(delta: number): void {
+		const model = this.rows();
+		const current = this.selectedIndex(model);
+		if (current < 0) return;
+		this.moveTo(current + delta);
+	}
+
+	private setCollapsed(key: string, collapsed: boolean): void {
+		const next = new Set(this.state.collapsed);
+		if (collapsed) next.add(key);
+		else next.delete(key);
+		this.update({collapsed: next});
+	}
+
+	private collapse(): void {
+		const row = this.selectedRow();
+		if (!row) return;
+		if (row.kind !== 'file' && row.expanded && this.state.filter.trim() === '') {
+			this.setCollapsed(row.key, true);
+			return;
+		}
+
+		if (row.parent) this.select(row.parent);
+	}
+
+	private expand(): void {
+		const model = this.rows();
+		const index = this.selectedIndex(model);
+		const row = model.rows[index];
+		if (!row || row.kind === 'file') return;
+		if (!row.expanded) this.setCollapsed(row.key, false);
+		else if (model.rows[index + 1]?.parent === row.key) this.moveTo(index + 1);
+	}
+
+	private toggle(): void {
+		const row = this.selectedRow();
+		if (!row) return;
+		if (row.kind === 'file') {
+			if (!this.wide) this.update({pane: this.state.pane === 'tree' ? 'details' : 'tree'});
+			return;
+		}
+
+		if (this.state.filter.trim() !== '') return;
+		this.setCollapsed(row.key, row.expanded);
+	}
+
+	private select(key: string): void {
+		const index = this.rows().indexOf.get(key);
+		this.update({selectedKey: key, lastIndex: index ?? this.state.lastIndex});
+	}
+
+	/** Select an image, expanding its groups and dropping a filter that hides it. */
+	reveal(id: string): void {
+		this.store.flush();
+		const image = this.store.getSnapshot().byId.get(id) ?? this.manager.get(id);
+		if (!image) return;
+		const collapsed = new Set(this.state.collapsed);
+		collapsed.delete(nameKey(image.name));
+		collapsed.delete(versionKey(image.name, image.version));
+		const filter = matchesFilter(image, this.state.filter) ? this.state.filter : '';
+		this.update({collapsed, filter});
+		this.select(id);
+	}
+
+	private setFilter(filter: string): void {
+		this.update({filter: filter.replaceAll(/[\r\n\t]/g, ' ')});
+		// Keep the selected item when it still matches; the view falls back to the nearest row otherwise.
+		const model = this.rows();
+		const index = this.state.selectedKey === undefined ? undefined : model.indexOf.get(this.state.selectedKey);
+		if (index === undefined && model.rows.length > 0) this.moveTo(Math.min(this.state.lastIndex, model.rows.length - 1));
+	}
+
+	private typeText(text: string): void {
+		if (this.state.form) return this.updateForm(form.typeText, text);
+		if (this.state.filterEditing) this.setFilter(this.state.filter + text.replaceAll(/[\u0000-\u001f\u007f]/g, ''));
+	}
+
+	// ---- commands ----
+
+	private withFile(verb: string, run: (image: Image) => void): void {
+		const image = this.selectedImage();
+		if (!image) {
+			this.say(`Select a file to ${verb}`, 'warn');
+			return;
+		}
+
+		run(image);
+	}
+
+	private command(promise: Promise<unknown>, done: string): void {
+		promise.then(
+			() => this.say(this.manager.owner ? done : `${done} (sent to the daemon)`),
+			(error: unknown) => this.say(errorText(error), 'error'),
+		);
+	}
+
+	private pauseResume(): void {
+		this.withFile('pause or resume', image => {
+			if (image.status === 'paused') this.command(this.manager.resume(image.id), `Resumed ${describeImage(image)}`);
+			else if (image.status === 'pending' || image.status === 'downloading') this.command(this.manager.pause(image.id), `Paused ${describeImage(image)}`);
+			else this.say(`${describeImage(image)} is ${image.status}: only a queued or running download can be paused`, 'warn');
+		});
+	}
+
+	private verify(): void {
+		this.withFile('verify', image => {
+			this.say(`Verifying ${describeImage(image)}…`);
+			this.manager.verify([image.id]).then(
+				([result]) => {
+					if (!result) return;
+					if (result.outcome === 'ok') this.say(`Verified ${describeImage(image)}: the checksum matches`);
+					else if (result.outcome === 'skipped') this.say(result.message ?? 'not verified', 'warn');
+					else this.say(`${describeImage(image)}: ${result.message ?? result.outcome}`, 'error');
+				},
+				(error: unknown) => this.say(errorText(error), 'error'),
+			);
+		});
+	}
+
+	private confirmRemove(): void {
+		this.withFile('remove', image => {
+			const close = () => this.update({dialog: undefined});
+			const remove = () => {
+				close();
+				this.command(this.manager.remove(image.id), `Removed ${describeImage(image)}`);
+			};
+
+			this.update({dialog: removeDialog(image, {remove, close})});
+		});
+	}
+
+	private updateForm<A extends unknown[]>(fn: (state: form.FormState, ...args: A) => form.FormState, ...args: A): void {
+		if (this.state.form) this.update({form: fn(this.state.form, ...args)});
+	}
+
+	private submitForm(): void {
+		const state = this.state.form;
+		if (!state) return;
+		try {
+			const image = this.manager.add(form.toAddInput(state));
+			this.update({form: undefined});
+			this.reveal(image.id);
+			this.say(`Added ${describeImage(image)}`);
+		} catch (error) {
+			if (error instanceof DuplicateImageError) {
+				this.offerDuplicate(error.existingId);
+				return;
+			}
+
+			this.update({form: form.withSubmitError(state, error)});
+		}
+	}
+
+	private offerDuplicate(existingId: string): void {
+		const existing = this.store.getSnapshot().byId.get(existingId) ?? this.manager.get(existingId);
+		const back = () => this.update({dialog: undefined});
+		const jump = () => {
+			this.update({dialog: undefined, form: undefined});
+			this.reveal(existingId);
+		};
+
+		this.update({dialog: duplicateDialog(existingId, existing, {jump, back})});
+	}
+
+	// ---- dialogs, help, quit ----
+
+	private moveDialog(delta: number): void {
+		const dialog = this.state.dialog;
+		if (!dialog) return;
+		const n = dialog.options.length;
+		this.update({dialog: {...dialog, selected: (((dialog.selected + delta) % n) + n) % n}});
+	}
+
+	private pickLetter(text: string): boolean {
+		const option = this.state.dialog?.options.find(o => o.letter === text.toLowerCase());
+		if (!option) return false;
+		option.run();
+		return true;
+	}
+
+	private scrollHelp(delta: number): void {
+		const help = this.state.help;
+		if (!help) return;
+		const max = Math.max(0, this.helpLines - this.pageSize);
+		this.update({help: {scroll: Math.max(0, Math.min(max, help.scroll + delta))}});
+	}
+
+	private requestQuit(ctrlC: boolean): void {
+		const now = this.now();
+		if (this.state.quitting) {
+			// Quitting already: another Ctrl-C asks not to wait any longer.
+			if (ctrlC) this.options.onQuit('force');
+			return;
+		}
+
+		if (ctrlC && (this.state.dialog?.kind === 'quit' || now - this.lastCtrlC < 1000)) {
+			this.finish('force');
+			return;
+		}
+
+		if (ctrlC) this.lastCtrlC = now;
+		const active = this.manager.owner ? this.manager.activeCount() : 0;
+		if (active === 0) {
+			this.finish('plain');
+			return;
+		}
+
+		const stay = () => this.update({dialog: undefined});
+		const background = this.options.canBackground ? () => this.finish('background') : undefined;
+		this.update({dialog: quitDialog(active, {background, pause: () => this.finish('pause'), stay})});
+	}
+
+	private finish(choice: QuitChoice): void {
+		const text = {plain: 'Quitting…', force: 'Stopping downloads…', pause: 'Pausing downloads…', background: 'Handing the downloads to a background daemon…'}[choice];
+		this.setQuitting(text);
+		this.options.onQuit(choice);
+	}
+}

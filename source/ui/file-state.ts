@@ -1,0 +1,149 @@
+/**
+ * What a file row says about its state: a marker in text as well as colour (queued, ▶, ⏸, ✓ verified,
+ * ✓ unverified, ✗ reason, missing), a progress bar with %, bytes, smoothed rate and ETA for active transfers
+ * ("stalled" when no byte arrives, an indeterminate bar when the size is unknown), and the one-line summary of a
+ * collapsed group. Pure: returns text segments, the components only colour them.
+ */
+import type {Progress} from '../core/progress.js';
+import type {Image} from '../core/types.js';
+import {formatBytes, formatBytesOf, formatDuration, formatPercent, formatRate} from './format.js';
+import type {ColorName, Theme} from './theme.js';
+
+export type Segment = {text: string; color?: ColorName; bold?: boolean; dim?: boolean};
+
+const REASONS: Record<string, string> = {
+	cancelled: 'cancelled',
+	network: 'network error',
+	content: 'not an image',
+	checksum_mismatch: 'checksum mismatch',
+	checksum_source: 'checksum file',
+	disk_full: 'disk full',
+	corrupt: 'corrupt',
+	io: 'i/o error',
+	too_many_redirects: 'too many redirects',
+	size_mismatch: 'size mismatch',
+};
+
+/** A short reason for a failed row: "HTTP 404", "checksum mismatch", "cancelled". */
+export function failureReason(image: Pick<Image, 'errorCode' | 'errorMessage'>): string {
+	if (image.errorCode === 'http_status') {
+		const status = /\b([1-5]\d\d)\b/.exec(image.errorMessage ?? '');
+		return status ? `HTTP ${status[1]!}` : 'HTTP error';
+	}
+
+	if (!image.errorCode) return 'failed';
+	return REASONS[image.errorCode] ?? image.errorCode.replaceAll('_', ' ');
+}
+
+/** A bar of exactly `width` columns (brackets included in ASCII). `fraction` null → indeterminate. */
+export function progressBar(fraction: number | null, width: number, theme: Theme, downloaded = 0): string {
+	const g = theme.glyphs;
+	const inner = width - g.barOpen.length - g.barClose.length;
+	if (inner <= 0) return '';
+	if (fraction === null) {
+		// Moves only as bytes arrive (one step per MiB): no timer, no frames while nothing happens.
+		const block = Math.min(3, inner);
+		const span = Math.max(1, inner - block + 1);
+		const step = Math.floor(downloaded / (1024 * 1024)) % (2 * span - 1 || 1);
+		const position = step < span ? step : 2 * span - 2 - step;
+		return g.barOpen + g.barEmpty.repeat(position) + g.barFull.repeat(block) + g.barEmpty.repeat(inner - block - position) + g.barClose;
+	}
+
+	const full = Math.round(Math.max(0, Math.min(1, fraction)) * inner);
+	return g.barOpen + g.barFull.repeat(full) + g.barEmpty.repeat(inner - full) + g.barClose;
+}
+
+const len = (s: string) => [...s].length;
+
+function activeSegments(progress: Progress, theme: Theme, width: number): Segment[] {
+	const g = theme.glyphs;
+	const verifying = progress.phase === 'verifying';
+	const marker = verifying ? `${g.verifying} verifying` : g.downloading;
+	const color: ColorName = verifying ? 'accent' : 'active';
+	if (progress.phase === 'preparing') return [{text: `${g.downloading} connecting`, color}];
+	const total = progress.total !== null && progress.total > 0 ? progress.total : null;
+	const fraction = total === null ? null : progress.downloaded / total;
+	// Slots in priority order, each reserving its widest text so the bar's width does not jitter as numbers change.
+	const slots: Array<{widest: number; piece: Segment | undefined}> = [];
+	if (fraction !== null) slots.push({widest: 5, piece: {text: formatPercent(fraction), bold: true}});
+	slots.push({widest: 20, piece: {text: formatBytesOf(progress.downloaded, total)}});
+	slots.push({widest: 13, piece: progress.stalled ? {text: 'stalled', color: 'warn', bold: true} : {text: formatRate(progress.rate), color: 'muted'}});
+	if (fraction !== null) {
+		slots.push({widest: 12, piece: !progress.stalled && progress.eta !== null ? {text: `ETA ${formatDuration(progress.eta)}`, color: 'muted'} : undefined});
+	}
+
+	const reserved = () => len(marker) + slots.reduce((sum, slot) => sum + slot.widest, 0);
+	const minBar = 6;
+	while (slots.length > 1 && reserved() + 1 + minBar > width) slots.pop();
+	const barWidth = Math.min(30, width - reserved() - 1);
+	const segments: Segment[] = [{text: marker, color, bold: true}];
+	if (barWidth >= 4) segments.push({text: ' '}, {text: progressBar(fraction, barWidth, theme, progress.downloaded), color});
+	for (const slot of slots) if (slot.piece) segments.push({text: ' '}, slot.piece);
+	return segments;
+}
+
+/** The state part of a file row, at most `width` columns. */
+export function fileStateSegments(image: Image, progress: Progress | undefined, theme: Theme, width: number): Segment[] {
+	const g = theme.glyphs;
+	if (progress) return activeSegments(progress, theme, width);
+	const partial =
+		image.downloadedBytes <= 0 ? '' : image.sizeBytes ? ` ${formatPercent(image.downloadedBytes / image.sizeBytes)}` : ` ${formatBytes(image.downloadedBytes)}`;
+	switch (image.status) {
+		case 'pending':
+			return [{text: `queued${partial}`, color: 'muted'}];
+		case 'downloading':
+			return [{text: `${g.downloading} starting${partial}`, color: 'active', bold: true}];
+		case 'verifying':
+			return [{text: `${g.verifying} verifying`, color: 'accent', bold: true}];
+		case 'paused':
+			return [{text: `${g.paused} paused${partial}`, color: 'warn'}];
+		case 'complete':
+			return image.expectedChecksum ? [{text: `${g.ok} verified`, color: 'ok'}] : [{text: `${g.ok} unverified`, color: 'warn'}];
+		case 'failed':
+			return [{text: `${g.fail} ${failureReason(image)}`, color: 'error', bold: true}];
+		case 'missing':
+			return [{text: 'missing', color: 'error', bold: true}];
+	}
+}
+
+/** The size shown in a file row: the known total, else what arrived so far. */
+export function fileSize(image: Image, progress: Progress | undefined): string {
+	const total = progress?.total ?? image.sizeBytes;
+	if (total !== null && total > 0) return formatBytes(total);
+	if (progress && progress.downloaded > 0) return formatBytes(progress.downloaded);
+	return image.status === 'complete' && image.downloadedBytes > 0 ? formatBytes(image.downloadedBytes) : '?';
+}
+
+/** "2 files, 1 downloading 43%, 1 queued" for a collapsed group. */
+export function groupSummary(ids: readonly string[], byId: ReadonlyMap<string, Image>, progress: ReadonlyMap<string, Progress>): string {
+	const counts = {downloading: 0, verifying: 0, queued: 0, paused: 0, failed: 0, missing: 0};
+	let done = 0;
+	let total = 0;
+	let sized = true;
+	for (const id of ids) {
+		const image = byId.get(id);
+		if (!image) continue;
+		const p = progress.get(id);
+		if (p?.phase === 'verifying' || image.status === 'verifying') counts.verifying++;
+		else if (p || image.status === 'downloading') {
+			counts.downloading++;
+			const t = p?.total ?? image.sizeBytes;
+			if (t) {
+				total += t;
+				done += p?.downloaded ?? image.downloadedBytes;
+			} else sized = false;
+		} else if (image.status === 'pending') counts.queued++;
+		else if (image.status === 'paused') counts.paused++;
+		else if (image.status === 'failed') counts.failed++;
+		else if (image.status === 'missing') counts.missing++;
+	}
+
+	const parts = [`${ids.length} ${ids.length === 1 ? 'file' : 'files'}`];
+	if (counts.downloading > 0) parts.push(`${counts.downloading} downloading${sized && total > 0 ? ' ' + formatPercent(done / total) : ''}`);
+	if (counts.verifying > 0) parts.push(`${counts.verifying} verifying`);
+	if (counts.queued > 0) parts.push(`${counts.queued} queued`);
+	if (counts.paused > 0) parts.push(`${counts.paused} paused`);
+	if (counts.failed > 0) parts.push(`${counts.failed} failed`);
+	if (counts.missing > 0) parts.push(`${counts.missing} missing`);
+	return parts.join(', ');
+}

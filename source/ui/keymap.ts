@@ -1,0 +1,211 @@
+/**
+ * THE binding table. Key handling (controller), the footer hints, the `?` overlay and the README's key table are
+ * all generated from it, so they cannot disagree. Key names are those of keys.ts.
+ */
+export type Mode = 'normal' | 'filter' | 'form' | 'dialog' | 'help';
+
+export type Action =
+	| 'up'
+	| 'down'
+	| 'collapse'
+	| 'expand'
+	| 'toggle'
+	| 'top'
+	| 'bottom'
+	| 'pageUp'
+	| 'pageDown'
+	| 'add'
+	| 'pauseResume'
+	| 'cancel'
+	| 'retry'
+	| 'verify'
+	| 'remove'
+	| 'filter'
+	| 'clearFilter'
+	| 'switchPane'
+	| 'help'
+	| 'quit'
+	| 'forceQuit'
+	| 'filterDone'
+	| 'filterCancel'
+	| 'filterBackspace'
+	| 'filterClear'
+	| 'formSubmit'
+	| 'formCancel'
+	| 'formNext'
+	| 'formPrevious'
+	| 'formBackspace'
+	| 'formClear'
+	| 'dialogConfirm'
+	| 'dialogCancel'
+	| 'dialogNext'
+	| 'dialogPrevious'
+	| 'dialogLetter'
+	| 'helpClose'
+	| 'helpUp'
+	| 'helpDown';
+
+export type Binding = {
+	action: Action;
+	/** Modes where it applies; `all` = every mode (checked first). */
+	modes: readonly Mode[] | 'all';
+	keys: readonly string[];
+	description: string;
+	/** Shown in the footer (short form) when set. */
+	hint?: string;
+	/** Shown instead of the key names where the keys are not a fixed list. */
+	keyLabel?: string;
+};
+
+const TEXT = 'type to edit';
+
+export const BINDINGS: readonly Binding[] = [
+	{action: 'forceQuit', modes: 'all', keys: ['ctrl+c'], description: 'Quit (asks first while downloads run; press again to stop them and quit)'},
+	// normal: the library tree
+	{action: 'up', modes: ['normal'], keys: ['up', 'k'], description: 'Move up', hint: 'move'},
+	{action: 'down', modes: ['normal'], keys: ['down', 'j'], description: 'Move down'},
+	{action: 'collapse', modes: ['normal'], keys: ['left', 'h'], description: 'Collapse, or go to the parent', hint: 'fold'},
+	{action: 'expand', modes: ['normal'], keys: ['right', 'l'], description: 'Expand, or go to the first child'},
+	{action: 'toggle', modes: ['normal'], keys: ['enter'], description: 'Expand or collapse; on a file, show its details (narrow screens)'},
+	{action: 'top', modes: ['normal'], keys: ['g', 'home'], description: 'Go to the first row'},
+	{action: 'bottom', modes: ['normal'], keys: ['G', 'end'], description: 'Go to the last row'},
+	{action: 'pageUp', modes: ['normal'], keys: ['pageup'], description: 'Page up'},
+	{action: 'pageDown', modes: ['normal'], keys: ['pagedown'], description: 'Page down'},
+	{action: 'add', modes: ['normal'], keys: ['a'], description: 'Add an image (form)', hint: 'add'},
+	{action: 'pauseResume', modes: ['normal'], keys: ['p'], description: 'Pause or resume the selected download', hint: 'pause'},
+	{action: 'cancel', modes: ['normal'], keys: ['x'], description: 'Cancel the selected download (its partial file is deleted)', hint: 'cancel'},
+	{action: 'retry', modes: ['normal'], keys: ['r'], description: 'Retry a failed or missing image', hint: 'retry'},
+	{action: 'verify', modes: ['normal'], keys: ['v'], description: 'Verify the selected file again (re-hash it)', hint: 'verify'},
+	{action: 'remove', modes: ['normal'], keys: ['D', 'delete'], description: 'Remove the selected image and its files (asks first)', hint: 'remove'},
+	{action: 'filter', modes: ['normal'], keys: ['/'], description: 'Filter the list as you type', hint: 'filter'},
+	{action: 'clearFilter', modes: ['normal'], keys: ['escape'], description: 'Clear the filter'},
+	{action: 'switchPane', modes: ['normal'], keys: ['tab'], description: 'Switch between the list and the details (narrow screens)', hint: 'details'},
+	{action: 'help', modes: ['normal'], keys: ['?', 'f1'], description: 'Show all keys', hint: 'help'},
+	{action: 'quit', modes: ['normal'], keys: ['q'], description: 'Quit (asks what to do with running downloads)', hint: 'quit'},
+	// filter: typing in the filter line (letters are text here, so only the arrows move)
+	{action: 'up', modes: ['filter'], keys: ['up'], description: 'Move up while filtering', hint: 'move'},
+	{action: 'down', modes: ['filter'], keys: ['down'], description: 'Move down while filtering'},
+	{action: 'filterDone', modes: ['filter'], keys: ['enter'], description: 'Keep the filter and go back to the list', hint: 'keep'},
+	{action: 'filterCancel', modes: ['filter'], keys: ['escape'], description: 'Clear the filter and go back', hint: 'clear'},
+	{action: 'filterBackspace', modes: ['filter'], keys: ['backspace'], description: 'Delete the last character'},
+	{action: 'filterClear', modes: ['filter'], keys: ['ctrl+u'], description: 'Delete the whole filter'},
+	// form: the add form
+	{action: 'formSubmit', modes: ['form'], keys: ['enter'], description: 'Add the image', hint: 'add'},
+	{action: 'formCancel', modes: ['form'], keys: ['escape'], description: 'Close the form without adding', hint: 'cancel'},
+	{action: 'formNext', modes: ['form'], keys: ['tab', 'down'], description: 'Next field', hint: 'next field'},
+	{action: 'formPrevious', modes: ['form'], keys: ['shift+tab', 'up'], description: 'Previous field'},
+	{action: 'formBackspace', modes: ['form'], keys: ['backspace'], description: 'Delete the last character'},
+	{action: 'formClear', modes: ['form'], keys: ['ctrl+u'], description: 'Clear the field', hint: 'clear field'},
+	// dialog: confirmations and choices
+	{action: 'dialogLetter', modes: ['dialog'], keys: [], keyLabel: 'letter', description: 'Pick the choice whose letter is shown in brackets, e.g. [y]es / [n]o', hint: 'pick'},
+	{action: 'dialogNext', modes: ['dialog'], keys: ['right', 'tab', 'down', 'l', 'j'], description: 'Highlight the next choice'},
+	{action: 'dialogPrevious', modes: ['dialog'], keys: ['left', 'shift+tab', 'up', 'h', 'k'], description: 'Highlight the previous choice', hint: 'choose'},
+	{action: 'dialogConfirm', modes: ['dialog'], keys: ['enter'], description: 'Pick the highlighted choice (the default is the safe one)', hint: 'ok'},
+	{action: 'dialogCancel', modes: ['dialog'], keys: ['escape'], description: 'Close the dialog without doing anything', hint: 'cancel'},
+	// help overlay
+	{action: 'helpUp', modes: ['help'], keys: ['up', 'k', 'pageup'], description: 'Scroll the help up', hint: 'scroll'},
+	{action: 'helpDown', modes: ['help'], keys: ['down', 'j', 'pagedown'], description: 'Scroll the help down'},
+	{action: 'helpClose', modes: ['help'], keys: ['escape', '?', 'q', 'f1', 'enter'], description: 'Close the help', hint: 'close'},
+];
+
+export const MODE_TITLES: Record<Mode, string> = {
+	normal: 'Library',
+	filter: 'Filter line',
+	form: 'Add form',
+	dialog: 'Dialogs',
+	help: 'Help',
+};
+
+export const TEXT_MODES: ReadonlySet<Mode> = new Set(['filter', 'form']);
+
+const appliesTo = (binding: Binding, mode: Mode) => binding.modes === 'all' || binding.modes.includes(mode);
+
+/** The binding a key triggers in a mode (`all` bindings first), or undefined. */
+export function bindingFor(mode: Mode, key: string): Binding | undefined {
+	return (
+		BINDINGS.find(binding => binding.modes === 'all' && binding.keys.includes(key)) ??
+		BINDINGS.find(binding => binding.modes !== 'all' && binding.modes.includes(mode) && binding.keys.includes(key))
+	);
+}
+
+export function bindingsFor(mode: Mode): Binding[] {
+	return BINDINGS.filter(binding => binding.modes !== 'all' && appliesTo(binding, mode));
+}
+
+const KEY_LABELS: Record<string, [unicode: string, ascii: string]> = {
+	up: ['↑', 'Up'],
+	down: ['↓', 'Down'],
+	left: ['←', 'Left'],
+	right: ['→', 'Right'],
+	home: ['Home', 'Home'],
+	end: ['End', 'End'],
+	pageup: ['PgUp', 'PgUp'],
+	pagedown: ['PgDn', 'PgDn'],
+	enter: ['Enter', 'Enter'],
+	escape: ['Esc', 'Esc'],
+	tab: ['Tab', 'Tab'],
+	'shift+tab': ['Shift-Tab', 'Shift-Tab'],
+	backspace: ['Backspace', 'Backspace'],
+	delete: ['Delete', 'Delete'],
+	f1: ['F1', 'F1'],
+	' ': ['Space', 'Space'],
+};
+
+export function keyLabel(key: string, ascii = false): string {
+	const known = KEY_LABELS[key];
+	if (known) return ascii ? known[1] : known[0];
+	const ctrl = /^ctrl\+(.)$/.exec(key);
+	if (ctrl) return `Ctrl-${ctrl[1]!.toUpperCase()}`;
+	return key;
+}
+
+export function keysLabel(binding: Binding, ascii = false, separator = ' '): string {
+	return binding.keyLabel ?? binding.keys.map(key => keyLabel(key, ascii)).join(separator);
+}
+
+/** Footer hints for a mode, cut to `width` at a whole hint. */
+export function footerHints(mode: Mode, width: number, ascii = false): string {
+	const parts: string[] = [];
+	const bindings = bindingsFor(mode);
+	for (const binding of bindings) {
+		if (!binding.hint) continue;
+		// Pairs of moves read better as one hint: ↑↓ move, ←→ fold.
+		let keys = keysLabel(binding, ascii, '/');
+		if (binding.action === 'up') keys = ascii ? 'Up/Down' : '↑↓';
+		if (binding.action === 'collapse') keys = ascii ? 'Left/Right' : '←→';
+		if (binding.action === 'dialogPrevious') keys = ascii ? 'Left/Right' : '←→';
+		if (binding.action === 'helpUp') keys = ascii ? 'Up/Down' : '↑↓';
+		if (binding.action === 'remove') keys = 'D';
+		parts.push(`${keys} ${binding.hint}`);
+	}
+
+	if (mode === 'filter' || mode === 'form') parts.push(TEXT);
+	let line = '';
+	for (const part of parts) {
+		const next = line === '' ? part : `${line}  ${part}`;
+		if ([...next].length > width) break;
+		line = next;
+	}
+
+	return line;
+}
+
+const escapeCell = (text: string) => text.replaceAll('|', '\\|');
+
+/** The README's key table (between `<!-- keys:start -->` and `<!-- keys:end -->`). */
+export function keyTableMarkdown(): string {
+	const lines = ['| Where | Keys | Action |', '| --- | --- | --- |'];
+	const global = BINDINGS.filter(binding => binding.modes === 'all');
+	for (const binding of global) {
+		lines.push(`| Anywhere | ${escapeCell(binding.keys.map(key => '`' + keyLabel(key) + '`').join(' '))} | ${escapeCell(binding.description)} |`);
+	}
+
+	for (const mode of Object.keys(MODE_TITLES) as Mode[]) {
+		for (const binding of bindingsFor(mode)) {
+			const keys = binding.keyLabel ? `*${binding.keyLabel}*` : binding.keys.map(key => '`' + keyLabel(key) + '`').join(' ');
+			lines.push(`| ${MODE_TITLES[mode]} | ${escapeCell(keys)} | ${escapeCell(binding.description)} |`);
+		}
+	}
+
+	return lines.join('\n');
+}

@@ -1,0 +1,228 @@
+/**
+ * Entry point of the full-screen TUI (called by cli.tsx with an opened library).
+ *
+ * Ink, React and everything that imports them are loaded here dynamically, AFTER `CI`/`CONTINUOUS_INTEGRATION`
+ * are cleared: Ink 6 reads `is-in-ci` once at import (and then renders only the last frame and ignores resizes),
+ * and chalk decides colour support at import (`CI` without a known vendor → no colours, no inverse). This runs only
+ * with a TTY on both ends, so the TUI is interactive even when a CI runner drives it through tmux.
+ *
+ * Every exit path restores the terminal: q / Ctrl-C (through the quit flow), SIGTERM, SIGHUP, SIGINT, an
+ * uncaught exception or unhandled rejection (terminal restored first, then the error printed), and `process.exit`.
+ * The manager is stopped (active downloads return to `pending` with their .part) but not closed: the caller closes it.
+ *
+ * Output: Ink renders in debug mode into a FrameWriter, which writes only the changed lines at most `maxFps` times
+ * a second (Ink 6.8's own `incrementalRendering` misplaces frames shorter than the terminal: see frame-writer.ts).
+ */
+import type {Config} from '../config.js';
+import type {Manager} from '../core/manager.js';
+import type {Logger} from '../core/types.js';
+import type {QuitChoice} from './controller.js';
+import {FrameWriter} from './frame-writer.js';
+import {createScreen} from './terminal.js';
+import {uiOptionsFrom} from './ui-options.js';
+
+export type RunTuiOptions = {
+	manager: Manager;
+	config: Config;
+	log: Logger;
+	stdin?: NodeJS.ReadStream;
+	stdout?: NodeJS.WriteStream;
+	/** Start `isoman --daemon` detached for this library after the TUI has released it. */
+	startBackgroundDaemon?: () => Promise<number>;
+	/** Called after the manager was stopped, before the background daemon is started: releases the library lock. */
+	releaseLibrary?: () => Promise<void>;
+};
+
+/** The TUI needs a terminal on both ends (the CLI says so and exits 2 otherwise). */
+export function isInteractive(stdin: {isTTY?: boolean} = process.stdin, stdout: {isTTY?: boolean} = process.stdout): boolean {
+	return Boolean(stdin.isTTY) && Boolean(stdout.isTTY);
+}
+
+const STOP_TIMEOUT_MS = 5000;
+
+/** Clear what makes Ink/chalk non-interactive or hang at import/render; returns a function putting it back. */
+function prepareInkEnvironment(env: NodeJS.ProcessEnv): () => void {
+	const saved: Record<string, string | undefined> = {};
+	for (const key of ['CI', 'CONTINUOUS_INTEGRATION', 'DEV']) {
+		if (key === 'DEV' && env[key] !== 'true') continue;
+		saved[key] = env[key];
+		delete env[key];
+	}
+
+	return () => {
+		for (const [key, value] of Object.entries(saved)) if (value !== undefined) env[key] = value;
+	};
+}
+
+function withTimeout(promise: Promise<unknown>, ms: number, giveUp?: Promise<void>): Promise<void> {
+	return new Promise(resolve => {
+		const timer = setTimeout(resolve, ms);
+		timer.unref();
+		const done = () => {
+			clearTimeout(timer);
+			resolve();
+		};
+
+		promise.then(done, done);
+		giveUp?.then(done, done);
+	});
+}
+
+const describeError = (error: unknown) => (error instanceof Error ? (error.stack ?? error.message) : String(error));
+
+export async function runTui(options: RunTuiOptions): Promise<number> {
+	const {manager, config, log} = options;
+	const stdin = options.stdin ?? process.stdin;
+	const stdout = options.stdout ?? process.stdout;
+	const ui = uiOptionsFrom(config, process.env);
+
+	const restoreEnvironment = prepareInkEnvironment(process.env);
+	let modules;
+	try {
+		modules = await Promise.all([import('ink'), import('./app.js'), import('./controller.js'), import('./store.js'), import('./theme.js')]);
+	} catch (error) {
+		restoreEnvironment();
+		throw error;
+	}
+
+	const [{render}, {App}, {UiController}, {LibraryStore}, {createTheme}] = modules;
+	const store = new LibraryStore(manager, {maxPerSecond: ui.snapshotsPerSecond});
+	const theme = createTheme(ui);
+	const screen = createScreen(stdout);
+	const writer = new FrameWriter(stdout, {maxFps: ui.maxFps});
+
+	let resolveExit!: (code: number) => void;
+	const exited = new Promise<number>(resolve => {
+		resolveExit = resolve;
+	});
+	let instance: ReturnType<typeof render> | undefined;
+	let tornDown = false;
+	let ended = false;
+	let hurry!: () => void;
+	const hurried = new Promise<void>(resolve => {
+		hurry = resolve;
+	});
+
+	const teardown = () => {
+		if (tornDown) return;
+		tornDown = true;
+		try {
+			instance?.unmount();
+		} catch (error) {
+			log.warn('tui.unmount_failed', {error});
+		}
+
+		writer.close();
+		screen.leave();
+		controller.dispose();
+		store.close();
+	};
+
+	const end = (code: number, after?: {text: string; stream: 'stdout' | 'stderr'}) => {
+		if (ended) return;
+		ended = true;
+		teardown();
+		if (after) (after.stream === 'stdout' ? process.stdout : process.stderr).write(after.text + '\n');
+		process.off('SIGTERM', onSignal);
+		process.off('SIGHUP', onSignal);
+		process.off('SIGINT', onSignal);
+		process.off('uncaughtException', onFatal);
+		process.off('unhandledRejection', onFatal);
+		resolveExit(code);
+	};
+
+	let quitting = false;
+	const quit = async (choice: QuitChoice) => {
+		if (quitting) {
+			if (choice === 'force') hurry();
+			return;
+		}
+
+		quitting = true;
+		log.info('tui.quit', {choice});
+		try {
+			if (choice === 'pause') {
+				for (const image of manager.list()) {
+					if (image.status !== 'downloading') continue;
+					await withTimeout(manager.pause(image.id).catch((error: unknown) => log.warn('tui.pause_failed', {id: image.id, error})), STOP_TIMEOUT_MS, hurried);
+				}
+			}
+
+			await withTimeout(manager.stop(), STOP_TIMEOUT_MS, hurried);
+			if (choice !== 'background' || !options.startBackgroundDaemon) {
+				end(0);
+				return;
+			}
+
+			teardown();
+			await options.releaseLibrary?.();
+			const pid = await options.startBackgroundDaemon();
+			end(0, {text: `isoman: downloads continue in the background (daemon pid ${pid}); run isoman again to watch them.`, stream: 'stdout'});
+		} catch (error) {
+			log.error('tui.quit_failed', {choice, error});
+			end(1, {text: `isoman: ${error instanceof Error ? error.message : String(error)}`, stream: 'stderr'});
+		}
+	};
+
+	const controller = new UiController({
+		manager,
+		store,
+		canBackground: Boolean(options.startBackgroundDaemon) && manager.owner,
+		onQuit: choice => void quit(choice),
+	});
+
+	const onSignal = (signal: NodeJS.Signals) => {
+		log.info('tui.signal', {signal});
+		if (quitting) {
+			hurry();
+			return;
+		}
+
+		quitting = true;
+		teardown();
+		void withTimeout(manager.stop(), STOP_TIMEOUT_MS).then(() => end(0));
+	};
+
+	let fatal = false;
+	const onFatal = (error: unknown) => {
+		if (fatal) return;
+		fatal = true;
+		log.error('tui.crashed', {error});
+		teardown();
+		process.stderr.write(`isoman: ${describeError(error)}\n`);
+		void withTimeout(manager.stop(), STOP_TIMEOUT_MS).then(() => end(1));
+	};
+
+	process.on('SIGTERM', onSignal);
+	process.on('SIGHUP', onSignal);
+	process.on('SIGINT', onSignal);
+	process.on('uncaughtException', onFatal);
+	process.on('unhandledRejection', onFatal);
+
+	screen.enter();
+	try {
+		instance = render(<App controller={controller} store={store} manager={manager} dataDir={config.dataDir} ui={ui} theme={theme} />, {
+			stdin,
+			stdout: writer.stream as unknown as NodeJS.WriteStream,
+			stderr: process.stderr,
+			// Every commit hands the whole frame to the writer, which diffs and throttles (maxFps) it.
+			debug: true,
+			exitOnCtrlC: false,
+			patchConsole: false,
+		});
+	} catch (error) {
+		onFatal(error);
+		return exited;
+	} finally {
+		restoreEnvironment();
+	}
+
+	// A render error inside React ends Ink with an error: same path as an uncaught exception.
+	instance.waitUntilExit().then(
+		() => {
+			if (!tornDown) end(0);
+		},
+		(error: unknown) => onFatal(error),
+	);
+	return exited;
+}

@@ -1,0 +1,152 @@
+/**
+ * The library as React sees it: an external store fed by the manager's events and batched at the source, so
+ * React reconciles at most `maxPerSecond` times a second however fast progress arrives (10/s, 4/s over SSH).
+ * Components read it with `useSyncExternalStore`; every published snapshot is a new immutable object.
+ *
+ * In client mode (a daemon owns the library) the manager's `watch()` turns the daemon's writes into the same
+ * events, so the store does not care who runs the downloads.
+ */
+import type {ImageChange, Manager, Notice} from '../core/manager.js';
+import type {Progress} from '../core/progress.js';
+import type {Image} from '../core/types.js';
+
+export type LibrarySnapshot = {
+	/** Catalogue rows, in no particular order (the tree sorts). */
+	readonly images: readonly Image[];
+	readonly byId: ReadonlyMap<string, Image>;
+	/** Live progress of active transfers and verifications, by image id. */
+	readonly progress: ReadonlyMap<string, Progress>;
+	/** Increments with every published snapshot. */
+	readonly revision: number;
+};
+
+export type StoreOptions = {
+	/** Snapshots published per second at most (default 10). */
+	maxPerSecond?: number;
+	now?: () => number;
+};
+
+type ManagerLike = Pick<Manager, 'list' | 'progressSnapshot' | 'on' | 'off'>;
+
+export class LibraryStore {
+	private byId: Map<string, Image>;
+	private progress: Map<string, Progress>;
+	private snapshot: LibrarySnapshot;
+	private readonly listeners = new Set<() => void>();
+	private readonly noticeListeners = new Set<(notice: Notice) => void>();
+	private imagesDirty = false;
+	private progressDirty = false;
+	private timer: NodeJS.Timeout | undefined;
+	private lastPublish = -Infinity;
+	private readonly intervalMs: number;
+	private readonly now: () => number;
+	private closed = false;
+
+	constructor(
+		private readonly manager: ManagerLike,
+		options: StoreOptions = {},
+	) {
+		this.intervalMs = 1000 / Math.max(1, options.maxPerSecond ?? 10);
+		this.now = options.now ?? Date.now;
+		this.byId = new Map(manager.list().map(image => [image.id, image]));
+		this.progress = new Map(manager.progressSnapshot().map(p => [p.id, p]));
+		this.snapshot = this.build(0);
+		manager.on('change', this.onChange);
+		manager.on('progress', this.onProgress);
+		manager.on('notice', this.relayNotice);
+	}
+
+	// ---- for useSyncExternalStore ----
+
+	subscribe = (listener: () => void): (() => void) => {
+		this.listeners.add(listener);
+		return () => this.listeners.delete(listener);
+	};
+
+	getSnapshot = (): LibrarySnapshot => this.snapshot;
+
+	onNotice(listener: (notice: Notice) => void): () => void {
+		this.noticeListeners.add(listener);
+		return () => this.noticeListeners.delete(listener);
+	}
+
+	// ---- inputs (the manager's events; tests may call them directly) ----
+
+	applyChange(change: ImageChange): void {
+		if (change.type === 'removed') {
+			this.byId.delete(change.id);
+			this.progress.delete(change.id);
+			this.progressDirty = true;
+		} else {
+			this.byId.set(change.image.id, change.image);
+		}
+
+		this.imagesDirty = true;
+		this.schedule();
+	}
+
+	/** Replace the live progress with this list (the manager sends every active transfer each time). */
+	setProgress(list: readonly Progress[]): void {
+		this.progress = new Map(list.map(p => [p.id, p]));
+		this.progressDirty = true;
+		this.schedule();
+	}
+
+	/** Re-read every row (client mode, or after something outside the manager's events). */
+	reload(): void {
+		this.byId = new Map(this.manager.list().map(image => [image.id, image]));
+		this.imagesDirty = true;
+		this.schedule();
+	}
+
+	/** Publish pending changes now (tests, and before a frame that must be exact). */
+	flush(): void {
+		clearTimeout(this.timer);
+		this.timer = undefined;
+		if (!this.imagesDirty && !this.progressDirty) return;
+		this.publish();
+	}
+
+	close(): void {
+		this.closed = true;
+		clearTimeout(this.timer);
+		this.manager.off('change', this.onChange);
+		this.manager.off('progress', this.onProgress);
+		this.manager.off('notice', this.relayNotice);
+		this.listeners.clear();
+		this.noticeListeners.clear();
+	}
+
+	// ---- internals ----
+
+	private readonly onChange = (change: ImageChange) => this.applyChange(change);
+	private readonly onProgress = (list: Progress[]) => this.setProgress(list);
+	private readonly relayNotice = (notice: Notice) => {
+		for (const listener of this.noticeListeners) listener(notice);
+	};
+
+	private schedule(): void {
+		if (this.timer || this.closed) return;
+		const wait = Math.max(0, this.lastPublish + this.intervalMs - this.now());
+		this.timer = setTimeout(() => {
+			this.timer = undefined;
+			this.publish();
+		}, wait);
+		this.timer.unref();
+	}
+
+	private publish(): void {
+		this.lastPublish = this.now();
+		this.snapshot = this.build(this.snapshot.revision + 1);
+		for (const listener of this.listeners) listener();
+	}
+
+	private build(revision: number): LibrarySnapshot {
+		const images = this.imagesDirty || revision === 0 ? [...this.byId.values()] : this.snapshot.images;
+		const byId = this.imagesDirty || revision === 0 ? new Map(this.byId) : this.snapshot.byId;
+		const progress = this.progressDirty || revision === 0 ? new Map(this.progress) : this.snapshot.progress;
+		this.imagesDirty = false;
+		this.progressDirty = false;
+		return {images, byId, progress, revision};
+	}
+}
