@@ -1,34 +1,45 @@
 /**
  * One image's download, from `pending` to `complete` or `failed`.
  *
- * ORDER OF OPERATIONS AND CRASH POINTS (DESIGN §3; `recovery.ts` is the other half of this comment)
+ * ORDER OF OPERATIONS AND CRASH POINTS (DESIGN §3; `recovery.ts` is the other half of this comment: what the next
+ * start does with each state a kill -9 can leave)
+ *   add:  one transaction inserts the row `pending` with its `added` event.   crash: the row is there or it is not.
  *   1. pending → downloading (row)                   crash: row stuck downloading → recovery sets pending.
- *   2. checksum file fetched, expected digest stored  crash: same; the digest is simply fetched again.
+ *   2. checksum file fetched, expected digest stored  crash: same; the digest is not fetched again (it is stored).
+ *   2'. a file already at the final path: row →       crash: row verifying + file at final path → recovery re-hashes
+ *       verifying, file hashed, sidecar written, row     it: a match completes the row; a different file is kept and
+ *       → complete (adopted) or failed (kept)            the row fails, as here.
  *   3. bytes appended to images/.tmp/<id>.part;       crash: recovery keeps the .part (its size is the truth;
  *      downloaded_bytes written ≤ 1/s, after the         downloaded_bytes is reset to it) and the row goes back
- *      bytes it counts were written                      to pending; the next run re-hashes the prefix and
- *                                                        resumes with Range.
+ *      bytes it counts were written (a refused write     to pending; the next run re-hashes the prefix and
+ *      — catalogue locked or full — is only logged)      resumes with Range.
  *   4. .part fsynced; downloading → verifying with    crash: row verifying + .part → pending, resume (the .part
  *      the computed digest in `checksum`                 is complete: a 416 or a zero-length range finishes it).
  *   5a. digest ≠ expected: .part deleted, then row    crash between: row verifying without .part → pending,
  *       → failed checksum_mismatch                       downloaded again from 0 (nothing wrong lands).
  *   5b. rename .part → final path, fsync directory,   crash after the rename: the file is ahead of its row;
  *       sidecar written, then row → complete             recovery re-hashes it against expected_checksum (or the
- *                                                        digest stored in step 4) and completes the row, or
- *                                                        deletes the file and its sidecar.
+ *                                                        digest stored in step 4) and completes the row (rewriting
+ *                                                        the sidecar; a half-written sidecar temp file is deleted).
+ *       If anything after the rename fails (the sidecar on a full disk, the commit), the file and sidecar are
+ *       deleted again before the row fails: a failed download leaves nothing under images/.
  *   pause:  abort, await the transfer, row → paused (.part kept).   crash: as step 3.
  *   cancel: abort, await, .part deleted, row → failed cancelled.    crash after delete: row downloading
  *                                                        without .part → pending, restarts from 0 (harmless).
  *   remove: abort, await, row deleted, then files.      crash after the row: .part/file without row →
  *                                                        recovery deletes the .part; a final file without a
  *                                                        row is reported as untracked (never deleted).
- * Failure of any kind deletes the .part (invariant 2: only unfinished rows own one).
+ *   retry (manager): files deleted, then row → pending.  crash between: row still failed/missing, files gone;
+ *                                                        retry again.
+ *   verify (manager): file hashed, then one transaction (complete → failed corrupt / missing, or an event).
+ *                                                        crash: nothing changed.
+ * Failure of any kind deletes the .part first, then marks the row failed (invariant 2: only unfinished rows own one).
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type {Catalogue} from './catalogue/repository.js';
-import {ChecksumError, hashFile, selectChecksum, writeSidecar} from './checksum/index.js';
+import {ChecksumError, hashFile, selectChecksum, sidecarFileName, writeSidecar} from './checksum/index.js';
 import type {Config} from '../config.js';
 import {discardBody, type HttpClient} from './download/http.js';
 import {fetchText} from './download/fetch-text.js';
@@ -72,12 +83,23 @@ export async function fsyncDirectory(dir: string): Promise<void> {
 	}
 }
 
-/** Move a verified .part into place: rename, fsync the directory, write the sidecar. */
-export async function placeFile(partPath: string, finalPath: string, algorithm: ChecksumAlgorithm, hex: string): Promise<void> {
+/**
+ * Move a verified .part into place: rename, fsync the directory, write the sidecar. `onRenamed` is called as soon
+ * as the file is at its final path (from then on a failure must take it out again: see unplaceFile).
+ */
+export async function placeFile(partPath: string, finalPath: string, algorithm: ChecksumAlgorithm, hex: string, onRenamed?: () => void): Promise<void> {
 	await fsp.mkdir(path.dirname(finalPath), {recursive: true});
 	await fsp.rename(partPath, finalPath);
+	onRenamed?.();
 	await fsyncDirectory(path.dirname(finalPath));
 	await writeSidecar(path.dirname(finalPath), path.basename(finalPath), algorithm, hex);
+}
+
+/** Undo placeFile after a later step failed: the file and its sidecar go (invariant 1: no file without a complete row). */
+async function unplaceFile(finalPath: string, algorithm: ChecksumAlgorithm, log: Logger, id: string): Promise<void> {
+	for (const file of [finalPath, path.join(path.dirname(finalPath), sidecarFileName(path.basename(finalPath), algorithm))]) {
+		await fsp.rm(file, {force: true}).catch((error: unknown) => log.warn('file.delete_failed', {id, file, error}));
+	}
 }
 
 async function sizeOf(file: string): Promise<number> {
@@ -191,6 +213,8 @@ export async function runJob(ctx: JobContext, pending: Image, signal: AbortSigna
 	const meter = new RateMeter();
 	let image = catalogue.transition(id, 'downloading', {}, null, ['pending']);
 	ctx.onImage(image);
+	/** Set once the file is at its final path and until its row is complete. */
+	let placed: ChecksumAlgorithm | undefined;
 	try {
 		const resolved = await resolveExpected(ctx, image, signal);
 		image = resolved.image;
@@ -203,6 +227,7 @@ export async function runJob(ctx: JobContext, pending: Image, signal: AbortSigna
 		await fsp.mkdir(config.tmpDir, {recursive: true});
 		const algorithm = image.checksumType ?? 'sha256';
 		let lastDurable = 0;
+		let durableBytes = image.downloadedBytes;
 		let total = image.sizeBytes;
 		ctx.onProgress({id, phase: 'preparing', downloaded: await sizeOf(partPath), total, rate: 0, eta: null, stalled: false});
 		const result = await transfer({
@@ -223,14 +248,28 @@ export async function runJob(ctx: JobContext, pending: Image, signal: AbortSigna
 				total = meta.total ?? total;
 				catalogue.update(id, {sizeBytes: total, etag: meta.etag, lastModified: meta.lastModified});
 			},
+			// Runs inside the .part's write path: it must never throw, or the transfer takes it for a failed write and
+			// gives up. Progress is advisory (the .part's size is the truth, and recovery restores the row from it).
 			onProgress({downloaded, total: known}) {
 				total = known ?? total;
 				meter.sample(downloaded);
-				ctx.onProgress({id, phase: 'downloading', downloaded, total, rate: meter.rate(), eta: meter.eta(downloaded, total), stalled: meter.stalled()});
+				try {
+					ctx.onProgress({id, phase: 'downloading', downloaded, total, rate: meter.rate(), eta: meter.eta(downloaded, total), stalled: meter.stalled()});
+				} catch (error) {
+					log.warn('download.progress_listener_failed', {id, error});
+				}
+
 				const now = Date.now();
-				if (now - lastDurable >= 1000) {
+				// At most once a second, but at once when the part shrank (a restart from 0): never more than it holds.
+				if (now - lastDurable >= 1000 || downloaded < durableBytes) {
 					lastDurable = now;
-					catalogue.setDownloaded(id, downloaded);
+					try {
+						catalogue.setDownloaded(id, downloaded);
+						durableBytes = downloaded;
+					} catch (error) {
+						// SQLITE_BUSY (another process held the catalogue past busy_timeout), SQLITE_FULL: try again later.
+						log.warn('download.progress_not_saved', {id, bytes: downloaded, error});
+					}
 				}
 			},
 			onRetry(info) {
@@ -252,10 +291,18 @@ export async function runJob(ctx: JobContext, pending: Image, signal: AbortSigna
 			return;
 		}
 
-		await placeFile(partPath, finalPath, algorithm, result.hex);
+		await placeFile(partPath, finalPath, algorithm, result.hex, () => {
+			placed = algorithm;
+		});
 		image = catalogue.transition(id, 'complete', {completedAt: new Date().toISOString()}, image.expectedChecksum ? 'verified' : 'unverified (no checksum given)');
+		placed = undefined;
 		ctx.onImage(image);
 	} catch (error) {
+		if (placed) {
+			log.warn('download.unplaced', {id, path: finalPath, error});
+			await unplaceFile(finalPath, placed, log, id);
+		}
+
 		const reason: unknown = signal.aborted ? signal.reason : undefined;
 		if (reason instanceof JobAbort) {
 			await settleAbort(ctx, id, partPath, reason.kind);

@@ -1,15 +1,24 @@
 /**
  * Startup recovery: runs once, before any download starts, and brings catalogue and disk back into agreement
- * after a crash at any instant (DESIGN §3 invariants; the crash points are listed in job.ts).
+ * after a crash at any instant (DESIGN §3 invariants; the crash points are listed in job.ts). In this order:
  *
- *   row downloading/verifying            → pending (its .part is kept for resume)
- *   row verifying + file at final path   → file re-hashed: complete if it matches, else file deleted, pending
- *   row pending/paused/downloading       → downloaded_bytes := the .part's real size (the .part is the truth)
- *   .part with no row, or row complete/failed/missing → deleted
- *   row complete, file gone              → missing
- *   row complete, file size ≠ size_bytes → re-verified: stays complete, or failed `corrupt`
- *   file under images/ no row claims     → reported as untracked, never deleted
- * One summary line is logged, plus one line per action.
+ *   1. row downloading/verifying            → pending, downloaded_bytes := its .part's size (the .part is kept)
+ *      row verifying + file at final path   → the file is re-hashed against expected_checksum, else the digest
+ *                                             stored when the download finished: a match completes the row (the
+ *                                             crash fell between the rename and the commit; the sidecar is
+ *                                             rewritten); a mismatch can only be a file someone else put there
+ *                                             (ours is renamed only after it verified), so it is KEPT and the row
+ *                                             fails as adopting it would ("a different file already exists …")
+ *   2. row pending/paused                   → downloaded_bytes := the .part's real size (0 without one)
+ *   3. images/.tmp: a .part with no row, or whose row is complete/failed/missing, and anything that is not a
+ *      .part                                → deleted
+ *   4. row complete, file gone              → missing
+ *      row complete, file size ≠ size_bytes → re-hashed: stays complete (size_bytes corrected) or fails `corrupt`,
+ *                                             the file kept; same size → not re-hashed (`isoman verify` does that)
+ *   5. file under images/ no row claims     → reported as untracked, never deleted; our own half-written sidecar
+ *                                             (`.<name>.<random>.sidecar-tmp`) is deleted
+ * Every action is one `recovery.<action>` log line; then one `recovery.summary` line with the counts.
+ * Each step is idempotent, so a crash during recovery is recovered by the next start.
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -18,16 +27,28 @@ import type {Config} from '../config.js';
 import type {Catalogue} from './catalogue/repository.js';
 import {hashFile, isSidecarTempName, sidecarFileName, writeSidecar} from './checksum/index.js';
 import {finalPathFor, partPathFor} from './job.js';
-import type {Image, Logger} from './types.js';
+import type {Logger} from './types.js';
 
 export type RecoveryReport = {
+	/** Rows set back from downloading/verifying to pending. */
 	requeued: string[];
+	/** Verifying rows completed: their file was in place and verified. */
 	completed: string[];
+	/** Verifying rows failed: a different file sits at their path (kept). */
+	failed: string[];
+	/** Pending/paused rows whose downloaded_bytes was set to their .part's size. */
+	progressReset: string[];
+	/** Names in images/.tmp deleted. */
 	partsDeleted: string[];
+	/** Paths (relative to images/) deleted: only recovery's own half-written sidecars. */
 	filesDeleted: string[];
+	/** Complete rows whose file is gone, now missing. */
 	missing: string[];
+	/** Complete rows whose file changed size and no longer verifies, now failed `corrupt` (file kept). */
 	corrupt: string[];
+	/** Complete rows whose file size differed from the row but whose digest still matched. */
 	reverified: string[];
+	/** Files under images/ no row claims (reported, never deleted). */
 	untracked: string[];
 };
 
@@ -57,7 +78,7 @@ async function* walk(dir: string): AsyncGenerator<string> {
 }
 
 export async function recover(config: Config, catalogue: Catalogue, log: Logger): Promise<RecoveryReport> {
-	const report: RecoveryReport = {requeued: [], completed: [], partsDeleted: [], filesDeleted: [], missing: [], corrupt: [], reverified: [], untracked: []};
+	const report: RecoveryReport = {requeued: [], completed: [], failed: [], progressReset: [], partsDeleted: [], filesDeleted: [], missing: [], corrupt: [], reverified: [], untracked: []};
 	await fsp.mkdir(config.tmpDir, {recursive: true});
 	const act = (event: string, fields: Record<string, unknown>) => log.info(`recovery.${event}`, fields);
 
@@ -72,15 +93,25 @@ export async function recover(config: Config, catalogue: Catalogue, log: Logger)
 			if (reference && hex === reference) {
 				await writeSidecar(path.dirname(finalPath), path.basename(finalPath), algorithm, hex);
 				await fsp.rm(partPathFor(config, image.id), {force: true});
-				catalogue.transition(image.id, 'complete', {checksum: hex, sizeBytes: bytes, downloadedBytes: bytes, completedAt: new Date().toISOString()}, 'recovery: file was in place');
+				catalogue.transition(
+					image.id,
+					'complete',
+					{checksum: hex, checksumType: algorithm, sizeBytes: bytes, downloadedBytes: bytes, completedAt: new Date().toISOString()},
+					'recovery: file was in place',
+				);
 				report.completed.push(image.id);
 				act('completed', {id: image.id, path: image.filePath});
 				continue;
 			}
 
-			await removeFinal(finalPath, image);
-			report.filesDeleted.push(image.filePath);
-			act('file_deleted', {id: image.id, path: image.filePath, reason: 'did not match its checksum'});
+			// Not ours: a download is renamed into place only after it verified. Keep it, as adopting it would.
+			const message = reference
+				? `a different file already exists at ${finalPath} (${algorithm} ${hex}, expected ${reference}): move it away, then retry`
+				: `a file already exists at ${finalPath} and there is no checksum to verify it against: move it away, then retry`;
+			catalogue.transition(image.id, 'failed', {errorCode: 'io', errorMessage: message}, 'recovery: a different file is at its path');
+			report.failed.push(image.id);
+			act('failed', {id: image.id, path: image.filePath, reason: message});
+			continue;
 		}
 
 		const part = await statOrUndefined(partPathFor(config, image.id));
@@ -95,7 +126,10 @@ export async function recover(config: Config, catalogue: Catalogue, log: Logger)
 		if (image.status !== 'pending' && image.status !== 'paused') continue;
 		const part = await statOrUndefined(partPathFor(config, image.id));
 		const size = part?.size ?? 0;
-		if (size !== image.downloadedBytes) catalogue.update(image.id, {downloadedBytes: size});
+		if (size === image.downloadedBytes) continue;
+		catalogue.update(image.id, {downloadedBytes: size});
+		report.progressReset.push(image.id);
+		act('progress_reset', {id: image.id, status: image.status, was: image.downloadedBytes, partBytes: size});
 	}
 
 	// 3. Temporary files nobody unfinished owns.
@@ -122,15 +156,15 @@ export async function recover(config: Config, catalogue: Catalogue, log: Logger)
 		if (image.sizeBytes !== null && stat.size !== image.sizeBytes) {
 			const {hex} = await hashFile(finalPath, image.checksumType ?? 'sha256');
 			const reference = image.expectedChecksum ?? image.checksum;
-			report.reverified.push(image.id);
 			if (hex !== reference) {
 				const message = `corrupt: size is ${stat.size} bytes (expected ${image.sizeBytes}) and ${image.checksumType ?? 'sha256'} is ${hex}, expected ${reference}; the file is kept`;
 				catalogue.transition(image.id, 'failed', {errorCode: 'corrupt', errorMessage: message}, 'recovery: size changed');
 				report.corrupt.push(image.id);
 				act('corrupt', {id: image.id, path: image.filePath});
 			} else {
-				catalogue.update(image.id, {sizeBytes: stat.size});
-				act('reverified', {id: image.id, path: image.filePath});
+				catalogue.update(image.id, {sizeBytes: stat.size, downloadedBytes: stat.size});
+				report.reverified.push(image.id);
+				act('reverified', {id: image.id, path: image.filePath, was: image.sizeBytes, bytes: stat.size});
 			}
 		}
 	}
@@ -161,6 +195,8 @@ export async function recover(config: Config, catalogue: Catalogue, log: Logger)
 	log.info('recovery.summary', {
 		requeued: report.requeued.length,
 		completed: report.completed.length,
+		failed: report.failed.length,
+		progressReset: report.progressReset.length,
 		partsDeleted: report.partsDeleted.length,
 		filesDeleted: report.filesDeleted.length,
 		missing: report.missing.length,
@@ -169,9 +205,4 @@ export async function recover(config: Config, catalogue: Catalogue, log: Logger)
 		untracked: report.untracked.length,
 	});
 	return report;
-}
-
-async function removeFinal(finalPath: string, image: Image): Promise<void> {
-	await fsp.rm(finalPath, {force: true});
-	if (image.checksumType) await fsp.rm(path.join(path.dirname(finalPath), sidecarFileName(image.filename, image.checksumType)), {force: true});
 }
