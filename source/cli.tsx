@@ -17,6 +17,8 @@ const cli = meow(mainHelp(), {
 	autoHelp: false,
 	autoVersion: false,
 	allowUnknownFlags: false,
+	// A boolean flag not given stays undefined, so the ISOMAN_* variable (or the default) applies to it.
+	booleanDefault: undefined,
 	flags: {
 		help: {type: 'boolean', shortFlag: 'h'},
 		// `--version` alone prints isoman's version; `add --version V` is the image's version.
@@ -76,6 +78,24 @@ function passthroughArgs(config: Config): string[] {
 	return out;
 }
 
+/** Flags that belong to some commands only (the global settings and --help apply everywhere). */
+const COMMAND_FLAGS = ['json', 'name', 'version', 'arch', 'edition', 'checksumUrl', 'checksum', 'checksumType'] as const;
+const kebab = (key: string) => `--${key.replaceAll(/[A-Z]/g, c => '-' + c.toLowerCase())}`;
+
+/** A flag given where it means nothing is an error (exit 2), not silently ignored. */
+function misplacedFlag(): string | undefined {
+	if (command === undefined) {
+		if (flags.exitWhenIdle && !flags.daemon) return '--exit-when-idle needs --daemon';
+		const stray = COMMAND_FLAGS.find(key => flags[key] !== undefined);
+		return stray ? `${kebab(stray)} is a flag of a subcommand (see isoman --help)` : undefined;
+	}
+
+	if (flags.daemon || flags.exitWhenIdle) return `${flags.daemon ? '--daemon' : '--exit-when-idle'} takes no subcommand (got "${command}")`;
+	const spec = COMMANDS[command]!;
+	const stray = COMMAND_FLAGS.find(key => flags[key] !== undefined && !spec.flags.some(f => f.flag === kebab(key)));
+	return stray ? `${kebab(stray)} is not a flag of ${command} (see isoman ${command} --help)` : undefined;
+}
+
 async function main(): Promise<number> {
 	if (command !== undefined && !(command in COMMANDS)) {
 		process.stderr.write(`isoman: unknown command "${command}"; see isoman --help\n`);
@@ -87,9 +107,15 @@ async function main(): Promise<number> {
 		return 0;
 	}
 
-	if (command === undefined && flags.version !== undefined) {
+	if (command === undefined && flags.version !== undefined && !flags.daemon) {
 		process.stdout.write(`${VERSION}\n`);
 		return 0;
+	}
+
+	const misplaced = misplacedFlag();
+	if (misplaced) {
+		process.stderr.write(`isoman: ${misplaced}\n`);
+		return 2;
 	}
 
 	let config: Config;
@@ -127,7 +153,7 @@ async function main(): Promise<number> {
 	}
 
 	const {openLibrary} = await import('./core/open-library.js');
-	const library = await openLibrary(config, log, 'tui');
+	const library = await openLibrary(config, log, 'tui', {onWait: holder => process.stderr.write(`isoman: waiting for isoman ${holder.role} pid ${holder.pid} to finish…\n`)});
 	library.manager.watch(250);
 	library.manager.start();
 	const {runTui} = await import('./ui/run-tui.js');
@@ -156,5 +182,7 @@ main().then(
 	(error: unknown) => {
 		process.stderr.write(`isoman: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
 		process.exitCode = 1;
+		// An open catalogue or timer must not keep a failed run alive.
+		setTimeout(() => process.exit(1), 1000).unref();
 	},
 );

@@ -3,10 +3,13 @@
  * Mutations run here when no process holds the library; with a daemon running they are queued in the
  * catalogue and this waits (up to 10 s) until the daemon has carried them out.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import type {Config} from '../config.js';
 import {DuplicateImageError, imageToJson, NotFoundError} from '../core/catalogue/repository.js';
-import {Manager} from '../core/manager.js';
-import {openLibrary} from '../core/open-library.js';
+import {Manager, type VerifyResult} from '../core/manager.js';
+import {readLock} from '../core/lock.js';
+import {openLibrary, type OpenLibrary} from '../core/open-library.js';
 import {IsomanError, type Image, type Logger} from '../core/types.js';
 import {formatBytes, imageTable, stateWord, table} from './format.js';
 
@@ -137,47 +140,68 @@ function describe(image: Image, manager: Manager): string {
 	return `${rows.map(([k, v]) => `${k.padEnd(16)} ${v}`).join('\n')}\n\nHistory (newest first):\n${table(['TIME', 'EVENT', 'DETAIL'], history)}`;
 }
 
+/** Why `action` cannot be done to `image` now (the manager's rules, checked before asking a daemon), if it cannot. */
+function refusal(action: IdAction, image: Image): string | undefined {
+	const cannot = (verb: string) => `image ${image.id} is ${image.status}; it cannot be ${verb}`;
+	switch (action) {
+		case 'pause':
+			return image.status === 'pending' || image.status === 'downloading' ? undefined : cannot('paused');
+		case 'resume':
+			return image.status === 'paused' ? undefined : cannot('resumed (only a paused image can)');
+		case 'cancel':
+			return ['pending', 'downloading', 'paused', 'verifying'].includes(image.status) ? undefined : cannot('cancelled (only a queued, paused or running download can)');
+		case 'retry':
+			return image.status === 'failed' || image.status === 'missing' ? undefined : cannot('retried (only a failed or missing image can)');
+		default:
+			return undefined;
+	}
+}
+
+/** Verify applies to complete images, and to missing or corrupt ones (which may have been put right). */
+const verifiable = (image: Image) => image.status === 'complete' || image.status === 'missing' || image.errorCode === 'corrupt';
+
+/** Whether the owner has carried out `action` on `image` (queued when the newest event was `sinceEvent`). */
+function carriedOut(action: IdAction, manager: Manager, image: Image, sinceEvent: number): boolean {
+	const now = manager.get(image.id);
+	if (action === 'remove') return now === undefined;
+	if (!now) return true; // removed meanwhile: nothing left to wait for
+	const newer = manager.events(image.id, 20).filter(e => e.id > sinceEvent);
+	const kinds: Record<Exclude<IdAction, 'remove'>, string[]> = {
+		pause: ['paused'],
+		resume: ['resumed'],
+		cancel: ['cancelled'],
+		retry: ['retried'],
+		verify: ['verified', 'failed', 'missing'],
+	};
+	return newer.some(e => kinds[action].includes(e.kind));
+}
+
+function verifyWord(image: Image | undefined): {outcome: VerifyResult['outcome']; message?: string} {
+	if (!image) return {outcome: 'missing', message: 'removed meanwhile'};
+	if (image.status === 'complete') return {outcome: 'ok'};
+	if (image.status === 'missing') return {outcome: 'missing', message: `${image.filePath} not found`};
+	return {outcome: 'corrupt', message: image.errorMessage ?? undefined};
+}
+
 async function act(action: IdAction, args: string[], config: Config, log: Logger, io: Io): Promise<number> {
 	if (args.length === 0 && action !== 'verify') {
 		io.err(`isoman: invalid id: ${action} needs at least one id`);
 		return EXIT.invalid;
 	}
 
-	const library = await openLibrary(config, log, 'command');
+	const library = await openLibrary(config, log, 'command', {onWait: holder => io.err(`isoman: waiting for isoman ${holder.role} pid ${holder.pid} to finish…`)});
 	const {manager} = library;
-	let code: number = EXIT.ok;
 	try {
+		// Every id first: an unknown or ambiguous one stops the command before anything is done (exit 2).
 		const images = args.length > 0 ? args.map(ref => manager.resolve(ref)) : [];
-		if (!manager.owner) {
-			if (action === 'verify' && images.length === 0) images.push(...manager.list().filter(i => i.status === 'complete'));
-			for (const image of images) {
-				if (action === 'verify') await manager.verify([image.id]);
-				else if (action === 'remove') await manager.remove(image.id);
-				else await manager[action](image.id);
-			}
-
-			const deadline = Date.now() + 10_000;
-			while (manager.catalogue.queuedCommands() > 0 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 50));
-			if (manager.catalogue.queuedCommands() > 0) {
-				io.err(`isoman: queued for the daemon (pid ${library.holder?.pid ?? '?'}), which has not taken it yet`);
-				return EXIT.failure;
-			}
-
-			for (const image of images) {
-				const now = manager.get(image.id);
-				io.out(`${image.id}  ${now ? stateWord(now) : 'removed'}  (daemon pid ${library.holder?.pid ?? '?'})`);
-				if (action === 'verify' && now && now.status !== 'complete') code = EXIT.failure;
-			}
-
-			return code;
-		}
-
+		if (!manager.owner) return await throughOwner(action, images, library, io);
 		if (action === 'verify') {
 			const results = await manager.verify(images.length > 0 ? images.map(i => i.id) : undefined);
 			for (const r of results) io.out(`${r.id}  ${r.outcome}${r.message ? `  ${r.message}` : ''}`);
 			return results.some(r => r.outcome === 'corrupt' || r.outcome === 'missing') ? EXIT.failure : EXIT.ok;
 		}
 
+		let code: number = EXIT.ok;
 		for (const image of images) {
 			try {
 				if (action === 'remove') {
@@ -196,4 +220,82 @@ async function act(action: IdAction, args: string[], config: Config, log: Logger
 	} finally {
 		await library.close();
 	}
+}
+
+/**
+ * Another process (a daemon or a TUI) holds the library: record the commands in the catalogue, then wait until
+ * that process has carried each one out (seen in the image's audit events, or the row gone for remove) and
+ * report the outcome as if it had run here.
+ */
+async function throughOwner(action: IdAction, images: Image[], library: OpenLibrary, io: Io): Promise<number> {
+	const {manager} = library;
+	const holder = library.holder ? `${library.holder.role} pid ${library.holder.pid}` : 'the process that holds the library';
+	let code: number = EXIT.ok;
+	if (action === 'verify' && images.length === 0) images.push(...manager.list().filter(i => i.status === 'complete'));
+	const queued: Array<{image: Image; sinceEvent: number}> = [];
+	for (const image of images) {
+		if (action === 'verify' && !verifiable(image)) {
+			io.out(`${image.id}  skipped  ${image.status}: only complete images can be verified`);
+			continue;
+		}
+
+		if (action === 'verify' && image.status === 'missing' && !fs.existsSync(path.join(manager.config.imagesDir, image.filePath))) {
+			// Still gone: the owner would find the same and record nothing.
+			io.out(`${image.id}  missing  ${image.filePath} not found`);
+			code = EXIT.failure;
+			continue;
+		}
+
+		const refused = refusal(action, image);
+		if (refused) {
+			io.err(`isoman: ${refused}`);
+			code = EXIT.failure;
+			continue;
+		}
+
+		const sinceEvent = manager.events(image.id, 1)[0]?.id ?? 0;
+		if (action === 'verify') await manager.verify([image.id]);
+		else if (action === 'remove') await manager.remove(image.id);
+		else await manager[action](image.id);
+		queued.push({image, sinceEvent});
+	}
+
+	// Taken within a second by a live owner; then as long as the work takes (verify reads the whole file).
+	const bytes = queued.reduce((sum, {image}) => sum + (action === 'verify' ? (image.sizeBytes ?? 0) : 0), 0);
+	const deadline = Date.now() + 10_000 + Math.ceil(bytes / 20e6) * 1000;
+	let pending = queued;
+	let gone = false;
+	for (;;) {
+		pending = pending.filter(({image, sinceEvent}) => !carriedOut(action, manager, image, sinceEvent));
+		if (pending.length === 0 || Date.now() > deadline) break;
+		if (readLock(manager.config.dataDir)?.pid !== library.holder?.pid) {
+			// The owner exited (or crashed): nobody will carry these out. One last look, then give up.
+			gone = true;
+			pending = pending.filter(({image, sinceEvent}) => !carriedOut(action, manager, image, sinceEvent));
+			break;
+		}
+
+		await new Promise(resolve => setTimeout(resolve, 50));
+	}
+
+	if (pending.length > 0) {
+		// Withdraw what was not taken, so that a later owner does not do it when nobody expects it any more.
+		manager.catalogue.db.prepare('DELETE FROM commands WHERE requested_by = ?').run(process.pid);
+	}
+
+	for (const {image} of queued) {
+		const now = manager.get(image.id);
+		if (pending.some(p => p.image.id === image.id)) {
+			io.err(`isoman: ${action} ${image.id}: not done: ${gone ? `${holder} exited before carrying it out` : `${holder} has not carried it out in time`}`);
+			code = EXIT.failure;
+		} else if (action === 'verify') {
+			const {outcome, message} = verifyWord(now);
+			io.out(`${image.id}  ${outcome}${message ? `  ${message}` : ''}  (by ${holder})`);
+			if (outcome !== 'ok') code = EXIT.failure;
+		} else {
+			io.out(`${image.id}  ${now ? stateWord(now) : 'removed'}  (by ${holder})`);
+		}
+	}
+
+	return code;
 }

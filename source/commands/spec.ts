@@ -2,14 +2,22 @@
 import {settingsHelp} from '../config.js';
 
 export type FlagSpec = {flag: string; value?: string; description: string; default?: string};
-export type CommandSpec = {usage: string; description: string; flags: FlagSpec[]};
+export type CommandSpec = {usage: string; description: string; flags: FlagSpec[]; exitCodes?: string};
 
-const json: FlagSpec = {flag: '--json', description: 'Print JSON (the image object of the README) instead of a table'};
+const json: FlagSpec = {flag: '--json', description: 'Print JSON (the image object of the README) instead of a table', default: 'off'};
+const help: FlagSpec = {flag: '--help', description: 'Show this help', default: 'off'};
+
+/** One help line: the flag, what it does, its default (and the environment variable, for settings). */
+function flagLine(f: FlagSpec): string {
+	const left = `  ${f.flag}${f.value ? ' ' + f.value : ''}`;
+	return `${left.padEnd(28)} ${f.description}${f.default ? ` (default: ${f.default})` : ''}`;
+}
 
 const idCommand = (verb: string, description: string): CommandSpec => ({
 	usage: `isoman ${verb} <id>...`,
 	description: `${description} Ids may be shortened to a unique prefix. With a daemon running, the daemon carries it out.`,
 	flags: [],
+	exitCodes: '0 done; 1 not possible in the image\'s state, or the daemon did not carry it out; 2 unknown or ambiguous id.',
 });
 
 export const COMMANDS: Record<string, CommandSpec> = {
@@ -26,9 +34,10 @@ export const COMMANDS: Record<string, CommandSpec> = {
 			{flag: '--checksum-type', value: 'ALG', description: 'md5, sha1, sha224, sha256, sha384, sha512 or blake2b512', default: 'from the digest or checksum file'},
 			json,
 		],
+		exitCodes: '0 added (the id is printed); 2 invalid input (the field is named); 3 already in the library (the existing id is printed).',
 	},
 	list: {usage: 'isoman list [--json]', description: 'List the library.', flags: [json]},
-	show: {usage: 'isoman show <id> [--json]', description: 'Show one image with its recent history.', flags: [json]},
+	show: {usage: 'isoman show <id> [--json]', description: 'Show one image with its recent history.', flags: [json], exitCodes: '0 shown; 2 unknown or ambiguous id.'},
 	pause: idCommand('pause', 'Pause downloads (partial data is kept).'),
 	resume: idCommand('resume', 'Resume paused downloads.'),
 	cancel: idCommand('cancel', 'Cancel downloads and delete their partial data.'),
@@ -38,21 +47,20 @@ export const COMMANDS: Record<string, CommandSpec> = {
 		usage: 'isoman verify [<id>...]',
 		description: 'Re-hash complete images (all of them when no id is given); corrupt ones become failed, vanished ones missing.',
 		flags: [],
+		exitCodes: '0 every file matches; 1 any corrupt or missing; 2 unknown or ambiguous id.',
 	},
 };
 
+export const DAEMON_FLAGS: FlagSpec[] = [
+	{flag: '--daemon', description: 'Run headless (no UI), NDJSON events on stdout; one downloader per library', default: 'off'},
+	{flag: '--exit-when-idle', description: 'With --daemon: exit when nothing is pending or active: 0 if every image it processed completed, 1 if any failed', default: 'off'},
+];
+
 export function commandHelp(name: string): string {
 	const spec = COMMANDS[name]!;
-	const lines = [`Usage: ${spec.usage}`, '', spec.description];
-	if (spec.flags.length > 0) {
-		lines.push('', 'Flags:');
-		for (const f of spec.flags) {
-			const left = `  ${f.flag}${f.value ? ' ' + f.value : ''}`;
-			lines.push(`${left.padEnd(28)} ${f.description}${f.default ? ` (default: ${f.default})` : ''}`);
-		}
-	}
-
-	lines.push('', 'Global flags:', ...settingsHelp(), '');
+	const lines = [`Usage: ${spec.usage}`, '', spec.description, '', 'Flags:', ...[...spec.flags, help].map(flagLine)];
+	lines.push('', 'Global flags (also as ISOMAN_* environment variables):', ...settingsHelp(), '');
+	if (spec.exitCodes) lines.push(`Exit codes: ${spec.exitCodes}`, '');
 	return lines.join('\n');
 }
 
@@ -66,13 +74,14 @@ export function mainHelp(): string {
 		...Object.values(COMMANDS).map(c => `  ${c.usage}`),
 		'',
 		'Daemon flags:',
-		'  --daemon                     Run headless (no UI); one per library',
-		'  --exit-when-idle             With --daemon: exit 0 when the queue is done, 1 if any image failed',
+		...DAEMON_FLAGS.map(flagLine),
 		'',
-		'Global flags:',
+		'Global flags (also as ISOMAN_* environment variables):',
 		...settingsHelp(),
-		'  --help                       This help; `isoman <command> --help` for a command',
-		'  --version                    Print the version',
+		'',
+		'Other flags:',
+		flagLine({flag: '--help', description: 'This help; `isoman <command> --help` for a command', default: 'off'}),
+		flagLine({flag: '--version', description: 'Print the version', default: 'off'}),
 		'',
 		'Exit codes: 0 ok, 1 failure, 2 invalid input, 3 already exists.',
 		'',

@@ -428,7 +428,9 @@ export class Manager extends EventEmitter<ManagerEvents> {
 	private changed(image: Image): Image {
 		const updated = this.catalogue.get(image.id);
 		if (!updated) return image;
-		this.emitChange({type: 'updated', image: updated, previous: image.status});
+		// `previous` is what the front ends were last told (callers often pass the row after its transition).
+		const told = this.known.get(image.id)?.split('|')[0] as Status | undefined;
+		this.emitChange({type: 'updated', image: updated, previous: told ?? image.status});
 		return updated;
 	}
 

@@ -20,17 +20,48 @@ export type OpenLibrary = {
 	close(): Promise<void>;
 };
 
-export async function openLibrary(config: Config, log: Logger, role: string, options: {requireOwner?: boolean} = {}): Promise<OpenLibrary> {
+export type OpenLibraryOptions = {
+	/** Throw LockHeldError instead of opening as a client when another process holds the library. */
+	requireOwner?: boolean;
+	/**
+	 * A subcommand holds the lock only while it runs (it never carries out queued commands): wait up to this long
+	 * (ms, default 10 000) for it to finish rather than queue work for it or give up.
+	 */
+	waitForCommandMs?: number;
+	/** Called once when that wait starts. */
+	onWait?: (holder: LockInfo) => void;
+	/** Stops that wait (openLibrary then throws the signal's reason). */
+	signal?: AbortSignal;
+};
+
+export async function openLibrary(config: Config, log: Logger, role: string, options: OpenLibraryOptions = {}): Promise<OpenLibrary> {
 	fs.mkdirSync(config.tmpDir, {recursive: true});
 	let lock: LibraryLock | undefined;
-	try {
-		lock = acquireLock(config.dataDir, role);
-	} catch (error) {
-		if (!(error instanceof LockHeldError) || options.requireOwner) throw error;
+	let holder: LockInfo | undefined;
+	const deadline = Date.now() + (options.waitForCommandMs ?? 10_000);
+	let waiting = false;
+	for (let attempt = 0; !lock && !holder; attempt++) {
+		try {
+			lock = acquireLock(config.dataDir, role);
+		} catch (error) {
+			if (!(error instanceof LockHeldError)) throw error;
+			if (error.holder.role === 'command' && Date.now() < deadline) {
+				options.signal?.throwIfAborted();
+				if (!waiting) options.onWait?.(error.holder);
+				waiting = true;
+				log.debug('library.wait_for_command', {pid: error.holder.pid});
+				await new Promise(resolve => setTimeout(resolve, 50));
+				continue;
+			}
+
+			if (options.requireOwner) throw error;
+			// The holder may exit between our attempt and this look at it: then try again to take the lock.
+			holder = readLock(config.dataDir);
+			if (!holder && attempt >= 3) throw error;
+		}
 	}
 
 	if (!lock) {
-		const holder = readLock(config.dataDir);
 		const manager = new Manager({config, log, owner: false, daemonPid: holder?.pid});
 		return {manager, holder, close: async () => manager.close()};
 	}

@@ -4,7 +4,7 @@
  */
 import type {ImageChange, Manager, Notice} from '../core/manager.js';
 import type {Progress} from '../core/progress.js';
-import type {Image} from '../core/types.js';
+import type {Image, Status} from '../core/types.js';
 
 export type Write = (line: string) => void;
 
@@ -25,14 +25,24 @@ export function attachReporter(manager: Manager, write: Write, progressEveryMs =
 	};
 
 	const lastProgress = new Map<string, number>();
+	// The status last reported per image: one line per real change, however many times a change is announced.
+	const reported = new Map<string, Status>(manager.list().map(image => [image.id, image.status]));
 	const onChange = (change: ImageChange) => {
 		if (change.type === 'added') {
+			if (reported.has(change.image.id)) return;
+			reported.set(change.image.id, change.image.status);
 			line('info', 'added', {id: change.image.id, ...imageFields(change.image), url: change.image.downloadUrl});
 		} else if (change.type === 'removed') {
+			if (!reported.delete(change.id)) return;
+			lastProgress.delete(change.id);
 			line('info', 'removed', {id: change.id});
-		} else if (change.previous !== change.image.status) {
-			const level = change.image.status === 'failed' ? 'error' : 'info';
-			line(level, change.image.status, {id: change.image.id, from: change.previous ?? null, ...imageFields(change.image)});
+		} else {
+			const {image} = change;
+			const from = reported.get(image.id) ?? change.previous ?? null;
+			if (from === image.status) return;
+			reported.set(image.id, image.status);
+			if (image.status !== 'downloading' && image.status !== 'verifying') lastProgress.delete(image.id);
+			line(image.status === 'failed' ? 'error' : 'info', image.status, {id: image.id, from, ...imageFields(image)});
 		}
 	};
 

@@ -5,7 +5,7 @@
  */
 import type {Config} from '../config.js';
 import {LockHeldError} from '../core/lock.js';
-import {openLibrary} from '../core/open-library.js';
+import {openLibrary, type OpenLibrary} from '../core/open-library.js';
 import type {Logger} from '../core/types.js';
 import {attachReporter, type Write} from './reporter.js';
 
@@ -16,18 +16,49 @@ export type DaemonOptions = {
 	write?: Write;
 	/** How often other processes' writes are picked up (ms). */
 	pollMs?: number;
+	/** At most one progress line per download this often (ms; default 5000). */
+	progressEveryMs?: number;
+	/** After a signal, give up waiting for a clean close after this long (ms; default 3500, so the exit is within 5 s). */
+	stopTimeoutMs?: number;
 };
 
 export async function runDaemon(options: DaemonOptions): Promise<number> {
 	const {config, log} = options;
 	const write = options.write ?? ((line: string) => process.stdout.write(line + '\n'));
-	let library;
+	const emit = (level: string, event: string, fields: Record<string, unknown> = {}) => write(JSON.stringify({ts: new Date().toISOString(), level, event, ...fields}));
+	// A signal during start-up (recovery can take a while) is honoured as soon as the library is open.
+	let signalled: NodeJS.Signals | undefined;
+	const starting = new AbortController();
+	let onSignal = (signal: NodeJS.Signals) => {
+		signalled ??= signal;
+		starting.abort(new Error(`${signal} while starting`));
+	};
+
+	const signalHandler = (signal: NodeJS.Signals) => onSignal(signal);
+	process.on('SIGINT', signalHandler);
+	process.on('SIGTERM', signalHandler);
+	const removeSignalHandlers = () => {
+		process.off('SIGINT', signalHandler);
+		process.off('SIGTERM', signalHandler);
+	};
+
+	let library: OpenLibrary;
 	try {
-		library = await openLibrary(config, log, 'daemon', {requireOwner: true});
+		library = await openLibrary(config, log, 'daemon', {
+			requireOwner: true,
+			signal: starting.signal,
+			onWait: holder => emit('info', 'waiting', {holder_pid: holder.pid, holder_role: holder.role, message: `waiting for isoman ${holder.role} pid ${holder.pid} to finish`}),
+		});
 	} catch (error) {
+		removeSignalHandlers();
+		if (signalled && starting.signal.reason === error) {
+			emit('info', 'stopped', {exit_code: 0, reason: signalled});
+			return 0;
+		}
+
 		if (error instanceof LockHeldError) {
 			process.stderr.write(`isoman: cannot start the daemon: ${error.message}\n`);
-			write(JSON.stringify({ts: new Date().toISOString(), level: 'error', event: 'lock_held', holder_pid: error.holder.pid, message: error.message}));
+			emit('error', 'lock_held', {holder_pid: error.holder.pid, holder_role: error.holder.role, message: error.message});
 			return 1;
 		}
 
@@ -35,22 +66,34 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 	}
 
 	const {manager, recovery} = library;
-	const detach = attachReporter(manager, write);
-	write(JSON.stringify({ts: new Date().toISOString(), level: 'info', event: 'started', pid: process.pid, data_dir: config.dataDir, recovery}));
+	const detach = attachReporter(manager, write, options.progressEveryMs);
+	emit('info', 'started', {pid: process.pid, data_dir: config.dataDir, recovery});
+	// Images this run worked on: --exit-when-idle exits 1 when any of them ended failed.
 	const processed = new Set<string>();
 	manager.on('change', change => {
-		if (change.type === 'updated' && change.image.status === 'downloading') processed.add(change.image.id);
+		if (change.type === 'updated' && (change.image.status === 'downloading' || change.image.status === 'verifying')) processed.add(change.image.id);
 	});
 
 	return new Promise<number>(resolve => {
 		let stopping = false;
+		let poll: NodeJS.Timeout | undefined;
 		const finish = async (code: number, reason: string) => {
 			if (stopping) return;
 			stopping = true;
 			clearInterval(poll);
-			process.off('SIGINT', onSignal);
-			process.off('SIGTERM', onSignal);
-			write(JSON.stringify({ts: new Date().toISOString(), level: 'info', event: 'stopping', reason}));
+			emit('info', 'stopping', {reason});
+			// Exit within 5 s whatever happens: if closing hangs, give up on it (the next start's recovery puts the
+			// rows right) and release the lock so that start is not refused.
+			let settled = false;
+			const watchdog = setTimeout(() => {
+				if (settled) return;
+				settled = true;
+				log.error('daemon.stop_timeout', {ms: options.stopTimeoutMs ?? 3500});
+				library.lock?.release();
+				removeSignalHandlers();
+				emit('warn', 'stopped', {exit_code: code, forced: true, message: 'closing took too long; recovery will finish it at the next start'});
+				resolve(code);
+			}, options.stopTimeoutMs ?? 3500);
 			try {
 				await library.close();
 			} catch (error) {
@@ -58,12 +101,16 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 				code = 1;
 			}
 
+			clearTimeout(watchdog);
+			if (settled) return;
+			settled = true;
+			removeSignalHandlers();
 			detach();
-			write(JSON.stringify({ts: new Date().toISOString(), level: 'info', event: 'stopped', exit_code: code}));
+			emit('info', 'stopped', {exit_code: code});
 			resolve(code);
 		};
 
-		const onSignal = (signal: NodeJS.Signals) => {
+		onSignal = (signal: NodeJS.Signals) => {
 			void finish(0, signal);
 		};
 
@@ -73,10 +120,13 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 			void finish(failed.length > 0 ? 1 : 0, failed.length > 0 ? `idle; failed: ${failed.join(', ')}` : 'idle');
 		};
 
-		process.on('SIGINT', onSignal);
-		process.on('SIGTERM', onSignal);
+		if (signalled) {
+			void finish(0, signalled);
+			return;
+		}
+
 		manager.watch(options.pollMs ?? 250);
-		const poll = setInterval(checkIdle, options.pollMs ?? 250);
+		poll = setInterval(checkIdle, options.pollMs ?? 250);
 		manager.on('idle', () => setImmediate(checkIdle));
 		manager.start();
 		checkIdle();
