@@ -280,7 +280,7 @@ async function throughOwner(action: IdAction, images: Image[], library: OpenLibr
 
 	if (pending.length > 0) {
 		// Withdraw what was not taken, so that a later owner does not do it when nobody expects it any more.
-		manager.catalogue.db.prepare('DELETE FROM commands WHERE requested_by = ?').run(process.pid);
+		manager.catalogue.withdrawCommands();
 	}
 
 	for (const {image} of queued) {

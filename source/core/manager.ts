@@ -15,6 +15,7 @@ import {Catalogue, NotFoundError} from './catalogue/repository.js';
 import {canTransition} from './catalogue/transitions.js';
 import {hashFile, sidecarFileName} from './checksum/index.js';
 import {createHttpClient, type HttpClient} from './download/http.js';
+import {readLock} from './lock.js';
 import {JobAbort, finalPathFor, partPathFor, runJob, type AbortKind} from './job.js';
 import type {Progress} from './progress.js';
 import {RateMeter} from './progress.js';
@@ -448,6 +449,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
 	async sync(): Promise<void> {
 		if (this.closed) return;
 		if (this.owner) await this.runQueuedCommands();
+		else this.checkOwnerAlive();
 		const version = this.catalogue.dataVersion();
 		if (version === this.lastDataVersion) return;
 		this.lastDataVersion = version;
@@ -468,6 +470,17 @@ export class Manager extends EventEmitter<ManagerEvents> {
 		}
 
 		if (this.owner) this.kick();
+	}
+
+	private ownerGoneNoticed = false;
+
+	/** A client whose daemon went away says so once: nothing downloads until isoman is started again. */
+	private checkOwnerAlive(): void {
+		if (this.ownerGoneNoticed || this.daemonPid === undefined) return;
+		if (readLock(this.config.dataDir)?.pid === this.daemonPid) return;
+		this.ownerGoneNoticed = true;
+		this.log.warn('owner.gone', {pid: this.daemonPid});
+		this.emit('notice', {level: 'error', message: `the daemon (pid ${this.daemonPid}) has stopped: nothing downloads until isoman or isoman --daemon is started again`});
 	}
 
 	private trackRemoteProgress(image: Image): void {
@@ -516,7 +529,11 @@ export class Manager extends EventEmitter<ManagerEvents> {
 						await this.remove(ref);
 						break;
 					case 'verify':
-						await this.verify([ref]);
+						// Hashing a large file takes a while: the other queued commands must not wait for it.
+						void this.verify([ref]).catch((error: unknown) => {
+							this.log.warn('command.failed', {action: 'verify', id: ref, error});
+							this.emit('notice', {level: 'error', id: ref, message: `verify ${ref}: ${error instanceof Error ? error.message : String(error)}`});
+						});
 						break;
 					default:
 						throw new Error(`unknown command ${command.action}`);

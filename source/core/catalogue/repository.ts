@@ -319,6 +319,11 @@ export class Catalogue {
 			.sort((a, b) => a.id - b.id);
 	}
 
+	/** Withdraw the commands this process queued that the owner has not taken yet. */
+	withdrawCommands(): number {
+		return this.db.prepare('DELETE FROM commands WHERE requested_by = ?').run(process.pid).changes;
+	}
+
 	/** How many commands this process queued are still waiting for the owner. */
 	queuedCommands(): number {
 		return this.db.prepare('SELECT count(*) FROM commands WHERE requested_by = ?').pluck().get(process.pid) as number;

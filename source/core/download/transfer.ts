@@ -59,6 +59,8 @@ export type TransferResult = {
 
 /** Bytes gathered before one writev. */
 export const BATCH_BYTES = 1024 * 1024;
+/** A batch older than this is written even when not full, so slow links still show (and keep) progress. */
+export const BATCH_MAX_AGE_MS = 250;
 /** Immediate restarts (new request, nothing written) in a row before giving up. */
 const MAX_RESTARTS_WITHOUT_DATA = 3;
 
@@ -73,6 +75,7 @@ class PartFile {
 	written: number;
 	private batch: Buffer[] = [];
 	private batchBytes = 0;
+	private batchStarted = 0;
 	private pending: Promise<void> | undefined;
 
 	constructor(
@@ -92,9 +95,10 @@ class PartFile {
 	async append(chunk: Buffer): Promise<void> {
 		this.hash.update(chunk);
 		this.hashed += chunk.length;
+		if (this.batchBytes === 0) this.batchStarted = Date.now();
 		this.batch.push(chunk);
 		this.batchBytes += chunk.length;
-		if (this.batchBytes >= BATCH_BYTES) await this.flush();
+		if (this.batchBytes >= BATCH_BYTES || Date.now() - this.batchStarted >= BATCH_MAX_AGE_MS) await this.flush();
 	}
 
 	/** Starts writing the current batch (after the previous write finished). */
