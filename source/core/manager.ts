@@ -16,6 +16,7 @@ import {canTransition} from './catalogue/transitions.js';
 import {hashFile, sidecarFileName} from './checksum/index.js';
 import {createHttpClient, type HttpClient} from './download/http.js';
 import {readLock} from './lock.js';
+import {Throttle} from './throttle.js';
 import {JobAbort, finalPathFor, partPathFor, runJob, type AbortKind} from './job.js';
 import type {Progress} from './progress.js';
 import {RateMeter} from './progress.js';
@@ -72,9 +73,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
 	private readonly progress = new Map<string, Progress>();
 	private readonly verifying = new Map<string, AbortController>();
 	private progressDirty = false;
-	private progressTimer: NodeJS.Timeout | undefined;
-	private lastProgressEmit = 0;
-	private readonly progressIntervalMs: number;
+	private readonly progressThrottle: Throttle;
 	private running = false;
 	private closed = false;
 	/** What the front ends were last told about each image, to spot other processes' writes. */
@@ -89,7 +88,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
 		this.log = options.log;
 		this.owner = options.owner ?? true;
 		this.daemonPid = options.daemonPid;
-		this.progressIntervalMs = options.progressIntervalMs ?? 100;
+		this.progressThrottle = new Throttle(() => this.flushProgress(), options.progressIntervalMs ?? 100);
 		this.catalogue = new Catalogue(openDatabase(this.config.dbPath));
 		this.client = options.client ?? createHttpClient({userAgent: USER_AGENT, connectTimeoutMs: 30_000, headersTimeoutMs: 60_000});
 		this.lastDataVersion = this.catalogue.dataVersion();
@@ -263,7 +262,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
 		this.closed = true;
 		clearInterval(this.watchTimer);
 		await this.stop();
-		clearTimeout(this.progressTimer);
+		this.progressThrottle.cancel();
 		await this.client.close();
 		this.catalogue.close();
 	}
@@ -558,26 +557,13 @@ export class Manager extends EventEmitter<ManagerEvents> {
 		this.scheduleProgress();
 	}
 
-	/** Leading-edge throttle: the first update goes out at once, then at most one per interval. */
 	private scheduleProgress(): void {
-		if (this.progressTimer || this.closed) return;
-		const wait = this.lastProgressEmit + this.progressIntervalMs - Date.now();
-		if (wait <= 0) {
-			this.flushProgress();
-			return;
-		}
-
-		this.progressTimer = setTimeout(() => {
-			this.progressTimer = undefined;
-			this.flushProgress();
-		}, wait);
-		this.progressTimer.unref();
+		if (!this.closed) this.progressThrottle.request();
 	}
 
 	private flushProgress(): void {
 		if (!this.progressDirty) return;
 		this.progressDirty = false;
-		this.lastProgressEmit = Date.now();
 		this.emit('progress', this.progressSnapshot());
 	}
 }

@@ -9,6 +9,7 @@
 import type {ImageChange, Manager, Notice} from '../core/manager.js';
 import type {Progress} from '../core/progress.js';
 import type {Image} from '../core/types.js';
+import {Throttle} from '../core/throttle.js';
 
 export type LibrarySnapshot = {
 	/** Catalogue rows, in no particular order (the tree sorts). */
@@ -36,9 +37,7 @@ export class LibraryStore {
 	private readonly noticeListeners = new Set<(notice: Notice) => void>();
 	private imagesDirty = false;
 	private progressDirty = false;
-	private timer: NodeJS.Timeout | undefined;
-	private lastPublish = -Infinity;
-	private readonly intervalMs: number;
+	private readonly throttle: Throttle;
 	private readonly now: () => number;
 	private closed = false;
 
@@ -46,8 +45,8 @@ export class LibraryStore {
 		private readonly manager: ManagerLike,
 		options: StoreOptions = {},
 	) {
-		this.intervalMs = 1000 / Math.max(1, options.maxPerSecond ?? 10);
 		this.now = options.now ?? Date.now;
+		this.throttle = new Throttle(() => this.publish(), 1000 / Math.max(1, options.maxPerSecond ?? 10), this.now);
 		this.byId = new Map(manager.list().map(image => [image.id, image]));
 		this.progress = new Map(manager.progressSnapshot().map(p => [p.id, p]));
 		this.snapshot = this.build(0);
@@ -101,15 +100,14 @@ export class LibraryStore {
 
 	/** Publish pending changes now (tests, and before a frame that must be exact). */
 	flush(): void {
-		clearTimeout(this.timer);
-		this.timer = undefined;
+		this.throttle.cancel();
 		if (!this.imagesDirty && !this.progressDirty) return;
 		this.publish();
 	}
 
 	close(): void {
 		this.closed = true;
-		clearTimeout(this.timer);
+		this.throttle.cancel();
 		this.manager.off('change', this.onChange);
 		this.manager.off('progress', this.onProgress);
 		this.manager.off('notice', this.relayNotice);
@@ -126,17 +124,10 @@ export class LibraryStore {
 	};
 
 	private schedule(): void {
-		if (this.timer || this.closed) return;
-		const wait = Math.max(0, this.lastPublish + this.intervalMs - this.now());
-		this.timer = setTimeout(() => {
-			this.timer = undefined;
-			this.publish();
-		}, wait);
-		this.timer.unref();
+		if (!this.closed) this.throttle.request();
 	}
 
 	private publish(): void {
-		this.lastPublish = this.now();
 		this.snapshot = this.build(this.snapshot.revision + 1);
 		for (const listener of this.listeners) listener();
 	}
