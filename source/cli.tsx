@@ -153,9 +153,13 @@ async function main(): Promise<number> {
 	}
 
 	const {openLibrary} = await import('./core/open-library.js');
-	const library = await openLibrary(config, log, 'tui', {onWait: holder => process.stderr.write(`isoman: waiting for isoman ${holder.role} pid ${holder.pid} to finish…\n`)});
+	// The first frame comes before recovery (which visits every row and file: ~0.3 s per 10,000 images);
+	// nothing downloads until recovery has run.
+	const library = await openLibrary(config, log, 'tui', {
+		deferRecovery: true,
+		onWait: holder => process.stderr.write(`isoman: waiting for isoman ${holder.role} pid ${holder.pid} to finish…\n`),
+	});
 	library.manager.watch(250);
-	library.manager.start();
 	const {runTui} = await import('./ui/run-tui.js');
 	const cliPath = fileURLToPath(import.meta.url);
 	return runTui({
@@ -163,6 +167,12 @@ async function main(): Promise<number> {
 		config,
 		log,
 		releaseLibrary: async () => library.close(),
+		onStarted() {
+			library.recoverAndStart?.().catch((error: unknown) => {
+				log.error('recovery.failed', {error});
+				library.manager.emit('notice', {level: 'error', message: `recovery failed: ${error instanceof Error ? error.message : String(error)}; downloads are not running`});
+			});
+		},
 		async startBackgroundDaemon() {
 			const out = fs.openSync(config.logPath, 'a');
 			const child = spawn(process.execPath, [cliPath, '--daemon', ...passthroughArgs(config)], {detached: true, stdio: ['ignore', out, out]});

@@ -44,18 +44,12 @@ import type {Config} from '../config.js';
 import {discardBody, type HttpClient} from './download/http.js';
 import {fetchText} from './download/fetch-text.js';
 import {transfer} from './download/transfer.js';
-import {resolveInside} from './naming.js';
+import {JobAbort, type AbortKind} from './job-abort.js';
+import {finalPathFor, partPathFor} from './paths.js';
 import {RateMeter, type Progress} from './progress.js';
 import {IsomanError, type ChecksumAlgorithm, type Image, type Logger} from './types.js';
 
-export type AbortKind = 'pause' | 'cancel' | 'remove' | 'shutdown';
-
-export class JobAbort extends Error {
-	constructor(readonly kind: AbortKind) {
-		super(`download ${kind}`);
-		this.name = 'JobAbort';
-	}
-}
+export {JobAbort, type AbortKind} from './job-abort.js';
 
 export type JobContext = {
 	catalogue: Catalogue;
@@ -66,13 +60,7 @@ export type JobContext = {
 	onImage(image: Image): void;
 };
 
-export function partPathFor(config: Config, id: string): string {
-	return path.join(config.tmpDir, `${id}.part`);
-}
-
-export function finalPathFor(config: Config, image: Pick<Image, 'filePath'>): string {
-	return resolveInside(config.imagesDir, image.filePath);
-}
+export {finalPathFor, partPathFor} from './paths.js';
 
 export async function fsyncDirectory(dir: string): Promise<void> {
 	const handle = await fsp.open(dir, 'r');

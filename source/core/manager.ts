@@ -14,10 +14,11 @@ import {openDatabase} from './catalogue/database.js';
 import {Catalogue, NotFoundError} from './catalogue/repository.js';
 import {canTransition} from './catalogue/transitions.js';
 import {hashFile, sidecarFileName} from './checksum/index.js';
-import {createHttpClient, type HttpClient} from './download/http.js';
+import type {HttpClient} from './download/http.js';
 import {readLock} from './lock.js';
 import {Throttle} from './throttle.js';
-import {JobAbort, finalPathFor, partPathFor, runJob, type AbortKind} from './job.js';
+import {JobAbort, type AbortKind} from './job-abort.js';
+import {finalPathFor, partPathFor} from './paths.js';
 import type {Progress} from './progress.js';
 import {RateMeter} from './progress.js';
 import {IsomanError, type AuditEvent, type Image, type Logger, type Status} from './types.js';
@@ -68,7 +69,9 @@ export class Manager extends EventEmitter<ManagerEvents> {
 	readonly owner: boolean;
 	readonly daemonPid: number | undefined;
 	private readonly log: Logger;
-	private readonly client: HttpClient;
+	/** The download engine (undici and the transfer code), loaded on the first download. */
+	private engine: Promise<typeof import('./engine.js')> | undefined;
+	private client: HttpClient | undefined;
 	private readonly active = new Map<string, Active>();
 	private readonly progress = new Map<string, Progress>();
 	private readonly verifying = new Map<string, AbortController>();
@@ -90,9 +93,9 @@ export class Manager extends EventEmitter<ManagerEvents> {
 		this.daemonPid = options.daemonPid;
 		this.progressThrottle = new Throttle(() => this.flushProgress(), options.progressIntervalMs ?? 100);
 		this.catalogue = new Catalogue(openDatabase(this.config.dbPath));
-		this.client = options.client ?? createHttpClient({userAgent: USER_AGENT, connectTimeoutMs: 30_000, headersTimeoutMs: 60_000});
+		this.client = options.client;
 		this.lastDataVersion = this.catalogue.dataVersion();
-		for (const image of this.catalogue.list()) this.known.set(image.id, stamp(image));
+		for (const [id, value] of this.catalogue.stamps()) this.known.set(id, value);
 	}
 
 	// ---- reads ----
@@ -263,7 +266,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
 		clearInterval(this.watchTimer);
 		await this.stop();
 		this.progressThrottle.cancel();
-		await this.client.close();
+		await this.client?.close();
 		this.catalogue.close();
 	}
 
@@ -308,18 +311,23 @@ export class Manager extends EventEmitter<ManagerEvents> {
 
 	private launch(image: Image, host: string): void {
 		const controller = new AbortController();
-		const done = runJob(
-			{
-				catalogue: this.catalogue,
-				config: this.config,
-				client: this.client,
-				log: this.log,
-				onProgress: progress => this.setProgress(progress),
-				onImage: updated => this.changed(updated),
-			},
-			image,
-			controller.signal,
-		)
+		this.engine ??= import('./engine.js');
+		const done = this.engine
+			.then(async engine => {
+				this.client ??= engine.createHttpClient({userAgent: USER_AGENT, connectTimeoutMs: 30_000, headersTimeoutMs: 60_000});
+				return engine.runJob(
+					{
+						catalogue: this.catalogue,
+						config: this.config,
+						client: this.client,
+						log: this.log,
+						onProgress: progress => this.setProgress(progress),
+						onImage: updated => this.changed(updated),
+					},
+					image,
+					controller.signal,
+				);
+			})
 			.catch((error: unknown) => {
 				this.log.error('job.crashed', {id: image.id, error});
 			})
@@ -443,14 +451,15 @@ export class Manager extends EventEmitter<ManagerEvents> {
 	/**
 	 * Pick up what other processes wrote: new rows, changed rows, removed rows (emitted as changes), commands
 	 * queued for the owner (carried out), and, for a client, progress derived from the rows the owner writes.
-	 * Cheap when nothing changed (PRAGMA data_version). Called on a timer by the daemon and the TUI.
+	 * Cheap when nothing changed (PRAGMA data_version). Called on a timer by the daemon and the TUI; `force` also
+	 * compares when only this connection wrote (after recovery, which writes the catalogue directly).
 	 */
-	async sync(): Promise<void> {
+	async sync(force = false): Promise<void> {
 		if (this.closed) return;
 		if (this.owner) await this.runQueuedCommands();
 		else this.checkOwnerAlive();
 		const version = this.catalogue.dataVersion();
-		if (version === this.lastDataVersion) return;
+		if (version === this.lastDataVersion && !force) return;
 		this.lastDataVersion = version;
 		const seen = new Set<string>();
 		for (const image of this.catalogue.list()) {

@@ -15,7 +15,10 @@ export type OpenLibrary = {
 	lock?: LibraryLock;
 	/** Set when another process holds it. */
 	holder?: LockInfo;
+	/** What recovery did (owner, unless it was deferred). */
 	recovery?: RecoveryReport;
+	/** Owner only: run recovery (if deferred, or again) and start downloading. */
+	recoverAndStart?: () => Promise<RecoveryReport>;
 	/** Stop, close the catalogue, release the lock. Idempotent. */
 	close(): Promise<void>;
 };
@@ -32,6 +35,11 @@ export type OpenLibraryOptions = {
 	onWait?: (holder: LockInfo) => void;
 	/** Stops that wait (openLibrary then throws the signal's reason). */
 	signal?: AbortSignal;
+	/**
+	 * Owner: do not run recovery now; the caller runs `recoverAndStart()` when it is ready (the TUI shows its first
+	 * frame first). Nothing downloads before recovery has run.
+	 */
+	deferRecovery?: boolean;
 };
 
 export async function openLibrary(config: Config, log: Logger, role: string, options: OpenLibraryOptions = {}): Promise<OpenLibrary> {
@@ -69,13 +77,20 @@ export async function openLibrary(config: Config, log: Logger, role: string, opt
 	let manager: Manager | undefined;
 	try {
 		manager = new Manager({config, log, owner: true});
-		const recovery = await recover(config, manager.catalogue, log);
+		const recovery = options.deferRecovery ? undefined : await recover(config, manager.catalogue, log);
 		let closed = false;
 		const owned = manager;
 		return {
 			manager,
 			lock,
 			recovery,
+			async recoverAndStart() {
+				const report = await recover(config, owned.catalogue, log);
+				// Recovery wrote through this connection: tell the front ends what it changed.
+				await owned.sync(true);
+				owned.start();
+				return report;
+			},
 			async close() {
 				if (closed) return;
 				closed = true;

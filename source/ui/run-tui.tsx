@@ -31,6 +31,8 @@ export type RunTuiOptions = {
 	startBackgroundDaemon?: () => Promise<number>;
 	/** Called after the manager was stopped, before the background daemon is started: releases the library lock. */
 	releaseLibrary?: () => Promise<void>;
+	/** Called once the first frame is on the screen (the CLI runs recovery and starts downloads then). */
+	onStarted?: () => void;
 };
 
 /** The TUI needs a terminal on both ends (the CLI says so and exits 2 otherwise). */
@@ -217,6 +219,7 @@ export async function runTui(options: RunTuiOptions): Promise<number> {
 		restoreEnvironment();
 	}
 
+	if (options.onStarted) setTimeout(options.onStarted, 0);
 	// A render error inside React ends Ink with an error: same path as an uncaught exception.
 	instance.waitUntilExit().then(
 		() => {

@@ -5,7 +5,7 @@ import {afterAll, beforeAll, describe, expect, test} from 'vitest';
 import {DuplicateImageError} from '../../source/core/catalogue/repository.js';
 import {silentLogger} from '../../source/core/log.js';
 import {Manager} from '../../source/core/manager.js';
-import {finalPathFor} from '../../source/core/job.js';
+import {finalPathFor} from '../../source/core/paths.js';
 import {IsomanError} from '../../source/core/types.js';
 import {tempLibrary, type TempLibrary} from '../support/library.js';
 import {checkRejection, imageSpecInputArb} from './naming.arbitraries.js';

@@ -188,6 +188,12 @@ export class Catalogue {
 		return (this.stmts.list.all() as Row[]).map(scanImage);
 	}
 
+	/** Per row, what changes whenever the row does (`status|updated_at|downloaded_bytes`): cheap change detection. */
+	stamps(): Map<string, string> {
+		const rows = this.db.prepare("SELECT id, status || '|' || updated_at || '|' || downloaded_bytes AS stamp FROM images").all() as Array<{id: string; stamp: string}>;
+		return new Map(rows.map(r => [r.id, r.stamp]));
+	}
+
 	withStatus(status: Status): Image[] {
 		return (this.stmts.byStatus.all(status) as Row[]).map(scanImage);
 	}

@@ -1,0 +1,6 @@
+/**
+ * The download engine, loaded only when something is downloaded: undici alone costs ~0.1 s of start-up that
+ * `list`, `show` and `add` do not need.
+ */
+export {runJob} from './job.js';
+export {createHttpClient} from './download/http.js';
