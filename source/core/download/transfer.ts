@@ -59,6 +59,12 @@ export type TransferResult = {
 
 /** Bytes gathered before one writev. */
 export const BATCH_BYTES = 1024 * 1024;
+/**
+ * After this many new bytes, a background fdatasync starts (one at a time). Without it the kernel holds the whole
+ * download as dirty pages (up to 10% of RAM) and the final fsync writes it all at the end; with it, writeback runs
+ * while the download goes on and the final fsync is short.
+ */
+export const SYNC_EVERY_BYTES = 64 * 1024 * 1024;
 /** A batch older than this is written even when not full, so slow links still show (and keep) progress. */
 export const BATCH_MAX_AGE_MS = 250;
 /** Immediate restarts (new request, nothing written) in a row before giving up. */
@@ -77,6 +83,8 @@ class PartFile {
 	private batchBytes = 0;
 	private batchStarted = 0;
 	private pending: Promise<void> | undefined;
+	private syncing: Promise<void> | undefined;
+	private syncedTo = 0;
 
 	constructor(
 		readonly fh: FileHandle,
@@ -89,6 +97,7 @@ class PartFile {
 		this.hash = hash;
 		this.hashed = size;
 		this.written = size;
+		this.syncedTo = size;
 	}
 
 	/** Hashes `chunk` and queues it; waits for the previous write only when a batch is full. */
@@ -113,10 +122,26 @@ class PartFile {
 		const write = this.writeAll(buffers, position, length).then(() => {
 			this.written = position + length;
 			this.onWritten(this.written);
+			this.syncInBackground();
 		});
 		// Rejections are observed by whoever awaits `pending` next; never unhandled.
 		write.catch(() => undefined);
 		this.pending = write;
+	}
+
+	private syncInBackground(): void {
+		if (this.syncing || this.written - this.syncedTo < SYNC_EVERY_BYTES) return;
+		const upTo = this.written;
+		// A failure here is not the download's: the final fsync reports any real I/O error.
+		this.syncing = this.fh
+			.datasync()
+			.then(() => {
+				this.syncedTo = upTo;
+			})
+			.catch(() => undefined)
+			.finally(() => {
+				this.syncing = undefined;
+			});
 	}
 
 	/** Writes everything queued and waits for it. */
@@ -141,6 +166,7 @@ class PartFile {
 		this.hash = createHasher(this.algorithm);
 		this.hashed = 0;
 		this.written = 0;
+		this.syncedTo = 0;
 	}
 
 	private async writeAll(buffers: Buffer[], position: number, length: number): Promise<void> {
