@@ -160,6 +160,8 @@ async function main(): Promise<number> {
 		onWait: holder => process.stderr.write(`isoman: waiting for isoman ${holder.role} pid ${holder.pid} to finish…\n`),
 	});
 	library.manager.watch(250);
+	// React's production build: its development build costs CPU on every frame.
+	process.env['NODE_ENV'] ??= 'production';
 	const {runTui} = await import('./ui/run-tui.js');
 	const cliPath = fileURLToPath(import.meta.url);
 	return runTui({

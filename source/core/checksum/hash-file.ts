@@ -1,9 +1,9 @@
 /**
  * Hashing files already on disk (verify, recovery, adopting an existing file, re-hashing a `.part` on resume)
- * in ~1 MiB reads through one FileHandle: memory stays flat whatever the file's size. The next read is issued
- * before the current chunk is hashed, so the disk and the hash overlap.
+ * in ~1 MiB reads through one FileHandle: memory stays flat whatever the file's size.
  */
 import type {Hash} from 'node:crypto';
+import {readSync} from 'node:fs';
 import fs, {type FileHandle} from 'node:fs/promises';
 import {IsomanError, type ChecksumAlgorithm} from '../types.js';
 import {createHasher} from './algorithms.js';
@@ -27,7 +27,15 @@ function checkOffset(value: number, what: string): void {
 	}
 }
 
-/** Feeds bytes [start, end) of `fh` into `hash`. Throws if the file ends first, or the signal's reason if aborted. */
+/** Bytes read and hashed between two turns of the event loop (~5 ms of work at 1.5 GB/s). */
+const YIELD_EVERY_BYTES = 8 * HASH_CHUNK_BYTES;
+
+/**
+ * Feeds bytes [start, end) of `fh` into `hash`. Throws if the file ends first, or the signal's reason if aborted.
+ * Reads are synchronous into one reused buffer (measured: 10–20% faster than overlapping async reads, whose
+ * thread-pool round trips cost more than they overlap), yielding to the event loop every few MiB so downloads,
+ * the UI and signals keep going.
+ */
 async function feed(
 	fh: FileHandle,
 	hash: Hash,
@@ -38,38 +46,25 @@ async function feed(
 	label: string,
 ): Promise<void> {
 	signal?.throwIfAborted();
-	const total = end - start;
-	if (total <= 0) {
-		return;
-	}
-
-	const buffers = [Buffer.allocUnsafe(Math.min(HASH_CHUNK_BYTES, total)), Buffer.allocUnsafe(Math.min(HASH_CHUNK_BYTES, total))];
+	if (end - start <= 0) return;
+	const buffer = Buffer.allocUnsafe(Math.min(HASH_CHUNK_BYTES, end - start));
 	let position = start;
-	let which = 0;
-	const read = (buf: Buffer, at: number) => fh.read(buf, 0, Math.min(buf.length, end - at), at);
-	let pending: ReturnType<typeof read> | undefined = read(buffers[which]!, position);
-	try {
-		while (pending) {
-			const current = buffers[which]!;
-			const {bytesRead} = await pending;
-			pending = undefined;
-			if (bytesRead === 0) {
-				throw new IsomanError('io', `${label} ended at byte ${position}; expected ${end} bytes`);
-			}
-
-			position += bytesRead;
-			signal?.throwIfAborted();
-			if (position < end) {
-				which = 1 - which;
-				pending = read(buffers[which]!, position);
-			}
-
-			hash.update(current.subarray(0, bytesRead));
-			onChunk?.(position - start);
+	let sinceYield = 0;
+	while (position < end) {
+		const bytesRead = readSync(fh.fd, buffer, 0, Math.min(buffer.length, end - position), position);
+		if (bytesRead === 0) {
+			throw new IsomanError('io', `${label} ended at byte ${position}; expected ${end} bytes`);
 		}
-	} finally {
-		// Never leave a read in flight into a buffer the caller no longer owns (or on a handle about to close).
-		await pending?.catch(() => undefined);
+
+		hash.update(buffer.subarray(0, bytesRead));
+		position += bytesRead;
+		sinceYield += bytesRead;
+		onChunk?.(position - start);
+		if (sinceYield >= YIELD_EVERY_BYTES && position < end) {
+			sinceYield = 0;
+			await new Promise(resolve => setImmediate(resolve));
+			signal?.throwIfAborted();
+		}
 	}
 }
 
