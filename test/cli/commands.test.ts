@@ -5,39 +5,21 @@
 import {spawn} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import {afterEach, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import {silentLogger} from '../../source/core/log.js';
 import {openDatabase} from '../../source/core/catalogue/database.js';
 import {Catalogue} from '../../source/core/catalogue/repository.js';
 import {Manager} from '../../source/core/manager.js';
 import {VERSION} from '../../source/version.js';
-import {tempLibrary, waitFor, type TempLibrary} from '../support/library.js';
-import {startTestServer, type TestServer} from '../support/server.js';
-import {IMAGE_FIELDS, fakeLock, inProcess, isoman, killChildren, listJson, runCli, startCli, type ImageJson} from './helpers.js';
+import {waitFor} from '../support/library.js';
+import {IMAGE_FIELDS, fakeLock, inProcess, isoman, listJson, runCli, startCli, type ImageJson, KiB, MiB, ISO_TIME, withLibraryAndServer} from './helpers.js';
 
-const KiB = 1024;
-const MiB = 1024 * KiB;
-const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
-
-let lib: TempLibrary | undefined;
-let server: TestServer | undefined;
-afterEach(async () => {
-	await killChildren();
-	await server?.close();
-	lib?.cleanup();
-	lib = undefined;
-	server = undefined;
-});
-
-async function setUp() {
-	lib = tempLibrary();
-	server = await startTestServer();
-	return {dir: lib.dir, server, config: lib.config};
-}
+const library = withLibraryAndServer();
+const setUp = async () => library.setUp();
 
 /** Download the queue in this process (a quick way to get complete images for the commands to work on). */
 async function downloadQueue(): Promise<void> {
-	const manager = new Manager({config: lib!.config, log: silentLogger, owner: true});
+	const manager = new Manager({config: library.lib!.config, log: silentLogger, owner: true});
 	try {
 		manager.start();
 		await manager.whenIdle();

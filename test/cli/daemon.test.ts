@@ -6,30 +6,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {afterEach, describe, expect, it} from 'vitest';
-import {tempLibrary, waitFor, type TempLibrary} from '../support/library.js';
-import {startTestServer, type TestServer} from '../support/server.js';
-import {IMAGE_FIELDS, addImage, fakeLock, inProcess, isEvent, isoman, killChildren, listJson, partSize, runCli, startDaemon, type DaemonLine} from './helpers.js';
+import {describe, expect, it} from 'vitest';
+import {waitFor} from '../support/library.js';
+import {IMAGE_FIELDS, addImage, fakeLock, inProcess, isEvent, isoman, listJson, partSize, runCli, startDaemon, type DaemonLine, KiB, MiB, ISO_TIME, withLibraryAndServer} from './helpers.js';
 
-const KiB = 1024;
-const MiB = 1024 * KiB;
-const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
-
-let lib: TempLibrary | undefined;
-let server: TestServer | undefined;
-afterEach(async () => {
-	await killChildren();
-	await server?.close();
-	lib?.cleanup();
-	lib = undefined;
-	server = undefined;
-});
-
-async function setUp() {
-	lib = tempLibrary();
-	server = await startTestServer();
-	return {dir: lib.dir, server};
-}
+const library = withLibraryAndServer();
+const setUp = async () => library.setUp();
 
 /** Every line has the common shape: ts (ISO UTC), level, event. */
 function expectWellFormed(lines: DaemonLine[]) {

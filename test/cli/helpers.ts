@@ -14,6 +14,9 @@ import type {AddInput} from '../../source/core/add-input.js';
 import {imageToJson} from '../../source/core/catalogue/repository.js';
 import {silentLogger} from '../../source/core/log.js';
 import {Manager} from '../../source/core/manager.js';
+import {afterEach} from 'vitest';
+import {tempLibrary, type TempLibrary} from '../support/library.js';
+import {startTestServer, type TestServer} from '../support/server.js';
 
 /**
  * The catalogue read and written in this process, for setting a scene or checking rows without the cost of a
@@ -302,4 +305,34 @@ export function partSize(dir: string, id: string): number {
 	} catch {
 		return -1;
 	}
+}
+
+export const KiB = 1024;
+export const MiB = 1024 * KiB;
+export const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
+
+/**
+ * A temp library and a test server per test, torn down (with any child processes) after each: call at the top
+ * of a test file, then `await setUp()` in each test.
+ */
+export function withLibraryAndServer() {
+	let lib: TempLibrary | undefined;
+	let server: TestServer | undefined;
+	afterEach(async () => {
+		await killChildren();
+		await server?.close();
+		lib?.cleanup();
+		lib = undefined;
+		server = undefined;
+	});
+	return {
+		async setUp() {
+			lib = tempLibrary();
+			server = await startTestServer();
+			return {dir: lib.dir, server, config: lib.config};
+		},
+		get lib() {
+			return lib;
+		},
+	};
 }
