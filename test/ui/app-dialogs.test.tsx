@@ -1,18 +1,15 @@
 import './helpers/env.js';
-import {afterEach, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import {BINDINGS, keysLabel} from '../../source/ui/keymap.js';
-import {KEYS, renderApp, stripAnsi, url, type Harness} from './helpers/render-app.js';
+import {type Harness, KEYS, appPerTest, seedFiles, stripAnsi} from './helpers/render-app.js';
 
+const render = appPerTest();
 let h: Harness | undefined;
-afterEach(async () => {
-	await h?.cleanup();
-	h = undefined;
-});
 
-const seed = (manager: Harness['manager']) => {
-	manager.add({url: url('alpine-3.20.3-standard-x86_64.iso')});
-	manager.add({url: url('debian-12.5.0-amd64-netinst.iso')});
-};
+const seed = seedFiles(
+	'alpine-3.20.3-standard-x86_64.iso',
+	'debian-12.5.0-amd64-netinst.iso',
+);
 
 async function selectFirstFile(h: Harness) {
 	await h.press('j');
@@ -22,7 +19,7 @@ async function selectFirstFile(h: Harness) {
 
 describe('remove confirmation', () => {
 	it('names the file and its size, and defaults to No', async () => {
-		h = await renderApp({seed});
+		h = await render({seed});
 		h.manager.catalogue.update(h.manager.list().find(i => i.name === 'alpine')!.id, {sizeBytes: 3 * 1024 ** 3});
 		h.store.reload();
 		await selectFirstFile(h);
@@ -40,7 +37,7 @@ describe('remove confirmation', () => {
 	});
 
 	it('removes with y, from the Delete key too (Backspace does nothing in the list)', async () => {
-		h = await renderApp({seed});
+		h = await render({seed});
 		await selectFirstFile(h);
 		await h.press(KEYS.backspace);
 		await h.press('x'); // cancel: a queued download becomes failed/cancelled (no dialog)
@@ -59,7 +56,7 @@ describe('remove confirmation', () => {
 	});
 
 	it('says what to select when the selection is not a file', async () => {
-		h = await renderApp({seed});
+		h = await render({seed});
 		await h.press('D');
 		await h.waitFor(f => f.includes('Select a file to remove'), 'the hint');
 	});
@@ -67,14 +64,14 @@ describe('remove confirmation', () => {
 
 describe('quit', () => {
 	it('quits at once when nothing downloads', async () => {
-		h = await renderApp({seed});
+		h = await render({seed});
 		await h.press('q');
 		await h.waitFor(f => f.includes('Quitting'), 'quitting');
 		expect(h.quits).toEqual(['plain']);
 	});
 
 	it('asks what to do with running downloads; Enter keeps them in the background, Esc stays, Ctrl-C twice forces', async () => {
-		h = await renderApp({seed});
+		h = await render({seed});
 		h.manager.activeCount = () => 2;
 		await h.press('q');
 		const frame = await h.waitFor(f => f.includes('Downloads are running'), 'the quit dialog');
@@ -92,7 +89,7 @@ describe('quit', () => {
 	});
 
 	it('Enter picks the highlighted choice: background', async () => {
-		h = await renderApp({seed});
+		h = await render({seed});
 		h.manager.activeCount = () => 1;
 		await h.press('q');
 		await h.waitFor(f => f.includes('Downloads are running'), 'the quit dialog');
@@ -104,7 +101,7 @@ describe('quit', () => {
 
 describe('help overlay', () => {
 	it('lists every binding of the table, and closes with Esc', async () => {
-		h = await renderApp({columns: 140, rows: 70});
+		h = await render({columns: 140, rows: 70});
 		await h.press('?');
 		const frame = await h.waitFor(f => f.includes('Keys'), 'the help');
 		for (const binding of BINDINGS) {
@@ -120,7 +117,7 @@ describe('help overlay', () => {
 	});
 
 	it('scrolls when it does not fit', async () => {
-		h = await renderApp({columns: 80, rows: 24});
+		h = await render({columns: 80, rows: 24});
 		await h.press('?');
 		let frame = await h.waitFor(f => f.includes('Keys (1-'), 'the help, with a position');
 		expect(frame).not.toContain('Close the help');

@@ -1,23 +1,20 @@
 import './helpers/env.js';
-import {afterEach, describe, expect, it} from 'vitest';
-import {KEYS, renderApp, url, type Harness} from './helpers/render-app.js';
+import {describe, expect, it} from 'vitest';
+import {type Harness, KEYS, appPerTest, seedFiles} from './helpers/render-app.js';
 
+const render = appPerTest();
 let h: Harness | undefined;
-afterEach(async () => {
-	await h?.cleanup();
-	h = undefined;
-});
 
-const seed = (manager: Harness['manager']) => {
-	manager.add({url: url('alpine-3.20.3-standard-x86_64.iso')});
-	manager.add({url: url('alpine-3.20.3-standard-aarch64.iso')});
-	manager.add({url: url('debian-12.5.0-amd64-netinst.iso')});
-	manager.add({url: url('Fedora-Server-netinst-x86_64-40-1.14.iso')});
-};
+const seed = seedFiles(
+	'alpine-3.20.3-standard-x86_64.iso',
+	'alpine-3.20.3-standard-aarch64.iso',
+	'debian-12.5.0-amd64-netinst.iso',
+	'Fedora-Server-netinst-x86_64-40-1.14.iso',
+);
 
 describe('filter', () => {
 	it('filters live as you type, shows the filter in the header, keeps it on Enter and clears it on Esc', async () => {
-		h = await renderApp({seed});
+		h = await render({seed});
 		await h.press('/');
 		await h.waitFor(f => f.split('\n').at(-2)!.startsWith('/'), 'the filter line');
 		await h.press('net');
@@ -49,7 +46,7 @@ describe('filter', () => {
 	});
 
 	it('Esc while typing clears the filter and leaves the filter line', async () => {
-		h = await renderApp({seed});
+		h = await render({seed});
 		await h.press('/');
 		await h.press('alp');
 		await h.waitFor(f => !f.includes('debian'), 'filtered');

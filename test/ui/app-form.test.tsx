@@ -1,12 +1,9 @@
 import './helpers/env.js';
-import {afterEach, describe, expect, it} from 'vitest';
-import {KEYS, renderApp, url, type Harness} from './helpers/render-app.js';
+import {describe, expect, it} from 'vitest';
+import {type Harness, KEYS, appPerTest, url} from './helpers/render-app.js';
 
+const render = appPerTest();
 let h: Harness | undefined;
-afterEach(async () => {
-	await h?.cleanup();
-	h = undefined;
-});
 
 /** The text after a field's label in the form. */
 const field = (frame: string, label: string) => frame.split('\n').find(line => new RegExp(`^│ [› ] ${label}\\s`).test(line)) ?? '';
@@ -18,7 +15,7 @@ const under = (frame: string, label: string) => {
 
 describe('add form', () => {
 	it('fills name, version, arch and edition from the URL as it is typed, and adds the image', async () => {
-		h = await renderApp({columns: 120, rows: 30});
+		h = await render({columns: 120, rows: 30});
 		await h.press('a');
 		await h.waitFor(f => f.includes('Add an image'), 'the form');
 		await h.press('https://cdn.example.org/releases/ubuntu-24.04.1-live-server-amd64.iso');
@@ -45,7 +42,7 @@ describe('add form', () => {
 	});
 
 	it('shows errors inline next to their field, with the core rules, and does not add', async () => {
-		h = await renderApp({columns: 120, rows: 30});
+		h = await render({columns: 120, rows: 30});
 		await h.press('a');
 		await h.press('ftp://example.org/x.iso');
 		await h.press(KEYS.tab);
@@ -89,7 +86,7 @@ describe('add form', () => {
 	});
 
 	it('offers to jump to the existing image on a duplicate', async () => {
-		h = await renderApp({
+		h = await render({
 			columns: 120,
 			rows: 30,
 			seed(manager) {
@@ -111,7 +108,7 @@ describe('add form', () => {
 	});
 
 	it('Esc closes the form without adding', async () => {
-		h = await renderApp();
+		h = await render();
 		await h.press('a');
 		await h.press('https://example.org/alpine-3.20.3-x86_64.iso');
 		await h.press(KEYS.escape);

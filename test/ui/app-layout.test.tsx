@@ -1,24 +1,21 @@
 import './helpers/env.js';
-import {afterEach, describe, expect, it} from 'vitest';
-import {KEYS, renderApp, url, type Harness} from './helpers/render-app.js';
+import {describe, expect, it} from 'vitest';
+import {type Harness, KEYS, appPerTest, seedFiles} from './helpers/render-app.js';
 
+const render = appPerTest();
 let h: Harness | undefined;
-afterEach(async () => {
-	await h?.cleanup();
-	h = undefined;
-});
 
-const seed = (manager: Harness['manager']) => {
-	manager.add({url: url('alpine-3.20.3-standard-x86_64.iso')});
-	manager.add({url: url('debian-12.5.0-amd64-netinst.iso')});
-};
+const seed = seedFiles(
+	'alpine-3.20.3-standard-x86_64.iso',
+	'debian-12.5.0-amd64-netinst.iso',
+);
 
 // SGR colour parameters: 30–37, 38;…, 39 is "default" (allowed), 40–47, 48;…, 90–97, 100–107.
 const COLOUR = /\x1b\[(?:[0-9;]*;)?(?:3[0-8]|4[0-8]|9[0-7]|10[0-7])(?:;[0-9;]*)?m/;
 
 describe('layout', () => {
 	it('keeps the frame at rows - 1 lines, and follows a resize', async () => {
-		h = await renderApp({seed, columns: 100, rows: 30});
+		h = await render({seed, columns: 100, rows: 30});
 		expect(h.frame().split('\n')).toHaveLength(29);
 		h.resize(130, 40);
 		await h.waitFor(f => f.split('\n').length === 39 && f.includes('Select a file for its details'), 'wide (details beside) and taller');
@@ -27,7 +24,7 @@ describe('layout', () => {
 	});
 
 	it('on a narrow terminal shows the list or the details, switched with Tab (and Enter on a file)', async () => {
-		h = await renderApp({seed, columns: 80, rows: 24});
+		h = await render({seed, columns: 80, rows: 24});
 		let frame = h.frame();
 		expect(frame).toContain('▾ alpine');
 		expect(frame).not.toContain('Source');
@@ -48,7 +45,7 @@ describe('layout', () => {
 	});
 
 	it('below 40×10 says the terminal is too small, and q still quits', async () => {
-		h = await renderApp({seed, columns: 39, rows: 12});
+		h = await render({seed, columns: 39, rows: 12});
 		await h.waitFor(f => f.includes('Terminal too small'), 'the message');
 		h.resize(60, 9);
 		await h.waitFor(f => f.includes('Terminal too small (60×9)'), 'too few rows');
@@ -62,7 +59,7 @@ describe('layout', () => {
 	});
 
 	it('without colours keeps the selection visible in inverse and writes no colour codes', async () => {
-		h = await renderApp({seed, color: false});
+		h = await render({seed, color: false});
 		const raw = h.rawFrame();
 		expect(raw).not.toMatch(COLOUR);
 		const selected = raw.split('\n').find(line => line.includes('alpine'))!;
@@ -76,12 +73,12 @@ describe('layout', () => {
 	});
 
 	it('with colours does colour (the check above is not vacuous)', async () => {
-		h = await renderApp({seed, color: true});
+		h = await render({seed, color: true});
 		expect(h.rawFrame()).toMatch(COLOUR);
 	});
 
 	it('draws ASCII only with --ascii', async () => {
-		h = await renderApp({seed, ascii: true, columns: 130, rows: 30});
+		h = await render({seed, ascii: true, columns: 130, rows: 30});
 		const frame = h.frame();
 		expect(frame).toContain('- alpine');
 		expect(frame).toContain('> - alpine');

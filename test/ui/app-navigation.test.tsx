@@ -1,23 +1,20 @@
 import './helpers/env.js';
-import {afterEach, describe, expect, it} from 'vitest';
-import {KEYS, renderApp, url, type Harness} from './helpers/render-app.js';
+import {describe, expect, it} from 'vitest';
+import {type Harness, KEYS, appPerTest, seedFiles, url} from './helpers/render-app.js';
 
+const render = appPerTest();
 let h: Harness | undefined;
-afterEach(async () => {
-	await h?.cleanup();
-	h = undefined;
-});
 
-const seed = (manager: Harness['manager']) => {
-	manager.add({url: url('alpine-3.20.3-standard-x86_64.iso')});
-	manager.add({url: url('alpine-3.20.3-standard-aarch64.iso')});
-	manager.add({url: url('alpine-3.9.1-standard-x86_64.iso')});
-	manager.add({url: url('debian-12.5.0-amd64-netinst.iso')});
-};
+const seed = seedFiles(
+	'alpine-3.20.3-standard-x86_64.iso',
+	'alpine-3.20.3-standard-aarch64.iso',
+	'alpine-3.9.1-standard-x86_64.iso',
+	'debian-12.5.0-amd64-netinst.iso',
+);
 
 describe('library tree', () => {
 	it('groups name ▸ version ▸ file, newest version first', async () => {
-		h = await renderApp({seed});
+		h = await render({seed});
 		const frame = h.frame();
 		const lines = frame.split('\n').map(line => line.trimEnd());
 		const index = (text: string) => lines.findIndex(line => line.includes(text));
@@ -33,7 +30,7 @@ describe('library tree', () => {
 	});
 
 	it('moves with arrows and j/k, jumps with g/G and Home/End', async () => {
-		h = await renderApp({seed});
+		h = await render({seed});
 		await h.press('j');
 		await h.waitFor(() => h!.selectedLine()?.includes('3.20.3') ?? false, 'j to select 3.20.3');
 		await h.press(KEYS.down);
@@ -51,7 +48,7 @@ describe('library tree', () => {
 	});
 
 	it('collapses and expands with ←/→/h/l and Enter; a collapsed node summarises its files', async () => {
-		h = await renderApp({seed});
+		h = await render({seed});
 		await h.press('j'); // 3.20.3
 		await h.press('h');
 		await h.waitFor(f => f.includes('▸ 3.20.3  2 files, 2 queued'), 'collapsed 3.20.3 with a summary');
@@ -74,7 +71,7 @@ describe('library tree', () => {
 	});
 
 	it('keeps the selection on the same item when rows are added above it', async () => {
-		h = await renderApp({seed});
+		h = await render({seed});
 		await h.press('G');
 		await h.waitFor(() => h!.selectedLine()?.includes('netinst') ?? false, 'last row');
 		h.manager.add({url: url('arch-2024.06.01-x86_64.iso')});
@@ -84,7 +81,7 @@ describe('library tree', () => {
 	});
 
 	it('shows the details of the selected file beside the list on a wide terminal', async () => {
-		h = await renderApp({seed, columns: 160, rows: 40});
+		h = await render({seed, columns: 160, rows: 40});
 		await h.press('j');
 		await h.press('j');
 		const frame = await h.waitFor(f => f.includes('Source'), 'details');

@@ -1,20 +1,17 @@
 import './helpers/env.js';
-import {afterEach, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import type {Progress} from '../../source/core/progress.js';
-import {renderApp, url, type Harness} from './helpers/render-app.js';
+import {type Harness, appPerTest, seedFiles} from './helpers/render-app.js';
 
+const render = appPerTest();
 let h: Harness | undefined;
-afterEach(async () => {
-	await h?.cleanup();
-	h = undefined;
-});
 
 const MiB = 1024 * 1024;
 
-const seed = (manager: Harness['manager']) => {
-	manager.add({url: url('alpine-3.20.3-standard-x86_64.iso')});
-	manager.add({url: url('debian-12.5.0-amd64-netinst.iso')});
-};
+const seed = seedFiles(
+	'alpine-3.20.3-standard-x86_64.iso',
+	'debian-12.5.0-amd64-netinst.iso',
+);
 
 function ids(h: Harness) {
 	const byName = new Map(h.manager.list().map(i => [i.name, i.id]));
@@ -25,7 +22,7 @@ const line = (frame: string, text: string) => frame.split('\n').find(l => l.incl
 
 describe('progress', () => {
 	it('shows a bar with %, bytes done/total, rate and ETA for a known size; bytes and an indeterminate bar for an unknown one', async () => {
-		h = await renderApp({seed, columns: 110, rows: 20});
+		h = await render({seed, columns: 110, rows: 20});
 		const {alpine, debian} = ids(h);
 		const progress: Progress[] = [
 			{id: alpine, phase: 'downloading', downloaded: 43 * MiB, total: 100 * MiB, rate: 2.5 * MiB, eta: 23, stalled: false},
@@ -52,7 +49,7 @@ describe('progress', () => {
 	});
 
 	it('says stalled when no byte arrives, and summarises a collapsed group', async () => {
-		h = await renderApp({seed, columns: 110, rows: 20});
+		h = await render({seed, columns: 110, rows: 20});
 		const {alpine} = ids(h);
 		h.store.setProgress([{id: alpine, phase: 'downloading', downloaded: 10 * MiB, total: 40 * MiB, rate: 0, eta: null, stalled: true}]);
 		let frame = await h.waitFor(f => f.includes('stalled'), 'stalled');
@@ -64,7 +61,7 @@ describe('progress', () => {
 	});
 
 	it('shows verification progress, and the states of finished rows in text', async () => {
-		h = await renderApp({seed, columns: 140, rows: 30});
+		h = await render({seed, columns: 140, rows: 30});
 		const {alpine, debian} = ids(h);
 		h.manager.catalogue.transition(debian, 'failed', {errorCode: 'http_status', errorMessage: 'HTTP 404 Not Found from http://127.0.0.1:9/x'});
 		h.store.reload();

@@ -1,15 +1,12 @@
 import './helpers/env.js';
-import {afterEach, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import {prepareAdd} from '../../source/core/add-input.js';
 import type {NewImage} from '../../source/core/catalogue/repository.js';
 import type {Manager} from '../../source/core/manager.js';
-import {KEYS, renderApp, url, type Harness} from './helpers/render-app.js';
+import {type Harness, KEYS, appPerTest, url} from './helpers/render-app.js';
 
+const render = appPerTest();
 let h: Harness | undefined;
-afterEach(async () => {
-	await h?.cleanup();
-	h = undefined;
-});
 
 /** 2,000 images: 100 systems × 20 versions, inserted in one transaction. */
 function seed2000(manager: Manager) {
@@ -37,7 +34,7 @@ function selectedPosition(h: Harness): number {
 
 describe('windowing', () => {
 	it('renders only the rows that fit and keeps the selection visible with a margin over 2,000 images', async () => {
-		h = await renderApp({seed: seed2000, rows: ROWS, columns: 100});
+		h = await render({seed: seed2000, rows: ROWS, columns: 100});
 		expect(h.store.getSnapshot().images).toHaveLength(2000);
 		// 100 names + 2000 versions + 2000 files.
 		await h.waitFor(f => f.includes('1/4100'), 'the position line');
@@ -73,7 +70,7 @@ describe('windowing', () => {
 	});
 
 	it('follows the selected item when rows are inserted above it and when it is removed', async () => {
-		h = await renderApp({seed: seed2000, rows: ROWS, columns: 100});
+		h = await render({seed: seed2000, rows: ROWS, columns: 100});
 		await h.press('G');
 		await h.waitFor(f => f.includes('4100/4100'), 'G');
 		const selected = h.controller.selectedImage()!;

@@ -3,6 +3,7 @@
  * a size, and waits for frames by polling (no sleeps).
  */
 import {render} from 'ink-testing-library';
+import {afterEach} from 'vitest';
 import type {Config} from '../../../source/config.js';
 import {Manager} from '../../../source/core/manager.js';
 import {silentLogger} from '../../../source/core/log.js';
@@ -127,3 +128,23 @@ export const KEYS = {
 
 /** A URL on a closed port (nothing is downloaded: the manager is not started). */
 export const url = (file: string) => `http://127.0.0.1:9/x/${file}`;
+
+/** Renders the app for one test at a time and cleans up after each test: `const render = appPerTest();`. */
+export function appPerTest(): (options?: HarnessOptions) => Promise<Harness> {
+	let current: Harness | undefined;
+	afterEach(async () => {
+		await current?.cleanup();
+		current = undefined;
+	});
+	return async (options = {}) => {
+		current = await renderApp(options);
+		return current;
+	};
+}
+
+/** A seed that adds one image per file name (served from nowhere: nothing downloads). */
+export const seedFiles =
+	(...files: string[]) =>
+	(manager: Harness['manager']): void => {
+		for (const file of files) manager.add({url: url(file)});
+	};
