@@ -39,6 +39,7 @@ import type {Image} from '../../source/core/types.js';
 import {checkLibrary, type CheckResult} from '../support/crash-checker.js';
 import {waitFor} from '../support/library.js';
 import {startTestServer, type TestServer} from '../support/server.js';
+import {seededRandom} from '../support/random.js';
 
 const execFileAsync = promisify(execFile);
 const MiB = 1024 * 1024;
@@ -51,17 +52,6 @@ const THROTTLE_BPS = 3 * MiB;
 const MAX_ALIVE_MS = 2200;
 const DAEMON_FLAGS = ['--retry-base-ms', '20', '--retry-max-ms', '200', '--stall-timeout', '2', '--per-host', '3', '--concurrency', '3'];
 
-/** mulberry32: small, seedable, good enough to pick moments. */
-function prng(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d_2b_79_f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-	};
-}
 
 type Line = Record<string, unknown> & {event?: string};
 
@@ -155,7 +145,7 @@ describe('crash harness: kill -9 at any moment loses nothing and leaves nothing 
 	it(`survives ${KILLS} SIGKILLs of the daemon with every image complete and resumed`, {timeout: 120_000 + KILLS * 8000}, async () => {
 		expect(fs.existsSync(CLI), `${CLI} is missing: build first (npx tsc -p tsconfig.json)`).toBe(true);
 		console.info(`crash harness: seed ${SEED} (ISOMAN_CRASH_SEED=${SEED} reproduces the choices), ${KILLS} kills`);
-		const random = prng(SEED);
+		const random = seededRandom(SEED);
 		const stats: Stats = {kills: 0, rounds: 0, inProcessRecoveries: 0, daemonRecoveries: 0, killsBy: {}, caught: {}, resumed: 0, requeued: 0, completedByRecovery: 0};
 		const started = Date.now();
 		let context = '';
