@@ -1,5 +1,5 @@
 /**
- * Non-interactive subcommands (DESIGN §6). Exit codes: 0 ok, 1 failure, 2 invalid input, 3 already exists.
+ * Non-interactive subcommands. Exit codes: 0 ok, 1 failure, 2 invalid input, 3 already exists.
  * Mutations run here when no process holds the library; with a daemon running they are queued in the
  * catalogue and this waits (up to 10 s) until the daemon has carried them out.
  */

@@ -1,7 +1,7 @@
 /**
  * One image's download, from `pending` to `complete` or `failed`.
  *
- * ORDER OF OPERATIONS AND CRASH POINTS (DESIGN §3; `recovery.ts` is the other half of this comment: what the next
+ * ORDER OF OPERATIONS AND CRASH POINTS (`recovery.ts` is the other half of this comment: what the next
  * start does with each state a kill -9 can leave)
  *   add:  one transaction inserts the row `pending` with its `added` event.   crash: the row is there or it is not.
  *   1. pending → downloading (row)                   crash: row stuck downloading → recovery sets pending.

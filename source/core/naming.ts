@@ -1,5 +1,5 @@
 /**
- * Naming rules of the library (DESIGN §2): what a name, version, arch and edition may be, what a URL says about
+ * Naming rules of the library: what a name, version, arch and edition may be, what a URL says about
  * the file it points to, and the one place a relative path under `<data>/images/` is built and checked.
  *
  * Every entry point (CLI `add`, the TUI add form, the manager) validates through the zod schemas below, so a value
@@ -16,7 +16,7 @@ import {IsomanError} from './types.js';
 
 export const LIMITS = {name: 100, version: 50, arch: 20, edition: 50, url: 8192} as const;
 
-/** The rule for version, arch and edition (DESIGN §2). */
+/** The rule for version, arch and edition. */
 export const PART_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
 const PART_RULE = `must match ${PART_PATTERN.source} (letters, digits, . _ + -; no spaces or slashes)`;
 
@@ -154,7 +154,7 @@ function normaliseNameResult(raw: string): {ok: true; value: string} | {ok: fals
 	return {ok: true, value};
 }
 
-/** A name: ≤ 100 characters (after trimming), then normalised (DESIGN §2); outputs the normalised name. */
+/** A name: ≤ 100 characters (after trimming), then normalised; outputs the normalised name. */
 export const nameSchema = z.string({error: 'name: must be a string'}).transform((raw, ctx) => {
 	const result = normaliseNameResult(raw);
 	if (result.ok) return result.value;
@@ -202,7 +202,7 @@ export const urlSchema = httpUrlSchema('url');
 // Names and architectures
 
 /**
- * DESIGN §2 name rule: lowercased (ASCII); whitespace, `.`, `/`, `_` → `-`; anything outside `[a-z0-9-]` dropped;
+ * name rule: lowercased (ASCII); whitespace, `.`, `/`, `_` → `-`; anything outside `[a-z0-9-]` dropped;
  * runs of `-` collapsed; trimmed of `-`. Throws when the trimmed input exceeds 100 characters or nothing is left.
  */
 export function normaliseName(raw: string): string {
@@ -214,7 +214,7 @@ function canonicalArch(valid: string): string {
 }
 
 /**
- * Validates an architecture (DESIGN §2 part rule, ≤ 20) and maps known spellings to the canonical one:
+ * Validates an architecture (part rule, ≤ 20) and maps known spellings to the canonical one:
  * x86_64/amd64/x64/x86-64 → x86_64, aarch64/arm64 → aarch64, i386…i686/x86 → i686, armhf/armv7* → armv7,
  * ppc64el → ppc64le; s390x, riscv64, loongarch64 unchanged. Known spellings match case-insensitively; unknown
  * values are kept exactly as given (trimmed).
@@ -282,7 +282,7 @@ function splitExtension(basename: string): {stem: string; fileType: string; comp
 
 /**
  * The image type of a file name (`iso`, `qcow2.xz`, lower case) and its compression, or null when the extension
- * is not one of DESIGN §2's types.
+ * is not one of the supported types.
  */
 export function fileTypeOf(basename: string): {fileType: string; compression: Compression | null} | null {
 	const split = splitExtension(basename);
@@ -419,7 +419,7 @@ export type ImageSpec = {
 const given = (v: unknown): boolean => v !== undefined && v !== null && !(typeof v === 'string' && v.trim() === '');
 
 /**
- * Validates an add request and builds the file's name and relative path (DESIGN §2). Fields the user gives win over
+ * Validates an add request and builds the file's name and relative path. Fields the user gives win over
  * what the URL's file name says; a blank (or absent) name/version/arch counts as not given. Edition: `undefined` →
  * inferred, `null` or blank → none. Name and version are required when they cannot be inferred; arch defaults to
  * the URL's, else `x86_64`. Throws `IsomanError('invalid', …, field)`.

@@ -1,6 +1,6 @@
 /**
  * Startup recovery: runs once, before any download starts, and brings catalogue and disk back into agreement
- * after a crash at any instant (DESIGN §3 invariants; the crash points are listed in job.ts). In this order:
+ * after a crash at any instant (invariants; the crash points are listed in job.ts). In this order:
  *
  *   1. row downloading/verifying            → pending, downloaded_bytes := its .part's size (the .part is kept)
  *      row verifying + file at final path   → the file is re-hashed against expected_checksum, else the digest

@@ -1,6 +1,6 @@
 /**
  * Shared vocabulary of the core. Nothing here imports Ink, React, SQLite or undici.
- * DESIGN.md §3 (states) and §6 (image JSON) are the contract these types follow.
+ * The states and the image JSON follow docs/architecture.md and the README.
  */
 
 export const STATUSES = ['pending', 'downloading', 'verifying', 'complete', 'paused', 'failed', 'missing'] as const;
@@ -25,7 +25,7 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-/** One catalogue row as the core sees it (camelCase). `toJson` in catalogue/ maps it to DESIGN §6 snake_case. */
+/** One catalogue row as the core sees it (camelCase). `toJson` in catalogue/ maps it to snake_case. */
 export type Image = {
 	id: string;
 	name: string;

@@ -1,4 +1,4 @@
-/** How the terminal and the link decide the look and the frame rate (DESIGN §1, issue 6 item 7). Pure. */
+/** How the terminal and the link decide the look and the frame rate(issue 6 item 7). Pure. */
 import type {Config} from '../config.js';
 
 export type UiOptions = {

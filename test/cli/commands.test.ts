@@ -1,5 +1,5 @@
 /**
- * The subcommands of DESIGN §6 as a real child process, without a daemon: output (human and --json), exit codes,
+ * The subcommands of as a real child process, without a daemon: output (human and --json), exit codes,
  * id prefixes, verify, the state commands, global settings, and the TUI's refusal without a terminal.
  */
 import {spawn} from 'node:child_process';
@@ -93,7 +93,7 @@ describe('isoman add', () => {
 });
 
 describe('isoman list and show', () => {
-	it('list: a readable table with sizes in binary units and states as words; --json an array with the DESIGN fields', async () => {
+	it('list: a readable table with sizes in binary units and states as words; --json an array with the documented fields', async () => {
 		const {dir, server} = await setUp();
 		expect((await isoman(dir, ['list'])).stdout).toContain('empty');
 		expect(JSON.parse((await isoman(dir, ['list', '--json'])).stdout)).toEqual([]);
@@ -129,7 +129,7 @@ describe('isoman list and show', () => {
 		expect(json.find(i => i.id === epsilon)).toMatchObject({status: 'failed', error_code: 'cancelled', progress: null});
 	});
 
-	it('show: human details with the history, and --json exactly the DESIGN §6 object', async () => {
+	it('show: human details with the history, and --json exactly the object', async () => {
 		const {dir, server} = await setUp();
 		const sha = await server.serve('/s/ubuntu-24.04-live-server-amd64.iso', {kind: 'generated', size: 2 * MiB + 5, seed: 3, fileType: 'iso'});
 		const id = await inProcess(dir).add({url: server.url('/s/ubuntu-24.04-live-server-amd64.iso'), checksum: `sha256:${sha}`});

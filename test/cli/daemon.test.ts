@@ -144,7 +144,7 @@ describe('isoman --daemon', () => {
 
 		const parts = new Map<string, number>();
 		for (const image of await listJson(dir)) {
-			// DESIGN §6: a shutdown returns active downloads to the queue (paused is only ever the user's choice).
+			// A shutdown returns active downloads to the queue (paused is only ever the user's choice).
 			expect(image.status).toBe('pending');
 			const size = partSize(dir, image.id);
 			expect(size).toBeGreaterThan(0);

@@ -1,5 +1,5 @@
 /**
- * One checker for the DESIGN §3 invariants of a library on disk, used after every kill by the crash harness and by
+ * One checker for the invariants of a library on disk, used after every kill by the crash harness and by
  * the recovery and disk-full tests. It reads; it never repairs.
  *
  *   integrity   PRAGMA integrity_check = ok

@@ -1,6 +1,6 @@
 /**
  * The one place that maps catalogue rows to objects: one column list, one scan function, typed errors.
- * All writes that change `status` go through `transition`, which refuses illegal moves (DESIGN §3) and appends
+ * All writes that change `status` go through `transition`, which refuses illegal moves and appends
  * the audit event in the same transaction.
  */
 import {randomBytes} from 'node:crypto';
@@ -71,7 +71,7 @@ export function scanImage(row: Row): Image {
 	};
 }
 
-/** DESIGN §6 image object (snake_case), as `list --json`, `show --json` and `add --json` print it. */
+/** image object (snake_case), as `list --json`, `show --json` and `add --json` print it. */
 export function imageToJson(image: Image) {
 	return {
 		id: image.id,

@@ -1,4 +1,4 @@
-/** The legal state changes of DESIGN §3, in one table. Everything that changes `status` goes through here. */
+/** The legal state changes of an image, in one table. Everything that changes `status` goes through here. */
 import type {EventKind, Status} from '../types.js';
 import {IsomanError} from '../types.js';
 

@@ -1,5 +1,5 @@
 /**
- * The digest algorithms isoman supports (DESIGN §4): their hex lengths, node:crypto hashers, sidecar extensions,
+ * The digest algorithms isoman supports: their hex lengths, node:crypto hashers, sidecar extensions,
  * and the parsing of the names users and publishers give them.
  */
 import {createHash, type Hash} from 'node:crypto';

@@ -1,4 +1,4 @@
-/** Checksums: algorithms, checksum-file parsing, line selection, file hashing and sidecars (DESIGN §4, §5). */
+/** Checksums: algorithms, checksum-file parsing, line selection, file hashing and sidecars. */
 export {
 	DIGEST_HEX_LENGTHS,
 	algorithmForHexLength,

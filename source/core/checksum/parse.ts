@@ -1,5 +1,5 @@
 /**
- * Reading a publisher's checksum file (DESIGN §5): GNU coreutils lines (`hex  name`, `hex *name`, `\`-escaped
+ * Reading a publisher's checksum file: GNU coreutils lines (`hex  name`, `hex *name`, `\`-escaped
  * names), BSD tags (`SHA256 (name) = hex`), a bare digest, a PGP clear-signed wrapper around any of them, CRLF,
  * comments and `# name: N bytes` size hints. Pure: no I/O, never throws on content.
  */

@@ -1,5 +1,5 @@
 /**
- * Picking the line of a checksum file that belongs to the image being downloaded (DESIGN §5), and its algorithm.
+ * Picking the line of a checksum file that belongs to the image being downloaded, and its algorithm.
  */
 import {IsomanError, type ChecksumAlgorithm} from '../types.js';
 import {algorithmForHexLength, algorithmFromFileName, hexLength} from './algorithms.js';

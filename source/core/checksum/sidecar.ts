@@ -1,5 +1,5 @@
 /**
- * The sidecar next to a verified image (DESIGN §2): `<image>.<ext>` in coreutils `--check` format, naming the
+ * The sidecar next to a verified image: `<image>.<ext>` in coreutils `--check` format, naming the
  * local file, so `sha256sum -c x.iso.sha256` (or sha512sum, md5sum, b2sum …) works from the image's directory.
  */
 import {randomBytes} from 'node:crypto';

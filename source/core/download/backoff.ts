@@ -1,5 +1,5 @@
 /**
- * Retry timing (DESIGN §4): exponential backoff with full jitter, honouring `Retry-After`.
+ * Retry timing: exponential backoff with full jitter, honouring `Retry-After`.
  */
 
 export type BackoffOptions = {baseMs: number; maxMs: number};

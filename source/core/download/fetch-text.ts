@@ -1,5 +1,5 @@
 /**
- * Small text downloads (checksum files, DESIGN §5) with the same retry rules as image transfers, a size cap and a
+ * Small text downloads (checksum files) with the same retry rules as image transfers, a size cap and a
  * stall watchdog.
  */
 import type {Logger} from '../types.js';

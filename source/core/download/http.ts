@@ -1,6 +1,6 @@
 /**
  * The one HTTP client of the engine: a keep-alive undici Agent composed with the redirect interceptor
- * (DESIGN §4: redirects followed, ≤10; `User-Agent: isoman/<version>`). Per-host limits are the manager's job.
+ * (redirects followed, ≤10; `User-Agent: isoman/<version>`). Per-host limits are the manager's job.
  */
 import {Agent, interceptors, request as undiciRequest, type Dispatcher} from 'undici';
 import {TransferError} from './errors.js';

@@ -1,5 +1,5 @@
 /**
- * What the first bytes of each file type must look like (DESIGN §4 "refuse content that is not what it claims").
+ * What the first bytes of each file type must look like ("refuse content that is not what it claims").
  * Compressed types (`qcow2.xz`) are checked by their outer compression's magic.
  */
 

@@ -1,9 +1,9 @@
 /**
- * Gets the right bytes into a `.part` file (DESIGN §3 invariant 3, §4): resume with Range + If-Range from the
+ * Gets the right bytes into a `.part` file (invariant 3, §4): resume with Range + If-Range from the
  * part's real size (re-hashing what is there first), hash while writing, retry with backoff, recover from stalls,
  * refuse content that is not what it claims, and fail clearly when the disk is full.
  *
- * Write path (measured, DESIGN §4): undici's body consumed with `for await`, each chunk hashed inline and appended
+ * Write path (measured): undici's body consumed with `for await`, each chunk hashed inline and appended
  * in ~1 MiB batches with FileHandle.writev, at most one write in flight. Memory stays flat: reading waits for the
  * previous write before it queues another batch, and undici stops reading the socket meanwhile.
  */
@@ -313,7 +313,7 @@ async function run(opts: TransferOptions, fh: FileHandle): Promise<TransferResul
 	const log = opts.log.child({url, part: partPath});
 	let total: number | null = null;
 
-	// The part's real size is the truth (DESIGN §3 invariant 3): hash what is there before appending.
+	// The part's real size is the truth (invariant 3): hash what is there before appending.
 	let size: number;
 	try {
 		size = (await fh.stat()).size;
@@ -474,7 +474,7 @@ async function run(opts: TransferOptions, fh: FileHandle): Promise<TransferResul
 			const limit = total ?? expectedSize;
 			if (limit !== null) await ensureSpace(limit - part.written);
 
-			// Content check (DESIGN §4) before the first byte at offset 0 is written; an HTML page is refused anywhere.
+			// Content check before the first byte at offset 0 is written; an HTML page is refused anywhere.
 			const contentType = header(res.headers, 'content-type');
 			let checking = part.written === 0 || restartPending || isHtmlType(contentType);
 			const need = bytesNeeded(fileType);

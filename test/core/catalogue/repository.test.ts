@@ -77,7 +77,7 @@ describe('catalogue repository', () => {
 		c.close();
 	});
 
-	it('allows exactly the legal transitions of DESIGN §3 and records an event for each', () => {
+	it('allows exactly the legal transitions of and records an event for each', () => {
 		const c = open();
 		const image = c.insert(sample());
 		let legal = 0;
@@ -101,7 +101,7 @@ describe('catalogue repository', () => {
 		}
 
 		expect(legal + illegal).toBe(49);
-		// The ones DESIGN names are refused.
+		// The ones the state table forbids are refused.
 		for (const [from, to] of [['complete', 'downloading'], ['paused', 'downloading'], ['failed', 'paused'], ['missing', 'downloading'], ['complete', 'pending']] as const) {
 			setStatus(c, image.id, from);
 			expect(() => c.transition(image.id, to)).toThrow(`is ${from}; it cannot become ${to}`);
