@@ -384,6 +384,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
 			}
 
 			if (image.status === 'complete') {
+				this.catalogue.update(image.id, {verifiedAt: new Date().toISOString()});
 				this.catalogue.addEvent(image.id, 'verified', `${algorithm} ${hex}`);
 				this.changed(image);
 			} else {

@@ -54,6 +54,12 @@ export type Image = {
 	createdAt: string;
 	updatedAt: string;
 	completedAt: string | null;
+	/** Whole-file responses the HTTP server completed for this image. */
+	downloadCount: number;
+	/** Image bytes the HTTP server sent, whole or in ranges. */
+	bytesServed: number;
+	/** When the file last hashed to its verified digest (download, verify, scrub); null when never. */
+	verifiedAt: string | null;
 };
 
 export const EVENT_KINDS = [

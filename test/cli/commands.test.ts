@@ -169,6 +169,9 @@ describe('isoman list and show', () => {
 			error_message: null,
 			created_at: expect.stringMatching(ISO_TIME),
 			completed_at: expect.stringMatching(ISO_TIME),
+			download_count: 0,
+			bytes_served: 0,
+			verified_at: expect.stringMatching(ISO_TIME),
 		});
 		expect(fs.statSync(path.join(dir, 'images', image.file_path)).size).toBe(2 * MiB + 5);
 		expect(Date.parse(image.completed_at!)).toBeGreaterThanOrEqual(Date.parse(image.created_at));

@@ -186,6 +186,9 @@ export const IMAGE_FIELDS = [
 	'error_message',
 	'created_at',
 	'completed_at',
+	'download_count',
+	'bytes_served',
+	'verified_at',
 ];
 
 export async function listJson(dir: string): Promise<ImageJson[]> {

@@ -32,6 +32,9 @@ function image(name: string, version: string, patch: Partial<Image> = {}): Image
 		createdAt: '2024-01-01T00:00:00.000Z',
 		updatedAt: '2024-01-01T00:00:00.000Z',
 		completedAt: null,
+		downloadCount: 0,
+		bytesServed: 0,
+		verifiedAt: null,
 		...patch,
 	};
 }

@@ -68,6 +68,22 @@ export const MIGRATIONS: ReadonlyArray<{version: number; description: string; sq
 			);
 		`,
 	},
+	{
+		version: 3,
+		description: 'download accounting for the HTTP server, and the time of the last good integrity check',
+		sql: `
+			ALTER TABLE images ADD COLUMN download_count INTEGER NOT NULL DEFAULT 0;
+			ALTER TABLE images ADD COLUMN bytes_served INTEGER NOT NULL DEFAULT 0;
+			ALTER TABLE images ADD COLUMN verified_at TEXT;
+			CREATE TABLE download_events (
+				id INTEGER PRIMARY KEY AUTOINCREMENT,
+				image_id TEXT NOT NULL,
+				ts TEXT NOT NULL
+			);
+			CREATE INDEX download_events_ts ON download_events (ts);
+			CREATE INDEX download_events_image ON download_events (image_id, ts);
+		`,
+	},
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)!.version;

@@ -35,6 +35,9 @@ const COLUMNS = {
 	createdAt: 'created_at',
 	updatedAt: 'updated_at',
 	completedAt: 'completed_at',
+	downloadCount: 'download_count',
+	bytesServed: 'bytes_served',
+	verifiedAt: 'verified_at',
 } as const satisfies Record<keyof Image, string>;
 
 type Row = Record<(typeof COLUMNS)[keyof typeof COLUMNS], unknown>;
@@ -68,6 +71,9 @@ export function scanImage(row: Row): Image {
 		createdAt: row.created_at as string,
 		updatedAt: row.updated_at as string,
 		completedAt: row.completed_at as string | null,
+		downloadCount: row.download_count as number,
+		bytesServed: row.bytes_served as number,
+		verifiedAt: row.verified_at as string | null,
 	};
 }
 
@@ -95,6 +101,9 @@ export function imageToJson(image: Image) {
 		error_message: image.errorMessage,
 		created_at: image.createdAt,
 		completed_at: image.completedAt,
+		download_count: image.downloadCount,
+		bytes_served: image.bytesServed,
+		verified_at: image.verifiedAt,
 	};
 }
 
@@ -139,6 +148,7 @@ export type ImagePatch = Partial<
 		| 'lastModified'
 		| 'attempts'
 		| 'completedAt'
+		| 'verifiedAt'
 	>
 >;
 
@@ -258,6 +268,9 @@ export class Catalogue {
 					fields['errorCode'] = null;
 					fields['errorMessage'] = null;
 				}
+
+				// Every way into `complete` has just hashed the file to its digest.
+				if (to === 'complete' && patch.verifiedAt === undefined) fields['verifiedAt'] = now;
 
 				const sets = Object.keys(fields).map(key => `${COLUMNS[key as keyof Image]} = @${key}`);
 				this.db.prepare(`UPDATE images SET status = @status, updated_at = @now${sets.map(s => ', ' + s).join('')} WHERE id = @id`).run({

@@ -27,17 +27,20 @@ describe('migrations', () => {
 		lib = tempLibrary();
 		const v1 = openDatabase(lib.config.dbPath, {targetVersion: 1});
 		expect(v1.pragma('user_version', {simple: true})).toBe(1);
-		const catalogue = new Catalogue(v1);
-		const a = catalogue.insert({name: 'alpine', version: '3.20.3', arch: 'x86_64', edition: null, fileType: 'iso', filename: 'a.iso', filePath: 'alpine/3.20.3/x86_64/a.iso', downloadUrl: 'http://h/a.iso'});
-		const b = catalogue.insert({name: 'debian', version: '12', arch: 'x86_64', edition: 'netinst', fileType: 'iso', filename: 'b.iso', filePath: 'debian/12/x86_64/b.iso', downloadUrl: 'http://h/b.iso'});
+		// Rows as version 1 wrote them (today's Catalogue reads later columns too).
+		const insert = v1.prepare(`INSERT INTO images (id, name, version, arch, edition, file_type, filename, file_path, status, download_url, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, 'iso', ?, ?, 'pending', ?, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')`);
+		insert.run('aaaaaaaaaaaa', 'alpine', '3.20.3', 'x86_64', '', 'a.iso', 'alpine/3.20.3/x86_64/a.iso', 'http://h/a.iso');
+		insert.run('bbbbbbbbbbbb', 'debian', '12', 'x86_64', 'netinst', 'b.iso', 'debian/12/x86_64/b.iso', 'http://h/b.iso');
+		v1.prepare("INSERT INTO events (image_id, ts, kind) VALUES ('aaaaaaaaaaaa', '2026-01-01T00:00:00.000Z', 'added')").run();
 		v1.close();
 
 		const db = openDatabase(lib.config.dbPath);
 		expect(db.pragma('user_version', {simple: true})).toBe(LATEST_VERSION);
 		const after = new Catalogue(db);
-		expect(after.get(a.id)).toEqual(a);
-		expect(after.get(b.id)).toEqual(b);
-		expect(after.events(a.id).map(e => e.kind)).toEqual(['added']);
+		expect(after.get('aaaaaaaaaaaa')).toMatchObject({name: 'alpine', version: '3.20.3', edition: null, status: 'pending', downloadCount: 0, bytesServed: 0, verifiedAt: null});
+		expect(after.get('bbbbbbbbbbbb')).toMatchObject({name: 'debian', edition: 'netinst', filePath: 'debian/12/x86_64/b.iso'});
+		expect(after.events('aaaaaaaaaaaa').map(e => e.kind)).toEqual(['added']);
 		after.close();
 	});
 
