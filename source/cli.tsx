@@ -9,6 +9,7 @@ import {fileURLToPath} from 'node:url';
 import meow from 'meow';
 import {ConfigError, loadConfig, type Config, type SettingKey} from './config.js';
 import {COMMANDS, commandHelp, mainHelp} from './commands/spec.js';
+import {displayLines} from './core/display-text.js';
 import {createLogger, fileSink} from './core/log.js';
 import {VERSION} from './version.js';
 
@@ -48,6 +49,9 @@ const cli = meow(mainHelp(), {
 });
 
 const flags = cli.flags;
+
+/** Every line isoman writes to stderr: passwords in URLs as ***, no control or bidi character raw. */
+const printError = (text: string) => process.stderr.write(displayLines(text) + '\n');
 const [command, ...args] = cli.input;
 
 function settingsFromFlags(): Partial<Record<SettingKey, unknown>> {
@@ -98,7 +102,7 @@ function misplacedFlag(): string | undefined {
 
 async function main(): Promise<number> {
 	if (command !== undefined && !(command in COMMANDS)) {
-		process.stderr.write(`isoman: unknown command "${command}"; see isoman --help\n`);
+		printError(`isoman: unknown command "${command}"; see isoman --help`);
 		return 2;
 	}
 
@@ -114,7 +118,7 @@ async function main(): Promise<number> {
 
 	const misplaced = misplacedFlag();
 	if (misplaced) {
-		process.stderr.write(`isoman: ${misplaced}\n`);
+		printError(`isoman: ${misplaced}`);
 		return 2;
 	}
 
@@ -123,7 +127,7 @@ async function main(): Promise<number> {
 		config = loadConfig(settingsFromFlags());
 	} catch (error) {
 		if (error instanceof ConfigError) {
-			process.stderr.write(`isoman: ${error.message}\n`);
+			printError(`isoman: ${error.message}`);
 			return 2;
 		}
 
@@ -142,8 +146,9 @@ async function main(): Promise<number> {
 	if (command !== undefined) {
 		const {runCommand} = await import('./commands/run-command.js');
 		return runCommand(command, args, {...flags, version: flags.version}, config, log, {
-			out: text => process.stdout.write(text + '\n'),
-			err: text => process.stderr.write(text + '\n'),
+			// Everything a command prints passes here: no control or bidi character reaches the terminal raw.
+			out: text => process.stdout.write(displayLines(text) + '\n'),
+			err: printError,
 		});
 	}
 
@@ -157,7 +162,7 @@ async function main(): Promise<number> {
 	// nothing downloads until recovery has run.
 	const library = await openLibrary(config, log, 'tui', {
 		deferRecovery: true,
-		onWait: holder => process.stderr.write(`isoman: waiting for isoman ${holder.role} pid ${holder.pid} to finish…\n`),
+		onWait: holder => printError(`isoman: waiting for isoman ${holder.role} pid ${holder.pid} to finish…`),
 	});
 	library.manager.watch(250);
 	// React's production build: its development build costs CPU on every frame.
@@ -192,7 +197,7 @@ main().then(
 		setTimeout(() => process.exit(code), 1000).unref();
 	},
 	(error: unknown) => {
-		process.stderr.write(`isoman: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+		printError(`isoman: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
 		process.exitCode = 1;
 		// An open catalogue or timer must not keep a failed run alive.
 		setTimeout(() => process.exit(1), 1000).unref();

@@ -1,5 +1,6 @@
 /** Human output for subcommands: sizes in binary units, states as words, a plain aligned table. */
 import {progressOf} from '../core/catalogue/repository.js';
+import {displayText} from '../core/display-text.js';
 import type {Image} from '../core/types.js';
 
 export function formatBytes(bytes: number | null | undefined): string {
@@ -33,7 +34,9 @@ export function stateWord(image: Image): string {
 	}
 }
 
-export function table(headers: string[], rows: string[][]): string {
+/** An aligned table; every cell is shown through displayText (no control or bidi character reaches the terminal). */
+export function table(headers: string[], cells: string[][]): string {
+	const rows = cells.map(r => r.map(c => displayText(c)));
 	const widths = headers.map((h, i) => Math.max(h.length, ...rows.map(r => (r[i] ?? '').length)));
 	const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
 	return [line(headers), ...rows.map(line)].join('\n');

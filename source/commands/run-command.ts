@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type {Config} from '../config.js';
 import {DuplicateImageError, imageToJson, NotFoundError} from '../core/catalogue/repository.js';
+import {displayText, jsonText, messageText, redactUrl, redactUrlsIn} from '../core/display-text.js';
 import {Manager, type VerifyResult} from '../core/manager.js';
 import {readLock} from '../core/lock.js';
 import {openLibrary, type OpenLibrary} from '../core/open-library.js';
@@ -33,22 +34,22 @@ type IdAction = (typeof ID_ACTIONS)[number];
 
 function exitFor(error: unknown, io: Io): number {
 	if (error instanceof DuplicateImageError) {
-		io.err(`isoman: ${error.message}`);
+		io.err(`isoman: ${messageText(error.message)}`);
 		io.out(error.existingId);
 		return EXIT.exists;
 	}
 
 	if (error instanceof NotFoundError) {
-		io.err(`isoman: id ${error.message}`);
+		io.err(`isoman: id ${messageText(error.message)}`);
 		return EXIT.invalid;
 	}
 
 	if (error instanceof IsomanError && error.code === 'invalid') {
-		io.err(`isoman: invalid ${error.message}`);
+		io.err(`isoman: invalid ${messageText(error.message)}`);
 		return EXIT.invalid;
 	}
 
-	io.err(`isoman: ${error instanceof Error ? error.message : String(error)}`);
+	io.err(`isoman: ${messageText(error instanceof Error ? error.message : String(error))}`);
 	return EXIT.failure;
 }
 
@@ -57,7 +58,7 @@ export async function runCommand(name: string, args: string[], flags: CommandFla
 		if (name === 'add') return await add(args, flags, config, log, io);
 		if (name === 'list' || name === 'show') return await read(name, args, flags, config, log, io);
 		if ((ID_ACTIONS as readonly string[]).includes(name)) return await act(name as IdAction, args, config, log, io);
-		io.err(`isoman: unknown command "${name}"; see isoman --help`);
+		io.err(`isoman: unknown command "${displayText(name)}"; see isoman --help`);
 		return EXIT.invalid;
 	} catch (error) {
 		return exitFor(error, io);
@@ -82,7 +83,7 @@ async function add(args: string[], flags: CommandFlags, config: Config, log: Log
 			checksum: flags.checksum,
 			checksumType: flags.checksumType,
 		});
-		io.out(flags.json ? JSON.stringify(imageToJson(image), null, 2) : image.id);
+		io.out(flags.json ? jsonText(imageToJson(image), 2) : image.id);
 		return EXIT.ok;
 	} finally {
 		await manager.close();
@@ -94,7 +95,7 @@ async function read(name: 'list' | 'show', args: string[], flags: CommandFlags, 
 	try {
 		if (name === 'list') {
 			const images = manager.list();
-			io.out(flags.json ? JSON.stringify(images.map(imageToJson), null, 2) : images.length === 0 ? 'The library is empty: isoman add <url>' : imageTable(images));
+			io.out(flags.json ? jsonText(images.map(imageToJson), 2) : images.length === 0 ? 'The library is empty: isoman add <url>' : imageTable(images));
 			return EXIT.ok;
 		}
 
@@ -105,7 +106,7 @@ async function read(name: 'list' | 'show', args: string[], flags: CommandFlags, 
 
 		const image = manager.resolve(args[0]!);
 		if (flags.json) {
-			io.out(JSON.stringify(imageToJson(image), null, 2));
+			io.out(jsonText(imageToJson(image), 2));
 			return EXIT.ok;
 		}
 
@@ -127,8 +128,8 @@ function describe(image: Image, manager: Manager): string {
 		['path', image.filePath],
 		['state', stateWord(image)],
 		['size', `${formatBytes(image.sizeBytes)} (${formatBytes(image.downloadedBytes)} downloaded)`],
-		['url', image.downloadUrl],
-		['checksum source', image.checksumUrl ?? (image.expectedChecksum ? 'digest given' : 'none (unverified)')],
+		['url', redactUrl(image.downloadUrl)],
+		['checksum source', image.checksumUrl ? redactUrl(image.checksumUrl) : (image.expectedChecksum ? 'digest given' : 'none (unverified)')],
 		['checksum', image.checksum ? `${image.checksumType ?? ''} ${image.checksum}` : '-'],
 		['expected', image.expectedChecksum ?? '-'],
 		['attempts', String(image.attempts)],
@@ -136,8 +137,8 @@ function describe(image: Image, manager: Manager): string {
 		['completed', image.completedAt ?? '-'],
 	];
 	if (image.errorMessage) rows.push(['error', image.errorMessage]);
-	const history = manager.events(image.id, 10).map(e => [e.ts, e.kind, e.detail ?? '']);
-	return `${rows.map(([k, v]) => `${k.padEnd(16)} ${v}`).join('\n')}\n\nHistory (newest first):\n${table(['TIME', 'EVENT', 'DETAIL'], history)}`;
+	const history = manager.events(image.id, 10).map(e => [e.ts, e.kind, redactUrlsIn(e.detail ?? '')]);
+	return `${rows.map(([k, v]) => `${k.padEnd(16)} ${messageText(v)}`).join('\n')}\n\nHistory (newest first):\n${table(['TIME', 'EVENT', 'DETAIL'], history)}`;
 }
 
 /** Why `action` cannot be done to `image` now (the manager's rules, checked before asking a daemon), if it cannot. */
@@ -197,7 +198,7 @@ async function act(action: IdAction, args: string[], config: Config, log: Logger
 		if (!manager.owner) return await throughOwner(action, images, library, io);
 		if (action === 'verify') {
 			const results = await manager.verify(images.length > 0 ? images.map(i => i.id) : undefined);
-			for (const r of results) io.out(`${r.id}  ${r.outcome}${r.message ? `  ${r.message}` : ''}`);
+			for (const r of results) io.out(`${r.id}  ${r.outcome}${r.message ? `  ${messageText(r.message)}` : ''}`);
 			return results.some(r => r.outcome === 'corrupt' || r.outcome === 'missing') ? EXIT.failure : EXIT.ok;
 		}
 
@@ -241,7 +242,7 @@ async function throughOwner(action: IdAction, images: Image[], library: OpenLibr
 
 		if (action === 'verify' && image.status === 'missing' && !fs.existsSync(path.join(manager.config.imagesDir, image.filePath))) {
 			// Still gone: the owner would find the same and record nothing.
-			io.out(`${image.id}  missing  ${image.filePath} not found`);
+			io.out(`${image.id}  missing  ${messageText(image.filePath)} not found`);
 			code = EXIT.failure;
 			continue;
 		}
@@ -290,7 +291,7 @@ async function throughOwner(action: IdAction, images: Image[], library: OpenLibr
 			code = EXIT.failure;
 		} else if (action === 'verify') {
 			const {outcome, message} = verifyWord(now);
-			io.out(`${image.id}  ${outcome}${message ? `  ${message}` : ''}  (by ${holder})`);
+			io.out(`${image.id}  ${outcome}${message ? `  ${messageText(message)}` : ''}  (by ${holder})`);
 			if (outcome !== 'ok') code = EXIT.failure;
 		} else {
 			io.out(`${image.id}  ${now ? stateWord(now) : 'removed'}  (by ${holder})`);

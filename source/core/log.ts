@@ -3,6 +3,7 @@
  * Created once by the entry point and passed in; nothing imports a global logger.
  */
 import fs from 'node:fs';
+import {jsonText, redactUrlsIn} from './display-text.js';
 import type {LogLevel, Logger} from './types.js';
 
 const ORDER: Record<LogLevel, number> = {debug: 10, info: 20, warn: 30, error: 40};
@@ -16,19 +17,24 @@ export type LoggerOptions = {
 	now?: () => Date;
 };
 
-function errorFields(value: unknown): unknown {
+/** A field as logged: errors as {message, name, code}; passwords in URLs (in any string, nested too) as `***`. */
+function errorFields(value: unknown, depth = 0): unknown {
 	if (value instanceof Error) {
 		const code = (value as NodeJS.ErrnoException).code;
-		return {message: value.message, name: value.name, ...(code ? {code} : {})};
+		return {message: redactUrlsIn(value.message), name: value.name, ...(code ? {code} : {})};
 	}
 
-	return value;
+	if (typeof value === 'string') return redactUrlsIn(value);
+	if (depth >= 4 || value === null || typeof value !== 'object') return value;
+	if (Array.isArray(value)) return value.map(v => errorFields(v, depth + 1));
+	if (Object.getPrototypeOf(value) !== Object.prototype) return value;
+	return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, errorFields(v, depth + 1)]));
 }
 
 function textLine(record: Record<string, unknown>): string {
 	const {ts, level, event, ...rest} = record;
 	const extra = Object.entries(rest)
-		.map(([k, v]) => `${k}=${typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(errorFields(v))}`)
+		.map(([k, v]) => `${k}=${jsonText(errorFields(v))}`)
 		.join(' ');
 	return `${String(ts)} ${String(level).toUpperCase().padEnd(5)} ${String(event)}${extra ? ' ' + extra : ''}`;
 }
@@ -38,9 +44,10 @@ export function createLogger(options: LoggerOptions, bound: Record<string, unkno
 	const now = options.now ?? (() => new Date());
 	const write = (level: LogLevel, event: string, fields?: Record<string, unknown>) => {
 		if (ORDER[level] < min) return;
-		const record: Record<string, unknown> = {ts: now().toISOString(), level, event, ...bound};
+		const record: Record<string, unknown> = {ts: now().toISOString(), level, event};
+		for (const [k, v] of Object.entries(bound)) record[k] = errorFields(v);
 		for (const [k, v] of Object.entries(fields ?? {})) record[k] = errorFields(v);
-		options.sink(options.format === 'text' ? textLine(record) : JSON.stringify(record));
+		options.sink(options.format === 'text' ? textLine(record) : jsonText(record));
 	};
 
 	return {

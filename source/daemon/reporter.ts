@@ -2,6 +2,7 @@
  * NDJSON reporter for the daemon: one line per state change (`{"ts","level","event","id",…}`) and a progress
  * line per active download at most every `progressEveryMs` (5 s).
  */
+import {jsonText, redactUrl, redactUrlsIn} from '../core/display-text.js';
 import type {ImageChange, Manager, Notice} from '../core/manager.js';
 import type {Progress} from '../core/progress.js';
 import type {Image, Status} from '../core/types.js';
@@ -14,14 +15,15 @@ function imageFields(image: Image) {
 		version: image.version,
 		arch: image.arch,
 		status: image.status,
-		...(image.errorCode ? {error_code: image.errorCode, error_message: image.errorMessage} : {}),
+		...(image.errorCode ? {error_code: image.errorCode, error_message: image.errorMessage === null ? null : redactUrlsIn(image.errorMessage)} : {}),
 		...(image.status === 'complete' ? {checksum: image.checksum, verified: image.expectedChecksum !== null} : {}),
 	};
 }
 
 export function attachReporter(manager: Manager, write: Write, progressEveryMs = 5000): () => void {
 	const line = (level: string, event: string, fields: Record<string, unknown>) => {
-		write(JSON.stringify({ts: new Date().toISOString(), level, event, ...fields}));
+		// jsonText: C1 and bidi characters escaped too, so the lines are safe to read on a terminal.
+		write(jsonText({ts: new Date().toISOString(), level, event, ...fields}));
 	};
 
 	const lastProgress = new Map<string, number>();
@@ -31,7 +33,7 @@ export function attachReporter(manager: Manager, write: Write, progressEveryMs =
 		if (change.type === 'added') {
 			if (reported.has(change.image.id)) return;
 			reported.set(change.image.id, change.image.status);
-			line('info', 'added', {id: change.image.id, ...imageFields(change.image), url: change.image.downloadUrl});
+			line('info', 'added', {id: change.image.id, ...imageFields(change.image), url: redactUrl(change.image.downloadUrl)});
 		} else if (change.type === 'removed') {
 			if (!reported.delete(change.id)) return;
 			lastProgress.delete(change.id);
@@ -66,7 +68,7 @@ export function attachReporter(manager: Manager, write: Write, progressEveryMs =
 
 	const onNotice = (notice: Notice) => {
 		if (notice.level === 'info') return; // the state change line already said it
-		line(notice.level, 'notice', {id: notice.id ?? null, message: notice.message});
+		line(notice.level, 'notice', {id: notice.id ?? null, message: redactUrlsIn(notice.message)});
 	};
 
 	manager.on('change', onChange);

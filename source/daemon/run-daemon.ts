@@ -4,6 +4,7 @@
  * SIGINT/SIGTERM: stop taking work, return active downloads to pending (their .part kept), close, exit 0.
  */
 import type {Config} from '../config.js';
+import {jsonText, messageText} from '../core/display-text.js';
 import {LockHeldError} from '../core/lock.js';
 import {openLibrary, type OpenLibrary} from '../core/open-library.js';
 import type {Logger} from '../core/types.js';
@@ -25,7 +26,7 @@ export type DaemonOptions = {
 export async function runDaemon(options: DaemonOptions): Promise<number> {
 	const {config, log} = options;
 	const write = options.write ?? ((line: string) => process.stdout.write(line + '\n'));
-	const emit = (level: string, event: string, fields: Record<string, unknown> = {}) => write(JSON.stringify({ts: new Date().toISOString(), level, event, ...fields}));
+	const emit = (level: string, event: string, fields: Record<string, unknown> = {}) => write(jsonText({ts: new Date().toISOString(), level, event, ...fields}));
 	// A signal during start-up (recovery can take a while) is honoured as soon as the library is open.
 	let signalled: NodeJS.Signals | undefined;
 	const starting = new AbortController();
@@ -57,7 +58,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 		}
 
 		if (error instanceof LockHeldError) {
-			process.stderr.write(`isoman: cannot start the daemon: ${error.message}\n`);
+			process.stderr.write(`isoman: cannot start the daemon: ${messageText(error.message)}\n`);
 			emit('error', 'lock_held', {holder_pid: error.holder.pid, holder_role: error.holder.role, message: error.message});
 			return 1;
 		}

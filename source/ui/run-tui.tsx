@@ -13,6 +13,7 @@
  * Output: Ink renders in debug mode into a FrameWriter, which writes only the changed lines at most `maxFps` times
  * a second (Ink 6.8's own `incrementalRendering` misplaces frames shorter than the terminal: see frame-writer.ts).
  */
+import {displayLines} from '../core/display-text.js';
 import type {Config} from '../config.js';
 import type {Manager} from '../core/manager.js';
 import type {Logger} from '../core/types.js';
@@ -124,7 +125,7 @@ export async function runTui(options: RunTuiOptions): Promise<number> {
 		if (ended) return;
 		ended = true;
 		teardown();
-		if (after) (after.stream === 'stdout' ? process.stdout : process.stderr).write(after.text + '\n');
+		if (after) (after.stream === 'stdout' ? process.stdout : process.stderr).write(displayLines(after.text) + '\n');
 		process.off('SIGTERM', onSignal);
 		process.off('SIGHUP', onSignal);
 		process.off('SIGINT', onSignal);
@@ -191,7 +192,7 @@ export async function runTui(options: RunTuiOptions): Promise<number> {
 		fatal = true;
 		log.error('tui.crashed', {error});
 		teardown();
-		process.stderr.write(`isoman: ${describeError(error)}\n`);
+		process.stderr.write(`isoman: ${displayLines(describeError(error))}\n`);
 		void withTimeout(manager.stop(), STOP_TIMEOUT_MS).then(() => end(1));
 	};
 

@@ -7,6 +7,7 @@ import {randomBytes} from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type {AuditEvent, ChecksumAlgorithm, EventKind, Image, Status} from '../types.js';
 import {IsomanError} from '../types.js';
+import {redactUrl, redactUrlsIn} from '../display-text.js';
 import {IllegalTransitionError, canTransition, eventKindFor} from './transitions.js';
 
 /** Column ↔ field map; the order is the SELECT order. */
@@ -77,7 +78,10 @@ export function scanImage(row: Row): Image {
 	};
 }
 
-/** image object (snake_case), as `list --json`, `show --json` and `add --json` print it. */
+/**
+ * image object (snake_case), as `list --json`, `show --json` and `add --json` print it. A password in a URL is
+ * shown as `***` (the catalogue keeps it, to send it).
+ */
 export function imageToJson(image: Image) {
 	return {
 		id: image.id,
@@ -95,10 +99,10 @@ export function imageToJson(image: Image) {
 		checksum: image.checksum,
 		checksum_type: image.checksumType,
 		expected_checksum: image.expectedChecksum,
-		download_url: image.downloadUrl,
-		checksum_url: image.checksumUrl,
+		download_url: redactUrl(image.downloadUrl),
+		checksum_url: image.checksumUrl === null ? null : redactUrl(image.checksumUrl),
 		error_code: image.errorCode,
-		error_message: image.errorMessage,
+		error_message: image.errorMessage === null ? null : redactUrlsIn(image.errorMessage),
 		created_at: image.createdAt,
 		completed_at: image.completedAt,
 		download_count: image.downloadCount,
@@ -178,6 +182,11 @@ export class Catalogue {
 		};
 	}
 
+	/** The audit log holds no password: URLs in `detail` are stored with theirs as `***`. */
+	private recordEvent(id: string, ts: string, kind: EventKind, detail: string | null): void {
+		this.stmts.event.run(id, ts, kind, detail === null ? null : redactUrlsIn(detail));
+	}
+
 	get(id: string): Image | undefined {
 		const row = this.stmts.get.get(id) as Row | undefined;
 		return row && scanImage(row);
@@ -234,7 +243,7 @@ export class Catalogue {
 						downloadUrl: image.downloadUrl,
 						checksumUrl: image.checksumUrl ?? null,
 					});
-					this.stmts.event.run(id, now, 'added', detail ?? image.downloadUrl);
+					this.recordEvent(id, now, 'added', detail ?? image.downloadUrl);
 				})
 				.immediate();
 		} catch (error) {
@@ -264,6 +273,7 @@ export class Catalogue {
 
 				const now = nowIso();
 				const fields: Record<string, unknown> = {...patch};
+				if (typeof patch.errorMessage === 'string') fields['errorMessage'] = redactUrlsIn(patch.errorMessage);
 				if (to !== 'failed' && patch.errorCode === undefined) {
 					fields['errorCode'] = null;
 					fields['errorMessage'] = null;
@@ -280,7 +290,7 @@ export class Catalogue {
 					id,
 				});
 				const kind = eventKindFor(current.status, to, patch.errorCode);
-				this.stmts.event.run(id, now, kind, detail ?? patch.errorMessage ?? null);
+				this.recordEvent(id, now, kind, detail ?? patch.errorMessage ?? null);
 				return this.get(id)!;
 			})
 			.immediate();
@@ -291,7 +301,8 @@ export class Catalogue {
 		const keys = Object.keys(patch);
 		if (keys.length === 0) return;
 		const sets = keys.map(key => `${COLUMNS[key as keyof Image]} = @${key}`).join(', ');
-		this.db.prepare(`UPDATE images SET ${sets}, updated_at = @now WHERE id = @id`).run({...patch, now: nowIso(), id});
+		const fields = typeof patch.errorMessage === 'string' ? {...patch, errorMessage: redactUrlsIn(patch.errorMessage)} : patch;
+		this.db.prepare(`UPDATE images SET ${sets}, updated_at = @now WHERE id = @id`).run({...fields, now: nowIso(), id});
 	}
 
 	/** Record durable progress (at most once a second per download, by the caller). */
@@ -304,14 +315,14 @@ export class Catalogue {
 		return this.db
 			.transaction(() => {
 				const changes = this.stmts.remove.run(id).changes;
-				if (changes > 0) this.stmts.event.run(id, nowIso(), 'removed', detail ?? null);
+				if (changes > 0) this.recordEvent(id, nowIso(), 'removed', detail ?? null);
 				return changes > 0;
 			})
 			.immediate();
 	}
 
 	addEvent(id: string, kind: EventKind, detail?: string | null): void {
-		this.stmts.event.run(id, nowIso(), kind, detail ?? null);
+		this.recordEvent(id, nowIso(), kind, detail ?? null);
 	}
 
 	/** Newest first. */

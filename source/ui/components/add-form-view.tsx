@@ -1,4 +1,5 @@
 /** The add form: one line per field, the error of a field right under it, and where the file will be stored. */
+import {displayText, messageText} from '../../core/display-text.js';
 import type {ReactElement} from 'react';
 import {Box, Text} from 'ink';
 import {prepareAdd} from '../../core/add-input.js';
@@ -26,14 +27,14 @@ export function AddFormView({state, width, height, theme}: {state: FormState; wi
 		lines.push(
 			<Text key={`${key}-error`} color={theme.c('error')} bold wrap="truncate-end">
 				{' '.repeat(LABEL + 2)}
-				{g.fail} {text}
+				{g.fail} {messageText(text)}
 			</Text>,
 		);
 	};
 
 	FORM_FIELDS.forEach((field, index) => {
 		const focused = index === state.focus;
-		const value = state.values[field];
+		const value = displayText(state.values[field]);
 		let shown: string;
 		if (value === '') shown = '';
 		else if (focused) shown = [...value].length >= valueWidth ? g.ellipsis + [...value].slice(-(valueWidth - 2)).join('') : value;

@@ -4,6 +4,7 @@
  */
 import {useMemo, type ReactNode} from 'react';
 import {Box, Text} from 'ink';
+import {displayText, messageText, redactUrl} from '../../core/display-text.js';
 import type {AuditEvent, Image} from '../../core/types.js';
 import type {Progress} from '../../core/progress.js';
 import {fileStateSegments, groupSummary} from '../file-state.js';
@@ -31,26 +32,27 @@ function Field({label, children, theme, wrap = 'truncate-end'}: {label: string; 
 				<Text color={theme.c('muted')}>{label}</Text>
 			</Box>
 			<Box flexGrow={1} flexShrink={1}>
-				<Text wrap={wrap}>{children}</Text>
+				<Text wrap={wrap}>{typeof children === 'string' ? messageText(children) : children}</Text>
 			</Box>
 		</Box>
 	);
 }
 
 function checksumSource(image: Image): string {
-	if (image.checksumUrl) return `file ${image.checksumUrl}`;
+	if (image.checksumUrl) return `file ${redactUrl(image.checksumUrl)}`;
 	if (image.expectedChecksum && !image.checksumUrl) return 'digest given when added';
 	return 'none (the digest is recorded, unverified)';
 }
 
 function FileDetails({image, progress, events, width, height, theme}: {image: Image; progress: Progress | undefined; events: AuditEvent[]; width: number; height: number; theme: Theme}) {
 	const valueWidth = Math.max(10, width - LABEL - 1);
-	const url = (s: string) => truncateMiddle(s, valueWidth, theme.glyphs.ellipsis);
+	// Shown through messageText before it is cut, so that the cut counts what is on the screen.
+	const url = (s: string) => truncateMiddle(messageText(s), valueWidth, theme.glyphs.ellipsis);
 	const size = image.sizeBytes === null ? 'unknown' : formatBytes(image.sizeBytes);
 	const downloaded = progress ? progress.downloaded : image.downloadedBytes;
 	const lines = [
 		<Text key="title" bold wrap="truncate-end">
-			{image.name} {image.version}
+			{displayText(`${image.name} ${image.version}`)}
 		</Text>,
 		<Field key="what" label="File" theme={theme}>
 			{`arch ${image.arch}, edition ${image.edition ?? 'none'}, type ${image.fileType}`}
@@ -64,8 +66,8 @@ function FileDetails({image, progress, events, width, height, theme}: {image: Im
 		lines.push(
 			<Field key="error" label="Error" theme={theme} wrap="wrap">
 				<Text color={theme.c('error')}>
-					{image.errorCode ? `${image.errorCode}: ` : ''}
-					{image.errorMessage}
+					{image.errorCode ? `${displayText(image.errorCode)}: ` : ''}
+					{messageText(image.errorMessage)}
 				</Text>
 			</Field>,
 		);
@@ -79,7 +81,7 @@ function FileDetails({image, progress, events, width, height, theme}: {image: Im
 			{url(`images/${image.filePath}`)}
 		</Field>,
 		<Field key="source" label="Source" theme={theme}>
-			{url(image.downloadUrl)}
+			{url(redactUrl(image.downloadUrl))}
 		</Field>,
 		<Field key="checksum" label="Checksum" theme={theme}>
 			{url(`${checksumSource(image)}${image.checksumType ? ` (${image.checksumType})` : ''}`)}
@@ -121,8 +123,8 @@ function FileDetails({image, progress, events, width, height, theme}: {image: Im
 			...events.map(event => (
 				<Text key={`e${event.id}`} wrap="truncate-end">
 					<Text color={theme.c('muted')}>{formatTimestamp(event.ts)} </Text>
-					{event.kind}
-					{event.detail ? ` ${event.detail}` : ''}
+					{displayText(event.kind)}
+					{event.detail ? ` ${messageText(event.detail)}` : ''}
 				</Text>
 			)),
 		);
@@ -158,7 +160,7 @@ export function Details({row, snapshot, events: readEvents, width, height, theme
 	return (
 		<Box flexDirection="column" width={width} height={height} overflow="hidden">
 			<Text bold wrap="truncate-end">
-				{row.kind === 'name' ? row.label : `${row.parent?.slice(2) ?? ''} ${row.label}`}
+				{displayText(row.kind === 'name' ? row.label : `${row.parent?.slice(2) ?? ''} ${row.label}`)}
 			</Text>
 			<Field label="Files" theme={theme}>
 				{groupSummary(row.imageIds, snapshot.byId, snapshot.progress)}

@@ -1,5 +1,6 @@
 /** A modal choice: a title, a few lines, and lettered options; the highlighted one is inverse (Enter picks it). */
 import {Box, Text} from 'ink';
+import {messageText} from '../../core/display-text.js';
 import type {DialogState} from '../dialogs.js';
 import type {Theme} from '../theme.js';
 
@@ -9,18 +10,18 @@ export function Dialog({dialog, width, height, theme}: {dialog: DialogState; wid
 		<Box width={width} height={height} alignItems="center" justifyContent="center">
 			<Box flexDirection="column" borderStyle={theme.border} borderColor={theme.c(dialog.kind === 'remove' ? 'error' : 'accent')} width={boxWidth} paddingX={1}>
 				<Text bold wrap="truncate-end">
-					{dialog.title}
+					{messageText(dialog.title)}
 				</Text>
 				{dialog.lines.map((line, index) => (
 					<Text key={index} wrap="truncate-end">
-						{line}
+						{messageText(line)}
 					</Text>
 				))}
 				<Box marginTop={1} flexWrap="wrap">
 					{dialog.options.map((option, index) => (
 						<Box key={option.letter} marginRight={2}>
 							<Text inverse={index === dialog.selected} bold={index === dialog.selected}>
-								[{option.letter}] {option.label}
+								[{option.letter}] {messageText(option.label)}
 							</Text>
 						</Box>
 					))}

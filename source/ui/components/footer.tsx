@@ -3,6 +3,7 @@
  * transient message (manager notices, command results) or the position in the list. The footer shows the key
  * hints of the current mode, generated from the binding table and cut to the width.
  */
+import {displayText, messageText} from '../../core/display-text.js';
 import {Box, Text} from 'ink';
 import type {Message} from '../controller.js';
 import {footerHints, type Mode} from '../keymap.js';
@@ -28,7 +29,7 @@ export function StatusLine({quitting, filterEditing, filter, message, position, 
 				<Text bold color={theme.c('accent')}>
 					/
 				</Text>
-				{filter}
+				{displayText(filter)}
 				<Text inverse> </Text>
 			</Text>
 		);
@@ -38,7 +39,7 @@ export function StatusLine({quitting, filterEditing, filter, message, position, 
 		content = (
 			<Text color={theme.c(color)} bold={message.level !== 'info'}>
 				{marker}
-				{message.text}
+				{messageText(message.text)}
 			</Text>
 		);
 	} else {

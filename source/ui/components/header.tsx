@@ -1,6 +1,7 @@
 /** Top line: library path, free space, active/queued counts, total rate, the filter, and who runs the downloads. */
 import {Box, Text} from 'ink';
 import Spinner from 'ink-spinner';
+import {displayText} from '../../core/display-text.js';
 import {formatBytes, formatRate} from '../format.js';
 import type {LibrarySnapshot} from '../store.js';
 import type {Theme} from '../theme.js';
@@ -50,7 +51,7 @@ export function Header({snapshot, dataDir, free, filter, daemonPid, owner, width
 					<Text>
 						{sep}
 						<Text bold color={theme.c('warn')}>
-							filter: {filter}
+							filter: {displayText(filter)}
 						</Text>
 					</Text>
 				) : null}
@@ -63,7 +64,7 @@ export function Header({snapshot, dataDir, free, filter, daemonPid, owner, width
 				{sep}
 				{free === undefined ? 'free space ?' : `${formatBytes(free)} free`}
 				{sep}
-				{dataDir}
+				{displayText(dataDir)}
 			</Text>
 		</Box>
 	);

@@ -1,5 +1,6 @@
-/** Coloured text pieces inside a parent <Text> (colours dropped by the theme when there are none). */
+/** Coloured text pieces inside a parent <Text> (colours dropped by the theme when there are none); shown through displayText. */
 import {Text} from 'ink';
+import {displayText} from '../../core/display-text.js';
 import type {Segment} from '../file-state.js';
 import type {Theme} from '../theme.js';
 
@@ -8,7 +9,7 @@ export function Segments({segments, theme}: {segments: readonly Segment[]; theme
 		<>
 			{segments.map((segment, index) => (
 				<Text key={index} color={segment.color && theme.c(segment.color)} bold={segment.bold} dimColor={segment.dim}>
-					{segment.text}
+					{displayText(segment.text)}
 				</Text>
 			))}
 		</>

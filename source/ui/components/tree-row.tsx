@@ -4,6 +4,7 @@ import {Text} from 'ink';
 import type {Progress} from '../../core/progress.js';
 import type {Image} from '../../core/types.js';
 import {fileSize, fileStateSegments, type Segment} from '../file-state.js';
+import {displayText} from '../../core/display-text.js';
 import {fit} from '../format.js';
 import type {Theme} from '../theme.js';
 import type {Row} from '../tree.js';
@@ -35,14 +36,14 @@ function TreeRowView({row, selected, width, theme, image, progress, note}: TreeR
 		const labelWidth = Math.max(1, rest - SIZE_WIDTH - 2 - Math.min(stateWidth, Math.max(segmentsLength(state), 14)));
 		const size = image ? fileSize(image, progress) : '';
 		segments.push(
-			{text: `  ${fit(row.label, labelWidth, g.ellipsis)}`},
+			{text: `  ${fit(displayText(row.label), labelWidth, g.ellipsis)}`},
 			{text: size.padStart(SIZE_WIDTH), dim: size === '?'},
 			{text: '  '},
 			...state,
 		);
 	} else {
 		const glyph = row.expanded ? g.expanded : g.collapsed;
-		segments.push({text: `${glyph} `, color: 'accent'}, {text: row.label, bold: true, color: row.kind === 'name' ? 'header' : undefined});
+		segments.push({text: `${glyph} `, color: 'accent'}, {text: displayText(row.label), bold: true, color: row.kind === 'name' ? 'header' : undefined});
 		if (note) segments.push({text: `  ${note}`, color: row.expanded ? 'muted' : undefined, dim: row.expanded});
 	}
 
