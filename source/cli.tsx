@@ -38,6 +38,11 @@ const cli = meow(mainHelp(), {
 		color: {type: 'boolean'},
 		ascii: {type: 'boolean'},
 		lowBandwidth: {type: 'boolean'},
+		listen: {type: 'string'},
+		corsOrigin: {type: 'string'},
+		maxConnections: {type: 'string'},
+		verifyEvery: {type: 'string'},
+		verifyRate: {type: 'string'},
 		json: {type: 'boolean'},
 		name: {type: 'string'},
 		arch: {type: 'string'},
@@ -68,13 +73,18 @@ function settingsFromFlags(): Partial<Record<SettingKey, unknown>> {
 		noColor: flags.color === undefined ? undefined : !flags.color,
 		ascii: flags.ascii,
 		lowBandwidth: flags.lowBandwidth,
+		listen: flags.listen,
+		corsOrigin: flags.corsOrigin,
+		maxConnections: flags.maxConnections,
+		verifyEvery: flags.verifyEvery,
+		verifyRate: flags.verifyRate,
 	};
 }
 
 /** The global flags as given, to hand on to a background daemon. */
 function passthroughArgs(config: Config): string[] {
 	const out = ['--data-dir', config.dataDir];
-	for (const key of ['concurrency', 'perHost', 'stallTimeout', 'retries', 'retryBaseMs', 'retryMaxMs', 'logLevel', 'logFormat'] as const) {
+	for (const key of ['concurrency', 'perHost', 'stallTimeout', 'retries', 'retryBaseMs', 'retryMaxMs', 'logLevel', 'logFormat', 'listen', 'corsOrigin', 'maxConnections', 'verifyEvery', 'verifyRate'] as const) {
 		const value = flags[key];
 		if (value !== undefined) out.push(`--${key.replaceAll(/[A-Z]/g, c => '-' + c.toLowerCase())}`, String(value));
 	}

@@ -136,6 +136,46 @@ export const SETTINGS = {
 		defaultText: 'false',
 		kind: 'boolean',
 	},
+	listen: {
+		flag: '--listen',
+		env: 'ISOMAN_LISTEN',
+		description: 'Serve the library over HTTP on [HOST:]PORT (HOST 127.0.0.1 unless given; 0.0.0.0:8080 for the LAN)',
+		schema: z.preprocess(value => (value === '' ? undefined : value), z.string().transform(parseListen).optional()).transform(value => value ?? null),
+		defaultText: 'off',
+		kind: 'string',
+	},
+	corsOrigin: {
+		flag: '--cors-origin',
+		env: 'ISOMAN_CORS_ORIGIN',
+		description: 'Origins allowed to read the HTTP server from a web page, comma-separated (none: no CORS headers)',
+		schema: z.preprocess(value => (value === undefined ? '' : value), z.string().transform(parseOrigins)),
+		defaultText: 'none',
+		kind: 'string',
+	},
+	maxConnections: {
+		flag: '--max-connections',
+		env: 'ISOMAN_MAX_CONNECTIONS',
+		description: 'HTTP connections open at once; more get 503',
+		schema: int(1, 10_000).default(256),
+		defaultText: '256',
+		kind: 'number',
+	},
+	verifyEvery: {
+		flag: '--verify-every',
+		env: 'ISOMAN_VERIFY_EVERY',
+		description: 'Re-hash each complete image about once per this period (30m, 12h, 7d; off)',
+		schema: z.preprocess(value => (value === undefined ? 'off' : value), z.string().transform(parseDuration)),
+		defaultText: 'off',
+		kind: 'string',
+	},
+	verifyRate: {
+		flag: '--verify-rate',
+		env: 'ISOMAN_VERIFY_RATE',
+		description: 'Read rate of the scheduled re-hash, in MB/s (e.g. 50, 200MB/s, 1GB/s)',
+		schema: z.preprocess(value => (value === undefined ? '50' : value), z.union([z.number(), z.string()]).transform(parseRate)),
+		defaultText: '50 MB/s',
+		kind: 'string',
+	},
 } as const satisfies Record<string, SettingDef>;
 
 export type SettingKey = keyof typeof SETTINGS;
@@ -159,7 +199,87 @@ export type Config = {
 	noColor: boolean;
 	ascii: boolean;
 	lowBandwidth: boolean;
+	/** `--listen`: where the HTTP server listens; null when it does not. */
+	listen: ListenAddress | null;
+	/** `--cors-origin`: origins given CORS headers (empty: none). */
+	corsOrigin: string[];
+	maxConnections: number;
+	/** `--verify-every` in seconds; null when the scheduled re-hash is off. */
+	verifyEvery: number | null;
+	/** `--verify-rate` in bytes per second. */
+	verifyRate: number;
 };
+
+export type ListenAddress = {host: string; port: number};
+
+/** `[HOST:]PORT`, `[::1]:8080`; HOST defaults to 127.0.0.1; PORT 0 picks a free port. */
+export function parseListen(raw: string, ctx: z.RefinementCtx): ListenAddress {
+	const fail = (message: string) => {
+		ctx.addIssue({code: 'custom', message});
+		return z.NEVER;
+	};
+
+	const text = raw.trim();
+	const match = /^(?:(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):)?(\d{1,5})$/.exec(text);
+	if (!match) return fail('must be [HOST:]PORT, e.g. 8080, 127.0.0.1:8080, 0.0.0.0:8080 or [::1]:8080');
+	const port = Number(match[3]);
+	if (port > 65_535) return fail('the port must be 0..65535');
+	return {host: match[1] ?? match[2] ?? '127.0.0.1', port};
+}
+
+function parseOrigins(raw: string, ctx: z.RefinementCtx): string[] {
+	const origins: string[] = [];
+	for (const part of raw.split(',').map(s => s.trim()).filter(Boolean)) {
+		if (part === '*') {
+			origins.push(part);
+			continue;
+		}
+
+		let url: URL | undefined;
+		try {
+			url = new URL(part);
+		} catch {}
+
+		if (!url || !['http:', 'https:'].includes(url.protocol) || url.origin !== part.replace(/\/$/, '')) {
+			ctx.addIssue({code: 'custom', message: `${JSON.stringify(part)} is not an origin (scheme://host[:port], or *)`});
+			return z.NEVER;
+		}
+
+		origins.push(url.origin);
+	}
+
+	return origins;
+}
+
+const DURATION_UNITS: Record<string, number> = {s: 1, m: 60, h: 3600, d: 86_400, w: 604_800};
+
+/** `90s`, `30m`, `12h`, `7d`, `2w` → seconds; `off`, `0`, `` → null. At least 1 s, at most a year. */
+function parseDuration(raw: string, ctx: z.RefinementCtx): number | null {
+	const text = raw.trim().toLowerCase();
+	if (['', 'off', '0', 'never', 'no'].includes(text)) return null;
+	const match = /^(\d{1,9})\s*([smhdw])$/.exec(text);
+	const seconds = match ? Number(match[1]) * DURATION_UNITS[match[2]!]! : Number.NaN;
+	if (!(seconds >= 1 && seconds <= 366 * 86_400)) {
+		ctx.addIssue({code: 'custom', message: 'must be a duration like 30m, 12h or 7d (1s..366d), or off'});
+		return z.NEVER;
+	}
+
+	return seconds;
+}
+
+const RATE_UNITS: Record<string, number> = {k: 1e3, m: 1e6, g: 1e9};
+
+/** MB/s by default: `50`, `50MB/s`, `200M`, `1GB/s`, `500KB/s` → bytes per second (1 MB/s .. 100 GB/s). */
+function parseRate(raw: number | string, ctx: z.RefinementCtx): number {
+	const match = /^(\d+(?:\.\d+)?)\s*(?:([kmg])b?(?:\/s)?)?$/.exec(String(raw).trim().toLowerCase());
+	const rate = match ? Number(match[1]) * RATE_UNITS[match[2] ?? 'm']! : Number.NaN;
+	if (!(rate >= 1e3 && rate <= 1e11)) {
+		ctx.addIssue({code: 'custom', message: 'must be a rate like 50 (MB/s), 200MB/s or 1GB/s (1 KB/s..100 GB/s)'});
+		return z.NEVER;
+	}
+
+	return Math.round(rate);
+}
 
 export class ConfigError extends Error {
 	constructor(message: string) {

@@ -21,6 +21,7 @@ import {JobAbort, type AbortKind} from './job-abort.js';
 import {finalPathFor, partPathFor} from './paths.js';
 import type {Progress} from './progress.js';
 import {RateMeter} from './progress.js';
+import {startScrub, type Scrubber} from './scrub.js';
 import {IsomanError, type AuditEvent, type Image, type Logger, type Status} from './types.js';
 
 export type ImageChange =
@@ -84,6 +85,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
 	private lastDataVersion = -1;
 	private readonly meters = new Map<string, RateMeter>();
 	private watchTimer: NodeJS.Timeout | undefined;
+	private scrubber: Scrubber | undefined;
 
 	constructor(options: ManagerOptions) {
 		super();
@@ -232,6 +234,19 @@ export class Manager extends EventEmitter<ManagerEvents> {
 	start(): void {
 		if (!this.owner || this.running) return;
 		this.running = true;
+		if (this.config.verifyEvery) {
+			this.scrubber = startScrub(
+				{
+					next: () => this.catalogue.leastRecentlyVerified(),
+					count: () => this.catalogue.completeCount(),
+					verify: async (image, rate, signal) => this.scheduledVerify(image, rate, signal),
+					log: this.log,
+				},
+				this.config.verifyEvery,
+				this.config.verifyRate,
+			);
+		}
+
 		this.kick();
 	}
 
@@ -240,7 +255,10 @@ export class Manager extends EventEmitter<ManagerEvents> {
 	 */
 	async stop(): Promise<void> {
 		this.running = false;
+		const scrubber = this.scrubber;
+		this.scrubber = undefined;
 		for (const controller of this.verifying.values()) controller.abort(new JobAbort('shutdown'));
+		await scrubber?.stop();
 		await Promise.all([...this.active.keys()].map(async id => this.abortJob(id, 'shutdown')));
 		this.flushProgress();
 	}
@@ -355,7 +373,18 @@ export class Manager extends EventEmitter<ManagerEvents> {
 		await job.done;
 	}
 
-	private async verifyOne(image: Image, signal?: AbortSignal): Promise<VerifyResult> {
+	/** The scheduled check of one image (the scrub): like `verify`, at `rate` bytes/s, and a mismatch is announced. */
+	private async scheduledVerify(image: Image, rate: number, signal: AbortSignal): Promise<VerifyResult> {
+		if (this.verifying.has(image.id)) return {id: image.id, outcome: 'skipped', message: 'already being verified'};
+		const result = await this.verifyOne(image, signal, rate);
+		if (result.outcome === 'corrupt' || result.outcome === 'missing') {
+			this.emit('notice', {level: 'error', id: image.id, message: `Scheduled check: ${image.name} ${image.version} is ${result.outcome}; it is no longer served (${result.message ?? ''})`});
+		}
+
+		return result;
+	}
+
+	private async verifyOne(image: Image, signal?: AbortSignal, rate?: number): Promise<VerifyResult> {
 		if (!['complete', 'missing'].includes(image.status) && image.errorCode !== 'corrupt') {
 			return {id: image.id, outcome: 'skipped', message: `${image.status}: only complete images can be verified`};
 		}
@@ -371,6 +400,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
 		try {
 			const {hex} = await hashFile(file, algorithm, {
 				signal: controller.signal,
+				rate,
 				onProgress: (done, total) => {
 					meter.sample(done);
 					this.setProgress({id: image.id, phase: 'verifying', downloaded: done, total, rate: meter.rate(), eta: meter.eta(done, total), stalled: false});
@@ -578,9 +608,9 @@ export class Manager extends EventEmitter<ManagerEvents> {
 	}
 }
 
-/** Everything the front ends show about a row, as one comparable string (status first). */
+/** Everything the front ends show about a row, as one comparable string (status first; served bytes last: serving does not touch updated_at). */
 function stamp(image: Image): string {
-	return `${image.status}|${image.updatedAt}|${image.downloadedBytes}`;
+	return `${image.status}|${image.updatedAt}|${image.downloadedBytes}|${image.bytesServed}`;
 }
 
 export {NotFoundError};

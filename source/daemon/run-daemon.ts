@@ -9,6 +9,7 @@ import {LockHeldError} from '../core/lock.js';
 import {openLibrary, type OpenLibrary} from '../core/open-library.js';
 import type {Logger} from '../core/types.js';
 import {attachReporter, type Write} from './reporter.js';
+import {fanOut, startServing, type Serving} from './serve.js';
 
 export type DaemonOptions = {
 	config: Config;
@@ -25,7 +26,8 @@ export type DaemonOptions = {
 
 export async function runDaemon(options: DaemonOptions): Promise<number> {
 	const {config, log} = options;
-	const write = options.write ?? ((line: string) => process.stdout.write(line + '\n'));
+	// Every line also goes to the HTTP server's subscribers (Server-Sent Events), when it serves.
+	const {write, feed} = fanOut(options.write ?? ((line: string) => process.stdout.write(line + '\n')));
 	const emit = (level: string, event: string, fields: Record<string, unknown> = {}) => write(jsonText({ts: new Date().toISOString(), level, event, ...fields}));
 	// A signal during start-up (recovery can take a while) is honoured as soon as the library is open.
 	let signalled: NodeJS.Signals | undefined;
@@ -69,6 +71,22 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 	const {manager, recovery} = library;
 	const detach = attachReporter(manager, write, options.progressEveryMs);
 	emit('info', 'started', {pid: process.pid, data_dir: config.dataDir, recovery});
+	let serving: Serving | undefined;
+	if (config.listen) {
+		try {
+			serving = await startServing(manager, config, log, feed, emit);
+		} catch (error) {
+			const message = `cannot serve on ${config.listen.host}:${config.listen.port}: ${error instanceof Error ? error.message : String(error)}`;
+			process.stderr.write(`isoman: ${message}\n`);
+			emit('error', 'listen_failed', {message});
+			detach();
+			await library.close();
+			removeSignalHandlers();
+			emit('info', 'stopped', {exit_code: 1});
+			return 1;
+		}
+	}
+
 	// Images this run worked on: --exit-when-idle exits 1 when any of them ended failed.
 	const processed = new Set<string>();
 	manager.on('change', change => {
@@ -96,6 +114,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 				resolve(code);
 			}, options.stopTimeoutMs ?? 3500);
 			try {
+				await serving?.close().catch((error: unknown) => log.error('http.close_failed', {error}));
 				await library.close();
 			} catch (error) {
 				log.error('daemon.close_failed', {error});

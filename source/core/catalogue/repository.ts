@@ -179,6 +179,11 @@ export class Catalogue {
 			remove: db.prepare('DELETE FROM images WHERE id = ?'),
 			progress: db.prepare('UPDATE images SET downloaded_bytes = ?, updated_at = ? WHERE id = ?'),
 			dataVersion: db.prepare('PRAGMA data_version').pluck(),
+			completeByPath: db.prepare(`${SELECT} WHERE file_path = ? AND status = 'complete'`),
+			served: db.prepare('UPDATE images SET bytes_served = bytes_served + ?, download_count = download_count + ? WHERE id = ?'),
+			downloadEvent: db.prepare('INSERT INTO download_events (image_id, ts) VALUES (?, ?)'),
+			leastRecentlyVerified: db.prepare(`${SELECT} WHERE status = 'complete' ORDER BY coalesce(verified_at, completed_at, '') ASC, rowid LIMIT 1`),
+			completeCount: db.prepare("SELECT count(*) FROM images WHERE status = 'complete'").pluck(),
 		};
 	}
 
@@ -207,9 +212,9 @@ export class Catalogue {
 		return (this.stmts.list.all() as Row[]).map(scanImage);
 	}
 
-	/** Per row, what changes whenever the row does (`status|updated_at|downloaded_bytes`): cheap change detection. */
+	/** Per row, what changes whenever the row does (`status|updated_at|downloaded_bytes|bytes_served`): cheap change detection. */
 	stamps(): Map<string, string> {
-		const rows = this.db.prepare("SELECT id, status || '|' || updated_at || '|' || downloaded_bytes AS stamp FROM images").all() as Array<{id: string; stamp: string}>;
+		const rows = this.db.prepare("SELECT id, status || '|' || updated_at || '|' || downloaded_bytes || '|' || bytes_served AS stamp FROM images").all() as Array<{id: string; stamp: string}>;
 		return new Map(rows.map(r => [r.id, r.stamp]));
 	}
 
@@ -334,6 +339,41 @@ export class Catalogue {
 			kind: r.kind,
 			detail: r.detail,
 		}));
+	}
+
+	/** The complete image whose file is at `filePath` (relative to images/), if any: what the HTTP server may serve. */
+	completeByPath(filePath: string): Image | undefined {
+		const row = this.stmts.completeByPath.get(filePath) as Row | undefined;
+		return row && scanImage(row);
+	}
+
+	/**
+	 * Add what the HTTP server sent since the last call, in one transaction: bytes to `bytes_served`, whole-file
+	 * downloads to `download_count` with one `download_events` row each (at the time it completed). Rows removed
+	 * meanwhile are skipped.
+	 */
+	recordServed(batch: ReadonlyArray<{id: string; bytes: number; downloads: readonly string[]}>): void {
+		if (batch.length === 0) return;
+		this.db
+			.transaction(() => {
+				for (const entry of batch) {
+					const changes = this.stmts.served.run(entry.bytes, entry.downloads.length, entry.id).changes;
+					if (changes === 0) continue;
+					for (const ts of entry.downloads) this.stmts.downloadEvent.run(entry.id, ts);
+				}
+			})
+			.immediate();
+	}
+
+	/** The complete image checked longest ago (by `verified_at`, else `completed_at`): the scrub's next candidate. */
+	leastRecentlyVerified(): Image | undefined {
+		const row = this.stmts.leastRecentlyVerified.get() as Row | undefined;
+		return row && scanImage(row);
+	}
+
+	/** How many images are complete (the scrub spreads one period over them). */
+	completeCount(): number {
+		return this.stmts.completeCount.get() as number;
 	}
 
 	/** Queue a command for the process that holds the library lock. */

@@ -5,6 +5,7 @@
 import type {Hash} from 'node:crypto';
 import {readSync} from 'node:fs';
 import fs, {type FileHandle} from 'node:fs/promises';
+import {sleep} from '../download/backoff.js';
 import {IsomanError, type ChecksumAlgorithm} from '../types.js';
 import {createHasher} from './algorithms.js';
 
@@ -19,6 +20,8 @@ export type HashFileOptions = {
 	start?: number;
 	/** Byte offset to stop at, exclusive (default: the file's size). The file must reach it. */
 	end?: number;
+	/** Read at most this many bytes per second (the scheduled re-hash); default: as fast as the disk goes. */
+	rate?: number;
 };
 
 function checkOffset(value: number, what: string): void {
@@ -44,9 +47,11 @@ async function feed(
 	signal: AbortSignal | undefined,
 	onChunk: ((bytesDone: number) => void) | undefined,
 	label: string,
+	rate?: number,
 ): Promise<void> {
 	signal?.throwIfAborted();
 	if (end - start <= 0) return;
+	const began = performance.now();
 	const buffer = Buffer.allocUnsafe(Math.min(HASH_CHUNK_BYTES, end - start));
 	let position = start;
 	let sinceYield = 0;
@@ -60,7 +65,15 @@ async function feed(
 		position += bytesRead;
 		sinceYield += bytesRead;
 		onChunk?.(position - start);
-		if (sinceYield >= YIELD_EVERY_BYTES && position < end) {
+		if (rate && position < end) {
+			// Ahead of the allowed rate: wait until the bytes read so far are due (this also yields every chunk).
+			const due = began + ((position - start) / rate) * 1000;
+			const wait = due - performance.now();
+			if (wait > 0) await sleep(wait, signal);
+			else await new Promise(resolve => setImmediate(resolve));
+			signal?.throwIfAborted();
+			sinceYield = 0;
+		} else if (sinceYield >= YIELD_EVERY_BYTES && position < end) {
 			sinceYield = 0;
 			await new Promise(resolve => setImmediate(resolve));
 			signal?.throwIfAborted();
@@ -107,7 +120,7 @@ export async function hashFile(
 					}
 				}
 			: undefined;
-		await feed(fh, hash, start, end, signal, onChunk, path);
+		await feed(fh, hash, start, end, signal, onChunk, path, opts.rate);
 		onProgress?.(total, total);
 		return {hex: hash.digest('hex'), bytes: total};
 	} finally {
