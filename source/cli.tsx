@@ -11,6 +11,7 @@ import {ConfigError, loadConfig, type Config, type SettingKey} from './config.js
 import {COMMANDS, commandHelp, mainHelp} from './commands/spec.js';
 import {displayLines} from './core/display-text.js';
 import {createLogger, fileSink} from './core/log.js';
+import {IsomanError, type Logger} from './core/types.js';
 import {VERSION} from './version.js';
 
 const cli = meow(mainHelp(), {
@@ -147,6 +148,7 @@ async function main(): Promise<number> {
 	fs.mkdirSync(config.dataDir, {recursive: true});
 	const sink = fileSink(config.logPath);
 	const log = createLogger({level: config.logLevel, format: config.logFormat, sink});
+	fatalLog = log;
 
 	if (flags.daemon) {
 		const {runDaemon} = await import('./daemon/run-daemon.js');
@@ -200,6 +202,18 @@ async function main(): Promise<number> {
 	}).finally(async () => library.close());
 }
 
+/** The log, once open: an unexpected error's stack goes there, not to the terminal. */
+let fatalLog: Logger | undefined;
+
+/** What a person reads when isoman stops on an error: the message (isoman's own errors say what to do), no stack. */
+function fatalMessage(error: unknown): string {
+	if (!(error instanceof Error)) return String(error);
+	const errno = (error as NodeJS.ErrnoException).code;
+	if (error instanceof IsomanError || error.name === 'SchemaTooNewError' || error.name === 'LockHeldError') return error.message;
+	if (typeof errno === 'string') return `${error.message}`;
+	return `unexpected error: ${error.message}${fatalLog ? ' (the details are in the log)' : ''}`;
+}
+
 main().then(
 	code => {
 		process.exitCode = code;
@@ -207,7 +221,8 @@ main().then(
 		setTimeout(() => process.exit(code), 1000).unref();
 	},
 	(error: unknown) => {
-		printError(`isoman: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+		fatalLog?.error('fatal', {error, stack: error instanceof Error ? error.stack : undefined});
+		printError(`isoman: ${fatalMessage(error)}`);
 		process.exitCode = 1;
 		// An open catalogue or timer must not keep a failed run alive.
 		setTimeout(() => process.exit(1), 1000).unref();

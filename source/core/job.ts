@@ -35,7 +35,6 @@
  *                                                        crash: nothing changed.
  * Failure of any kind deletes the .part first, then marks the row failed (invariant 2: only unfinished rows own one).
  */
-import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type {Catalogue} from './catalogue/repository.js';
@@ -46,6 +45,7 @@ import {fetchText} from './download/fetch-text.js';
 import {transfer} from './download/transfer.js';
 import {JobAbort, type AbortKind} from './job-abort.js';
 import {finalPathFor, partPathFor} from './paths.js';
+import {assertNoLink, ensureRealDir, lstatFile, removeFile} from './safe-fs.js';
 import {RateMeter, type Progress} from './progress.js';
 import {IsomanError, type ChecksumAlgorithm, type Image, type Logger} from './types.js';
 
@@ -73,10 +73,20 @@ export async function fsyncDirectory(dir: string): Promise<void> {
 
 /**
  * Move a verified .part into place: rename, fsync the directory, write the sidecar. `onRenamed` is called as soon
- * as the file is at its final path (from then on a failure must take it out again: see unplaceFile).
+ * as the file is at its final path (from then on a failure must take it out again: see unplaceFile). The image's
+ * directories are created one at a time under `root` (the data dir) and a link among them is refused.
  */
-export async function placeFile(partPath: string, finalPath: string, algorithm: ChecksumAlgorithm, hex: string, onRenamed?: () => void): Promise<void> {
-	await fsp.mkdir(path.dirname(finalPath), {recursive: true});
+export async function placeFile(
+	root: string,
+	partPath: string,
+	finalPath: string,
+	algorithm: ChecksumAlgorithm,
+	hex: string,
+	onRenamed?: () => void,
+): Promise<void> {
+	ensureRealDir(root, path.dirname(finalPath));
+	assertNoLink(root, partPath, {self: true});
+	// rename() replaces a link at the final path itself (it never writes through one).
 	await fsp.rename(partPath, finalPath);
 	onRenamed?.();
 	await fsyncDirectory(path.dirname(finalPath));
@@ -84,18 +94,16 @@ export async function placeFile(partPath: string, finalPath: string, algorithm: 
 }
 
 /** Undo placeFile after a later step failed: the file and its sidecar go (invariant 1: no file without a complete row). */
-async function unplaceFile(finalPath: string, algorithm: ChecksumAlgorithm, log: Logger, id: string): Promise<void> {
+async function unplaceFile(root: string, finalPath: string, algorithm: ChecksumAlgorithm, log: Logger, id: string): Promise<void> {
 	for (const file of [finalPath, path.join(path.dirname(finalPath), sidecarFileName(path.basename(finalPath), algorithm))]) {
-		await fsp.rm(file, {force: true}).catch((error: unknown) => log.warn('file.delete_failed', {id, file, error}));
+		await removeFile(root, file).catch((error: unknown) => log.warn('file.delete_failed', {id, file, error}));
 	}
 }
 
-async function sizeOf(file: string): Promise<number> {
-	try {
-		return (await fsp.stat(file)).size;
-	} catch {
-		return 0;
-	}
+/** The size of a regular file (0 when missing, a link or not a file: never through a link). */
+function sizeOf(file: string): number {
+	const stat = lstatFile(file);
+	return stat?.isFile() ? stat.size : 0;
 }
 
 function decodedBasename(url: string): string {
@@ -166,7 +174,9 @@ async function finalUrlOf(client: HttpClient, url: string, signal: AbortSignal):
 
 /** The final file is already there (a previous run renamed it, or the user put it there): adopt it if it verifies. */
 async function adoptExisting(ctx: JobContext, image: Image, finalPath: string, signal: AbortSignal): Promise<Image | undefined> {
-	if (!fs.existsSync(finalPath)) return undefined;
+	// A link at the final path or among its directories is refused (SymlinkError), never read or adopted.
+	assertNoLink(ctx.config.dataDir, finalPath, {self: true});
+	if (!lstatFile(finalPath)) return undefined;
 	const reference = image.expectedChecksum ?? image.checksum;
 	const algorithm = image.checksumType ?? 'sha256';
 	if (!reference) {
@@ -212,12 +222,12 @@ export async function runJob(ctx: JobContext, pending: Image, signal: AbortSigna
 			return;
 		}
 
-		await fsp.mkdir(config.tmpDir, {recursive: true});
+		ensureRealDir(config.dataDir, config.tmpDir, 0o700);
 		const algorithm = image.checksumType ?? 'sha256';
 		let lastDurable = 0;
 		let durableBytes = image.downloadedBytes;
 		let total = image.sizeBytes;
-		ctx.onProgress({id, phase: 'preparing', downloaded: await sizeOf(partPath), total, rate: 0, eta: null, stalled: false});
+		ctx.onProgress({id, phase: 'preparing', downloaded: sizeOf(partPath), total, rate: 0, eta: null, stalled: false});
 		const result = await transfer({
 			client: ctx.client,
 			url: image.downloadUrl,
@@ -270,7 +280,7 @@ export async function runJob(ctx: JobContext, pending: Image, signal: AbortSigna
 		image = catalogue.transition(id, 'verifying', {checksum: result.hex, checksumType: algorithm, downloadedBytes: result.bytes, sizeBytes: result.bytes});
 		ctx.onImage(image);
 		if (image.expectedChecksum && image.expectedChecksum !== result.hex) {
-			await fsp.rm(partPath, {force: true});
+			await removeFile(config.dataDir, partPath);
 			image = catalogue.transition(id, 'failed', {
 				errorCode: 'checksum_mismatch',
 				errorMessage: `checksum mismatch: expected ${algorithm} ${image.expectedChecksum}, got ${result.hex}`,
@@ -279,7 +289,7 @@ export async function runJob(ctx: JobContext, pending: Image, signal: AbortSigna
 			return;
 		}
 
-		await placeFile(partPath, finalPath, algorithm, result.hex, () => {
+		await placeFile(config.dataDir, partPath, finalPath, algorithm, result.hex, () => {
 			placed = algorithm;
 		});
 		image = catalogue.transition(id, 'complete', {completedAt: new Date().toISOString()}, image.expectedChecksum ? 'verified' : 'unverified (no checksum given)');
@@ -288,7 +298,7 @@ export async function runJob(ctx: JobContext, pending: Image, signal: AbortSigna
 	} catch (error) {
 		if (placed) {
 			log.warn('download.unplaced', {id, path: finalPath, error});
-			await unplaceFile(finalPath, placed, log, id);
+			await unplaceFile(config.dataDir, finalPath, placed, log, id);
 		}
 
 		const reason: unknown = signal.aborted ? signal.reason : undefined;
@@ -299,7 +309,7 @@ export async function runJob(ctx: JobContext, pending: Image, signal: AbortSigna
 
 		const {code, message} = failure(error instanceof ChecksumError ? new IsomanError('checksum_source', `${error.message}`) : error);
 		log.warn('download.failed', {id, code, message});
-		await fsp.rm(partPath, {force: true}).catch(() => {});
+		await removeFile(config.dataDir, partPath).catch(() => {});
 		const current = catalogue.get(id);
 		if (current && current.status !== 'failed' && current.status !== 'complete') {
 			ctx.onImage(catalogue.transition(id, 'failed', {errorCode: code, errorMessage: message}));
@@ -313,12 +323,12 @@ async function settleAbort(ctx: JobContext, id: string, partPath: string, kind: 
 	const current = catalogue.get(id);
 	if (!current) return;
 	if (kind === 'cancel') {
-		await fsp.rm(partPath, {force: true});
+		await removeFile(ctx.config.dataDir, partPath);
 		ctx.onImage(catalogue.transition(id, 'failed', {errorCode: 'cancelled', errorMessage: 'cancelled by the user', downloadedBytes: 0}));
 		return;
 	}
 
-	const downloadedBytes = await sizeOf(partPath);
+	const downloadedBytes = sizeOf(partPath);
 	if (current.status === 'verifying') {
 		// Only the adoption check can be interrupted while verifying; the row goes back to the queue.
 		ctx.onImage(catalogue.transition(id, 'pending', {downloadedBytes}, kind === 'pause' ? 'pause requested while verifying' : 'shutdown'));

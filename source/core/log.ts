@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import {jsonText, redactUrlsIn} from './display-text.js';
+import {O_NOFOLLOW, SymlinkError} from './safe-fs.js';
 import type {LogLevel, Logger} from './types.js';
 
 const ORDER: Record<LogLevel, number> = {debug: 10, info: 20, warn: 30, error: 40};
@@ -59,9 +60,20 @@ export function createLogger(options: LoggerOptions, bound: Record<string, unkno
 	};
 }
 
-/** A sink appending synchronously to a file (so the last lines before a crash are on disk). */
+/**
+ * A sink appending synchronously to a file (so the last lines before a crash are on disk). Created 0600; a link
+ * at its name is refused (O_NOFOLLOW: never appended through).
+ */
 export function fileSink(path: string): LogSink & {close(): void} {
-	const fd = fs.openSync(path, 'a', 0o600);
+	let fd: number;
+	try {
+		// eslint-disable-next-line no-bitwise
+		fd = fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | O_NOFOLLOW, 0o600);
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw new SymlinkError(path);
+		throw error;
+	}
+
 	const sink = ((line: string) => {
 		try {
 			fs.writeSync(fd, line + '\n');

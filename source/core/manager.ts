@@ -5,7 +5,7 @@
  * queued there for the owner, and changes are picked up by polling.
  */
 import {EventEmitter} from 'node:events';
-import fsp from 'node:fs/promises';
+import {assertNoLink, removeFile, SymlinkError} from './safe-fs.js';
 import path from 'node:path';
 import type {Config} from '../config.js';
 import {USER_AGENT} from '../version.js';
@@ -174,7 +174,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
 			return this.changed(image);
 		}
 
-		await fsp.rm(partPathFor(this.config, image.id), {force: true});
+		await removeFile(this.config.dataDir, partPathFor(this.config, image.id));
 		return this.apply(image, 'failed', {errorCode: 'cancelled', errorMessage: 'cancelled by the user', downloadedBytes: 0});
 	}
 
@@ -398,6 +398,15 @@ export class Manager extends EventEmitter<ManagerEvents> {
 		this.verifying.set(image.id, controller);
 		const meter = new RateMeter();
 		try {
+			try {
+				// A link at the image's path (or among its directories) is not the file isoman placed there.
+				assertNoLink(this.config.dataDir, file, {self: true});
+			} catch (error) {
+				if (!(error instanceof SymlinkError)) throw error;
+				if (image.status === 'complete') this.apply(image, 'failed', {errorCode: 'corrupt', errorMessage: error.message});
+				return {id: image.id, outcome: 'corrupt', message: error.message};
+			}
+
 			const {hex} = await hashFile(file, algorithm, {
 				signal: controller.signal,
 				rate,
@@ -444,7 +453,8 @@ export class Manager extends EventEmitter<ManagerEvents> {
 		if (image.checksumType) files.push(path.join(path.dirname(final), sidecarFileName(image.filename, image.checksumType)));
 		for (const file of files) {
 			try {
-				await fsp.rm(file, {force: true});
+				// The name only (a link is unlinked, never followed), never a directory, no link among its parents.
+				await removeFile(this.config.dataDir, file);
 			} catch (error) {
 				this.log.warn('file.delete_failed', {id: image.id, file, error});
 			}

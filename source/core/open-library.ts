@@ -7,6 +7,7 @@ import type {Config} from '../config.js';
 import {acquireLock, LockHeldError, readLock, type LibraryLock, type LockInfo} from './lock.js';
 import {Manager} from './manager.js';
 import {recover, type RecoveryReport} from './recovery.js';
+import {ensureRealDir} from './safe-fs.js';
 import type {Logger} from './types.js';
 
 export type OpenLibrary = {
@@ -43,7 +44,10 @@ export type OpenLibraryOptions = {
 };
 
 export async function openLibrary(config: Config, log: Logger, role: string, options: OpenLibraryOptions = {}): Promise<OpenLibrary> {
-	fs.mkdirSync(config.tmpDir, {recursive: true});
+	fs.mkdirSync(config.dataDir, {recursive: true});
+	// images/ and images/.tmp are real directories (never a link followed), .tmp private to this user.
+	ensureRealDir(config.dataDir, config.imagesDir);
+	ensureRealDir(config.dataDir, config.tmpDir, 0o700);
 	let lock: LibraryLock | undefined;
 	let holder: LockInfo | undefined;
 	const deadline = Date.now() + (options.waitForCommandMs ?? 10_000);

@@ -10,8 +10,11 @@
  *                                             (ours is renamed only after it verified), so it is KEPT and the row
  *                                             fails as adopting it would ("a different file already exists …")
  *   2. row pending/paused                   → downloaded_bytes := the .part's real size (0 without one)
- *   3. images/.tmp: a .part with no row, or whose row is complete/failed/missing, and anything that is not a
- *      .part                                → deleted
+ *   3. images/.tmp: a `<id>.part` with no row, or whose row is complete/failed/missing, or that is a symbolic
+ *      link                                 → unlinked (the name only: never recursive, never a link's target);
+ *      anything else there                  → reported (`foreignInTmp`), left alone: recovery deletes only its own
+ *   1-4. a symbolic link at a row's final path or among its directories → that row fails (`io`, or `corrupt`
+ *      for a complete row), nothing is read or written through it
  *   4. row complete, file gone              → missing
  *      row complete, file size ≠ size_bytes → re-hashed: stays complete (size_bytes corrected) or fails `corrupt`,
  *                                             the file kept; same size → not re-hashed (`isoman verify` does that)
@@ -27,7 +30,8 @@ import type {Config} from '../config.js';
 import type {Catalogue} from './catalogue/repository.js';
 import {hashFile, isSidecarTempName, sidecarFileName, writeSidecar} from './checksum/index.js';
 import {finalPathFor, partPathFor} from './paths.js';
-import type {Logger} from './types.js';
+import {assertNoLink, ensureRealDir, lstatFile, removeFile, SymlinkError} from './safe-fs.js';
+import type {Image, Logger} from './types.js';
 
 export type RecoveryReport = {
 	/** Rows set back from downloading/verifying to pending. */
@@ -38,8 +42,10 @@ export type RecoveryReport = {
 	failed: string[];
 	/** Pending/paused rows whose downloaded_bytes was set to their .part's size. */
 	progressReset: string[];
-	/** Names in images/.tmp deleted. */
+	/** Names in images/.tmp deleted (only `<id>.part` names). */
 	partsDeleted: string[];
+	/** Other names in images/.tmp: not isoman's, left alone. */
+	foreignInTmp: string[];
 	/** Paths (relative to images/) deleted: only recovery's own half-written sidecars. */
 	filesDeleted: string[];
 	/** Complete rows whose file is gone, now missing. */
@@ -54,10 +60,26 @@ export type RecoveryReport = {
 
 const UNFINISHED = new Set(['pending', 'downloading', 'verifying', 'paused']);
 
+/** A `.part` name isoman gives (`<12 hex>.part`); recovery deletes no other name. */
+const PART_NAME = /^[0-9a-f]{12}\.part$/;
+
 // Recovery runs once, before anything else, over every row and file of the library: synchronous stat and
 // readdir are several times faster here than a thread-pool round trip per call (10,000 images: ~0.3 s vs ~1.4 s).
-function statOrUndefined(file: string): fs.Stats | undefined {
-	return fs.statSync(file, {throwIfNoEntry: false});
+/** A regular file's stat (never through a link: a link, or anything that is not a file, counts as absent). */
+function fileStat(file: string): fs.Stats | undefined {
+	const stat = lstatFile(file);
+	return stat?.isFile() ? stat : undefined;
+}
+
+/** Why the row's final path cannot be used (a link at it or among its directories), or undefined. */
+function linkProblem(config: Config, finalPath: string): string | undefined {
+	try {
+		assertNoLink(config.dataDir, finalPath, {self: true});
+		return undefined;
+	} catch (error) {
+		if (error instanceof SymlinkError) return error.message;
+		throw error;
+	}
 }
 
 function* walk(dir: string): Generator<string> {
@@ -76,21 +98,32 @@ function* walk(dir: string): Generator<string> {
 }
 
 export async function recover(config: Config, catalogue: Catalogue, log: Logger): Promise<RecoveryReport> {
-	const report: RecoveryReport = {requeued: [], completed: [], failed: [], progressReset: [], partsDeleted: [], filesDeleted: [], missing: [], corrupt: [], reverified: [], untracked: []};
-	await fsp.mkdir(config.tmpDir, {recursive: true});
+	const report: RecoveryReport = {requeued: [], completed: [], failed: [], progressReset: [], partsDeleted: [], foreignInTmp: [], filesDeleted: [], missing: [], corrupt: [], reverified: [], untracked: []};
+	ensureRealDir(config.dataDir, config.tmpDir, 0o700);
 	const act = (event: string, fields: Record<string, unknown>) => log.info(`recovery.${event}`, fields);
+	/** Fails the row when a link sits at its final path or among its directories; true when it did. */
+	const failLinked = (image: Image, finalPath: string, errorCode: 'io' | 'corrupt'): boolean => {
+		const linked = linkProblem(config, finalPath);
+		if (!linked) return false;
+		catalogue.transition(image.id, 'failed', {errorCode, errorMessage: linked}, 'recovery: a symbolic link in its path');
+		(errorCode === 'io' ? report.failed : report.corrupt).push(image.id);
+		act(errorCode === 'io' ? 'failed' : 'corrupt', {id: image.id, path: image.filePath, reason: linked});
+		return true;
+	};
 
 	// 1. Rows a crash left mid-flight.
 	for (const image of [...catalogue.withStatus('downloading'), ...catalogue.withStatus('verifying')]) {
 		const finalPath = finalPathFor(config, image);
-		if (image.status === 'verifying' && fs.existsSync(finalPath)) {
+		if (failLinked(image, finalPath, 'io')) continue;
+
+		if (image.status === 'verifying' && lstatFile(finalPath)) {
 			// The rename happened; the commit did not.
 			const reference = image.expectedChecksum ?? image.checksum;
 			const algorithm = image.checksumType ?? 'sha256';
 			const {hex, bytes} = await hashFile(finalPath, algorithm);
 			if (reference && hex === reference) {
 				await writeSidecar(path.dirname(finalPath), path.basename(finalPath), algorithm, hex);
-				await fsp.rm(partPathFor(config, image.id), {force: true});
+				await removeFile(config.dataDir, partPathFor(config, image.id));
 				catalogue.transition(
 					image.id,
 					'complete',
@@ -112,7 +145,7 @@ export async function recover(config: Config, catalogue: Catalogue, log: Logger)
 			continue;
 		}
 
-		const part = statOrUndefined(partPathFor(config, image.id));
+		const part = fileStat(partPathFor(config, image.id));
 		catalogue.transition(image.id, 'pending', {downloadedBytes: part?.size ?? 0}, `recovery: was ${image.status}`);
 		report.requeued.push(image.id);
 		act('requeued', {id: image.id, was: image.status, partBytes: part?.size ?? 0});
@@ -122,7 +155,7 @@ export async function recover(config: Config, catalogue: Catalogue, log: Logger)
 	const byId = new Map(catalogue.list().map(image => [image.id, image]));
 	for (const image of byId.values()) {
 		if (image.status !== 'pending' && image.status !== 'paused') continue;
-		const part = statOrUndefined(partPathFor(config, image.id));
+		const part = fileStat(partPathFor(config, image.id));
 		const size = part?.size ?? 0;
 		if (size === image.downloadedBytes) continue;
 		catalogue.update(image.id, {downloadedBytes: size});
@@ -130,20 +163,29 @@ export async function recover(config: Config, catalogue: Catalogue, log: Logger)
 		act('progress_reset', {id: image.id, status: image.status, was: image.downloadedBytes, partBytes: size});
 	}
 
-	// 3. Temporary files nobody unfinished owns.
-	for (const entry of await fsp.readdir(config.tmpDir)) {
-		const id = entry.endsWith('.part') ? entry.slice(0, -'.part'.length) : undefined;
-		const owner = id === undefined ? undefined : byId.get(id);
-		if (owner && UNFINISHED.has(owner.status)) continue;
-		await fsp.rm(path.join(config.tmpDir, entry), {force: true, recursive: true});
-		report.partsDeleted.push(entry);
-		act('part_deleted', {file: entry, reason: owner ? `row is ${owner.status}` : 'no row'});
+	// 3. .part files nobody unfinished owns (and any .part that is a link). Only `<id>.part` names, one unlink
+	// each: never recursive, never through a link (images/.tmp itself was checked to be a real directory).
+	for (const entry of await fsp.readdir(config.tmpDir, {withFileTypes: true})) {
+		const name = entry.name;
+		if (!PART_NAME.test(name) || !(entry.isFile() || entry.isSymbolicLink())) {
+			report.foreignInTmp.push(name);
+			log.warn('recovery.foreign_in_tmp', {file: name, reason: 'not a .part isoman wrote; left alone'});
+			continue;
+		}
+
+		const owner = byId.get(name.slice(0, -'.part'.length));
+		if (owner && UNFINISHED.has(owner.status) && entry.isFile()) continue;
+		await removeFile(config.dataDir, path.join(config.tmpDir, name));
+		report.partsDeleted.push(name);
+		act('part_deleted', {file: name, reason: entry.isSymbolicLink() ? 'a symbolic link' : owner ? `row is ${owner.status}` : 'no row'});
 	}
 
 	// 4. Complete rows: file gone → missing; size changed → re-verify.
 	for (const image of catalogue.withStatus('complete')) {
 		const finalPath = finalPathFor(config, image);
-		const stat = statOrUndefined(finalPath);
+		if (failLinked(image, finalPath, 'corrupt')) continue;
+
+		const stat = lstatFile(finalPath);
 		if (!stat) {
 			catalogue.transition(image.id, 'missing', {}, `recovery: ${image.filePath} not found`);
 			report.missing.push(image.id);
@@ -179,7 +221,7 @@ export async function recover(config: Config, catalogue: Catalogue, log: Logger)
 		if (file.startsWith(config.tmpDir + path.sep) || claimed.has(file)) continue;
 		if (isSidecarTempName(path.basename(file))) {
 			// Our own half-written sidecar from a crash: never a user's file.
-			await fsp.rm(file, {force: true});
+			await removeFile(config.dataDir, file);
 			report.filesDeleted.push(path.relative(config.imagesDir, file));
 			act('file_deleted', {path: path.relative(config.imagesDir, file), reason: 'unfinished sidecar'});
 			continue;
@@ -196,6 +238,7 @@ export async function recover(config: Config, catalogue: Catalogue, log: Logger)
 		failed: report.failed.length,
 		progressReset: report.progressReset.length,
 		partsDeleted: report.partsDeleted.length,
+		foreignInTmp: report.foreignInTmp.length,
 		filesDeleted: report.filesDeleted.length,
 		missing: report.missing.length,
 		corrupt: report.corrupt.length,

@@ -275,7 +275,7 @@ describe('recovery: pending and paused rows', () => {
 });
 
 describe('recovery: stale temporary files', () => {
-	it('deletes a .part with no row, or whose row is complete, failed or missing, and anything else in .tmp; keeps unfinished rows\' parts', async () => {
+	it('deletes a .part with no row, or whose row is complete, failed or missing; keeps unfinished rows\' parts; leaves anything that is not its own .part alone', async () => {
 		const p = prepare();
 		const complete = await p.makeComplete(p.add(isoUrl()), iso(10));
 		const failed = p.add(isoUrl());
@@ -291,22 +291,24 @@ describe('recovery: stale temporary files', () => {
 
 		const {report, actions} = await p.recover();
 
-		expect(fs.readdirSync(p.lib.config.tmpDir)).toEqual([`${paused.id}.part`]);
-		expect(report.partsDeleted.sort()).toEqual([`${complete.id}.part`, `${failed.id}.part`, `${missing.id}.part`, 'f00dfeedbeef.part', 'stray-dir', 'stray.tmp'].sort());
+		expect(fs.readdirSync(p.lib.config.tmpDir).sort()).toEqual([`${paused.id}.part`, 'stray-dir', 'stray.tmp'].sort());
+		expect(fs.readdirSync(path.join(p.lib.config.tmpDir, 'stray-dir'))).toEqual(['inner']);
+		expect(report.partsDeleted.sort()).toEqual([`${complete.id}.part`, `${failed.id}.part`, `${missing.id}.part`, 'f00dfeedbeef.part'].sort());
+		expect(report.foreignInTmp.sort()).toEqual(['stray-dir', 'stray.tmp']);
 		const reasons = Object.fromEntries(actions.filter(a => a['event'] === 'recovery.part_deleted').map(a => [a['file'], a['reason']]));
 		expect(reasons).toEqual({
 			[`${complete.id}.part`]: 'row is complete',
 			[`${failed.id}.part`]: 'row is failed',
 			[`${missing.id}.part`]: 'row is missing',
 			'f00dfeedbeef.part': 'no row',
-			'stray.tmp': 'no row',
-			'stray-dir': 'no row',
 		});
 		// The rows are untouched.
 		expect(p.get(complete.id).status).toBe('complete');
 		expect(p.get(failed.id)).toMatchObject({status: 'failed', errorCode: 'network'});
 		expect(p.get(missing.id).status).toBe('missing');
 		expect(p.get(paused.id)).toMatchObject({status: 'paused', downloadedBytes: 8 * KiB});
+		fs.rmSync(path.join(p.lib.config.tmpDir, 'stray.tmp'));
+		fs.rmSync(path.join(p.lib.config.tmpDir, 'stray-dir'), {recursive: true});
 		expect(await invariants(p)).toEqual([]);
 	});
 

@@ -13,6 +13,7 @@ import {constants as fsConstants} from 'node:fs';
 import {dirname} from 'node:path';
 import type {ChecksumAlgorithm, Logger} from '../types.js';
 import {createHasher} from '../checksum/algorithms.js';
+import {O_NOFOLLOW, SymlinkError} from '../safe-fs.js';
 import {hashPrefix} from '../checksum/hash-file.js';
 import {bytesNeeded, checkContent} from './magic.js';
 import {backoffDelay, IdleWatchdog, isRetryableStatus, parseRetryAfter, sleep} from './backoff.js';
@@ -280,9 +281,12 @@ class StallError extends Error {
 
 async function openPart(path: string): Promise<FileHandle> {
 	try {
+		// O_NOFOLLOW: a link planted at the .part's name is refused, never appended through (the caller checked
+		// that images/.tmp itself is a real directory).
 		// eslint-disable-next-line no-bitwise
-		return await fs.open(path, fsConstants.O_RDWR | fsConstants.O_CREAT, 0o644);
+		return await fs.open(path, fsConstants.O_RDWR | fsConstants.O_CREAT | O_NOFOLLOW, 0o600);
 	} catch (error) {
+		if (errnoCode(error) === 'ELOOP') throw new TransferError('io', new SymlinkError(path).message, {cause: error});
 		throw ioError(`opening ${path}`, error);
 	}
 }
