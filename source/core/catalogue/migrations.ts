@@ -99,17 +99,25 @@ export class SchemaTooNewError extends Error {
 	}
 }
 
-/** Bring `db` to `target` (default: latest). Refuses a database newer than this program knows. */
+/**
+ * Bring `db` to `target` (default: latest). Refuses a database newer than this program knows. Safe when several
+ * processes start on the same file at once: each migration's transaction takes the write lock first (IMMEDIATE)
+ * and re-reads the version inside it, so a migration another process has just applied is skipped, never re-run.
+ */
 export function migrate(db: Database.Database, file: string, target = LATEST_VERSION): number {
-	const current = db.pragma('user_version', {simple: true}) as number;
+	const version = () => db.pragma('user_version', {simple: true}) as number;
+	const current = version();
 	if (current > LATEST_VERSION) throw new SchemaTooNewError(current, LATEST_VERSION, file);
 	for (const migration of MIGRATIONS) {
 		if (migration.version <= current || migration.version > target) continue;
 		db.transaction(() => {
+			const now = version();
+			if (now > LATEST_VERSION) throw new SchemaTooNewError(now, LATEST_VERSION, file);
+			if (now >= migration.version) return;
 			db.exec(migration.sql);
 			db.pragma(`user_version = ${migration.version}`);
 		}).immediate();
 	}
 
-	return db.pragma('user_version', {simple: true}) as number;
+	return version();
 }

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import {Worker} from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import {afterEach, describe, expect, it} from 'vitest';
 import {openDatabase} from '../../../source/core/catalogue/database.js';
@@ -65,5 +67,62 @@ describe('migrations', () => {
 		expect(() => catalogue.db.prepare("UPDATE events SET kind = 'x'").run()).toThrow('append-only');
 		expect(catalogue.events(a.id)).toHaveLength(1);
 		catalogue.close();
+	});
+});
+
+type StartResult = {ok: boolean; id?: string; message?: string};
+
+/** `count` workers, kept for every round (starting a worker costs more than the round itself). */
+async function startWorkers(count: number): Promise<Worker[]> {
+	const workers = Array.from({length: count}, () => new Worker(new URL('../../support/first-start-worker.mjs', import.meta.url)));
+	await Promise.all(
+		workers.map(
+			async worker =>
+				new Promise((resolve, reject) => {
+					worker.once('message', resolve);
+					worker.once('error', reject);
+				}),
+		),
+	);
+	return workers;
+}
+
+/** Every worker opens the library at `dir` at the same instant and adds one image. */
+async function firstStarts(workers: Worker[], dir: string): Promise<StartResult[]> {
+	const barrier = new SharedArrayBuffer(8);
+	const flags = new Int32Array(barrier);
+	const results = workers.map(
+		async (worker, i) =>
+			new Promise<StartResult>((resolve, reject) => {
+				worker.once('message', resolve);
+				worker.once('error', reject);
+				worker.postMessage({dataDir: dir, url: `http://127.0.0.1:9/pub/os${i}-1.0-x86_64.iso`, barrier});
+			}),
+	);
+	while (Atomics.load(flags, 0) < workers.length) Atomics.wait(flags, 0, Atomics.load(flags, 0), 50);
+	Atomics.store(flags, 1, 1);
+	Atomics.notify(flags, 1);
+	return Promise.all(results);
+}
+
+describe('concurrent first starts', () => {
+	it('8 first starts at once (worker threads, one connection each) on a fresh or version-1 library × 20 rounds: every migration once, every add kept', async () => {
+		const workers = await startWorkers(8);
+		try {
+			for (let round = 0; round < 20; round++) {
+				lib?.cleanup();
+				lib = tempLibrary();
+				fs.mkdirSync(lib.dir, {recursive: true});
+				if (round % 2 === 1) openDatabase(lib.config.dbPath, {targetVersion: 1}).close();
+				const results = await firstStarts(workers, lib.dir);
+				expect(results.filter(r => !r.ok), `round ${round}`).toEqual([]);
+				const db = new Database(lib.config.dbPath, {readonly: true});
+				expect(db.pragma('user_version', {simple: true})).toBe(LATEST_VERSION);
+				expect(db.prepare('SELECT COUNT(*) FROM images').pluck().get(), `round ${round}`).toBe(8);
+				db.close();
+			}
+		} finally {
+			await Promise.all(workers.map(async worker => worker.terminate()));
+		}
 	});
 });
