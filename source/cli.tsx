@@ -51,6 +51,8 @@ const cli = meow(mainHelp(), {
 		checksumUrl: {type: 'string'},
 		checksum: {type: 'string'},
 		checksumType: {type: 'string'},
+		move: {type: 'boolean'},
+		dryRun: {type: 'boolean'},
 	},
 });
 
@@ -94,7 +96,7 @@ function passthroughArgs(config: Config): string[] {
 }
 
 /** Flags that belong to some commands only (the global settings and --help apply everywhere). */
-const COMMAND_FLAGS = ['json', 'name', 'version', 'arch', 'edition', 'checksumUrl', 'checksum', 'checksumType'] as const;
+const COMMAND_FLAGS = ['json', 'name', 'version', 'arch', 'edition', 'checksumUrl', 'checksum', 'checksumType', 'move', 'dryRun'] as const;
 const kebab = (key: string) => `--${key.replaceAll(/[A-Z]/g, c => '-' + c.toLowerCase())}`;
 
 /** A flag given where it means nothing is an error (exit 2), not silently ignored. */
@@ -143,6 +145,19 @@ async function main(): Promise<number> {
 		}
 
 		throw error;
+	}
+
+	if (command === 'import') {
+		// A dry run writes nothing at all, not even the library's directory or its log.
+		if (!flags.dryRun) fs.mkdirSync(config.dataDir, {recursive: true});
+		const log = createLogger({level: config.logLevel, format: config.logFormat, sink: flags.dryRun ? () => {} : fileSink(config.logPath)});
+		const {runImport} = await import('./commands/import.js');
+		return runImport(args, {move: flags.move, dryRun: flags.dryRun, json: flags.json}, config, log, {
+			out: text => process.stdout.write(text + '\n'),
+			err: text => process.stderr.write(text + '\n'),
+			progress: {write: text => process.stderr.write(text), isTTY: process.stderr.isTTY === true, columns: process.stderr.columns},
+			ascii: config.ascii,
+		});
 	}
 
 	fs.mkdirSync(config.dataDir, {recursive: true});

@@ -43,6 +43,17 @@ export const COMMANDS: Record<string, CommandSpec> = {
 	cancel: idCommand('cancel', 'Cancel downloads and delete their partial data.'),
 	retry: idCommand('retry', 'Queue failed or missing images again.'),
 	remove: idCommand('remove', 'Remove images from the library and delete their files.'),
+	import: {
+		usage: 'isoman import ISOMAN_DATA_DIR [--move] [--dry-run] [--json]',
+		description:
+			"Bring an ISOMan library (its db/isos.db and isos/) into this one: complete images by hard link (same file system) or copy, each hashed once and checked against ISOMan's checksum, with their dates and download history; missing files, queued and failed images as rows. ISOMan's side is only read unless --move. Safe to interrupt and to run again: nothing is imported twice. Progress goes to stderr (a bar per file on a terminal, NDJSON otherwise), the report to stdout. Stop a daemon running this library first.",
+		flags: [
+			{flag: '--move', description: "Remove each of ISOMan's image files once isoman's copy is committed (a hard link on one file system: no copying)", default: 'off'},
+			{flag: '--dry-run', description: 'Print the report of what would be done (files are hashed, read-only); change nothing', default: 'off'},
+			{flag: '--json', description: 'Print the report as one JSON object', default: 'off'},
+		],
+		exitCodes: '0 every row imported or already there; 1 any row not imported (the report says why), or a daemon runs the library; 2 not an ISOMan data directory.',
+	},
 	verify: {
 		usage: 'isoman verify [<id>...]',
 		description: 'Re-hash complete images (all of them when no id is given); corrupt ones become failed, vanished ones missing.',

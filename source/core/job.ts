@@ -44,6 +44,7 @@ import {discardBody, type HttpClient} from './download/http.js';
 import {fetchText} from './download/fetch-text.js';
 import {transfer} from './download/transfer.js';
 import {JobAbort, type AbortKind} from './job-abort.js';
+import {fsyncDirectory} from './fsync.js';
 import {finalPathFor, partPathFor} from './paths.js';
 import {assertNoLink, ensureRealDir, lstatFile, removeFile} from './safe-fs.js';
 import {RateMeter, type Progress} from './progress.js';
@@ -62,14 +63,7 @@ export type JobContext = {
 
 export {finalPathFor, partPathFor} from './paths.js';
 
-export async function fsyncDirectory(dir: string): Promise<void> {
-	const handle = await fsp.open(dir, 'r');
-	try {
-		await handle.sync();
-	} finally {
-		await handle.close();
-	}
-}
+export {fsyncDirectory} from './fsync.js';
 
 /**
  * Move a verified .part into place: rename, fsync the directory, write the sidecar. `onRenamed` is called as soon

@@ -6,9 +6,7 @@
  *
  * Mounting needs root: elsewhere the tests are skipped and the reason is printed.
  */
-import {execFileSync} from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import {afterAll, afterEach, describe, expect, it} from 'vitest';
 import {loadConfig, type Config} from '../../source/config.js';
@@ -17,41 +15,16 @@ import {openLibrary, type OpenLibrary} from '../../source/core/open-library.js';
 import type {Image} from '../../source/core/types.js';
 import {checkLibrary} from '../support/crash-checker.js';
 import {waitFor} from '../support/library.js';
+import {mountTmpfs, unmountTmpfs} from '../support/tmpfs.js';
 import {startTestServer, type TestServer} from '../support/server.js';
 
 const MiB = 1024 * 1024;
 const TMPFS_SIZE = 24 * MiB;
 
-type Mount = {dir: string} | {reason: string};
-
-function tryMount(): Mount {
-	if (process.platform !== 'linux') return {reason: `tmpfs mounts need Linux (this is ${process.platform})`};
-	if (process.getuid?.() !== 0) return {reason: 'mounting a tmpfs needs root (run the tests as root, e.g. in CI containers, to include them)'};
-	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'isoman-diskfull-'));
-	try {
-		execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${TMPFS_SIZE}`, 'tmpfs', dir], {stdio: 'pipe'});
-		return {dir};
-	} catch (error) {
-		fs.rmdirSync(dir);
-		const stderr = (error as {stderr?: Buffer}).stderr?.toString().trim();
-		return {reason: `mount -t tmpfs failed: ${stderr || (error as Error).message}`};
-	}
-}
-
-const mount = tryMount();
+const mount = mountTmpfs(TMPFS_SIZE, 'isoman-diskfull-');
 const mountDir = 'dir' in mount ? mount.dir : undefined;
 if ('reason' in mount) console.info(`disk-full tests skipped: ${mount.reason}`);
-
-function unmount(dir: string): void {
-	try {
-		execFileSync('umount', [dir], {stdio: 'pipe'});
-	} catch {
-		// Busy (a handle still open somewhere): detach it now, it goes when the last handle closes.
-		execFileSync('umount', ['-l', dir], {stdio: 'pipe'});
-	}
-
-	fs.rmdirSync(dir);
-}
+const unmount = unmountTmpfs;
 
 describe.skipIf(!mountDir)('disk full on a 24 MiB tmpfs', () => {
 	let server: TestServer;

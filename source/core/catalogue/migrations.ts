@@ -84,6 +84,20 @@ export const MIGRATIONS: ReadonlyArray<{version: number; description: string; sq
 			CREATE INDEX download_events_image ON download_events (image_id, ts);
 		`,
 	},
+	{
+		version: 4,
+		description: 'where imported images came from, so an import can be run again and finish what a crash cut short',
+		sql: `
+			CREATE TABLE imports (
+				source_id TEXT PRIMARY KEY,
+				image_id TEXT NOT NULL,
+				source_dir TEXT NOT NULL,
+				started_at TEXT NOT NULL,
+				finished_at TEXT
+			);
+			CREATE INDEX imports_image ON imports (image_id);
+		`,
+	},
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)!.version;
