@@ -154,7 +154,7 @@ async function main(): Promise<number> {
 		const {runImport} = await import('./commands/import.js');
 		return runImport(args, {move: flags.move, dryRun: flags.dryRun, json: flags.json}, config, log, {
 			out: text => process.stdout.write(text + '\n'),
-			err: text => process.stderr.write(text + '\n'),
+			err: printError,
 			progress: {write: text => process.stderr.write(text), isTTY: process.stderr.isTTY === true, columns: process.stderr.columns},
 			ascii: config.ascii,
 		});

@@ -7,6 +7,7 @@
  */
 import type {Config} from '../config.js';
 import {importIsoman, ImportLockedError, SourceError, type ImportReport, type ProgressEvent, type RowResult} from '../core/import/index.js';
+import {displayText, jsonText} from '../core/display-text.js';
 import {quote} from '../core/naming.js';
 import {Throttle} from '../core/throttle.js';
 import type {Logger} from '../core/types.js';
@@ -83,8 +84,8 @@ function what(r: RowResult, dryRun: boolean): string {
 
 export function humanReport(report: ImportReport): string {
 	const t = report.totals;
-	const lines = [`Import from ${report.source}${report.schemaVersion === null ? '' : ` (ISOMan schema ${report.schemaVersion})`}${report.dryRun ? ': dry run, nothing was changed' : ''}`];
-	for (const warning of report.warnings) lines.push(`warning: ${warning}`);
+	const lines = [`Import from ${displayText(report.source)}${report.schemaVersion === null ? '' : ` (ISOMan schema ${report.schemaVersion})`}${report.dryRun ? ': dry run, nothing was changed' : ''}`];
+	for (const warning of report.warnings) lines.push(`warning: ${displayText(warning)}`);
 	lines.push('');
 	if (report.rows.length === 0) lines.push("ISOMan's catalogue has no rows.");
 	else {
@@ -112,14 +113,14 @@ function terminalProgress(io: ImportIo) {
 	let current: ProgressEvent | undefined;
 	const draw = () => {
 		if (!current) return;
-		const width = Math.max(40, Math.min(io.progress.columns ?? 80, 160));
+		const width = Math.max(40, Math.min(io.progress.columns || 80, 160)) - 1;
 		const fraction = current.total > 0 ? current.done / current.total : 1;
-		const label = `${current.phase === 'copying' ? 'copying' : 'hashing'} ${current.filePath}`;
+		const label = displayText(`${current.phase === 'copying' ? 'copying' : 'hashing'} ${current.filePath.slice(current.filePath.lastIndexOf('/') + 1)}`);
 		const numbers = ` ${String(Math.floor(fraction * 100)).padStart(3)}% ${formatBytes(current.done)}/${formatBytes(current.total)}`;
-		const barWidth = Math.max(10, Math.min(30, width - numbers.length - 4 - Math.min(label.length, 50)));
+		const barWidth = Math.max(10, Math.min(30, Math.floor(width / 4)));
 		const filled = Math.round(fraction * barWidth);
 		const bar = io.ascii ? `[${'#'.repeat(filled)}${'.'.repeat(barWidth - filled)}]` : `${'█'.repeat(filled)}${'░'.repeat(barWidth - filled)}`;
-		const room = width - numbers.length - barWidth - 4;
+		const room = Math.max(8, width - numbers.length - barWidth - 2);
 		const shownLabel = label.length > room ? `${label.slice(0, Math.max(0, room - 1))}…` : label;
 		io.progress.write(`\r\u001B[2K${shownLabel.padEnd(room)} ${bar}${numbers}`);
 	};
@@ -150,7 +151,7 @@ function terminalProgress(io: ImportIo) {
 function ndjsonProgress(io: ImportIo) {
 	let last = 0;
 	let lastId = '';
-	const line = (fields: Record<string, unknown>) => io.progress.write(`${JSON.stringify({ts: new Date().toISOString(), level: 'info', ...fields})}\n`);
+	const line = (fields: Record<string, unknown>) => io.progress.write(`${jsonText({ts: new Date().toISOString(), level: 'info', ...fields})}\n`);
 	return {
 		progress(event: ProgressEvent) {
 			const now = Date.now();
@@ -168,7 +169,7 @@ function ndjsonProgress(io: ImportIo) {
 
 export async function runImport(args: string[], flags: ImportFlags, config: Config, log: Logger, io: ImportIo): Promise<number> {
 	if (args.length !== 1) {
-		io.err(`isoman: invalid ISOMAN_DATA_DIR: import takes exactly one directory, ISOMan's data directory (got ${args.length})`);
+		io.err(`isoman: invalid ISOMan data directory: import takes exactly one, the directory that holds ISOMan's db/isos.db and isos/ (got ${args.length})`);
 		return 2;
 	}
 
@@ -190,7 +191,7 @@ export async function runImport(args: string[], flags: ImportFlags, config: Conf
 			onWait: holder => io.err(`isoman: waiting for isoman ${holder.role} pid ${holder.pid} to finish…`),
 		});
 		display.end();
-		io.out(flags.json ? JSON.stringify(reportJson(report), null, 2) : humanReport(report));
+		io.out(flags.json ? jsonText(reportJson(report), 2) : humanReport(report));
 		return report.exitCode;
 	} catch (error) {
 		display.end();

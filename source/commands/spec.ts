@@ -46,7 +46,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
 	import: {
 		usage: 'isoman import ISOMAN_DATA_DIR [--move] [--dry-run] [--json]',
 		description:
-			"Bring an ISOMan library (its db/isos.db and isos/) into this one: complete images by hard link (same file system) or copy, each hashed once and checked against ISOMan's checksum, with their dates and download history; missing files, queued and failed images as rows. ISOMan's side is only read unless --move. Safe to interrupt and to run again: nothing is imported twice. Progress goes to stderr (a bar per file on a terminal, NDJSON otherwise), the report to stdout. Stop a daemon running this library first.",
+			"Bring an ISOMan library into this one. ISOMAN_DATA_DIR is ISOMan's data directory (it holds db/isos.db and isos/), not this library's --data-dir: complete images by hard link (same file system) or copy, each hashed once and checked against ISOMan's checksum, with their dates and download history; missing files, queued and failed images as rows. ISOMan's side is only read unless --move. Safe to interrupt and to run again: nothing is imported twice. Progress goes to stderr (a bar per file on a terminal, NDJSON otherwise), the report to stdout. Stop a daemon running this library first.",
 		flags: [
 			{flag: '--move', description: "Remove each of ISOMan's image files once isoman's copy is committed (a hard link on one file system: no copying)", default: 'off'},
 			{flag: '--dry-run', description: 'Print the report of what would be done (files are hashed, read-only); change nothing', default: 'off'},

@@ -187,15 +187,19 @@ describe('isoman import', () => {
 		const {lib, source} = scene([
 			{name: 'alpine', version: '3.20.3', arch: 'x86_64', status: 'complete', content: bytes(10 * KiB, 7), verified: true},
 			{name: 'bad', version: 'a b', arch: 'x86_64', status: 'pending'},
+			{name: 'term', version: '1\u001b[31mred\u202e', arch: 'x86_64', status: 'pending'},
 		]);
 		const result = await isoman(lib, ['import', source.dir], 1);
 		expect(result.stdout).toContain(`Import from ${source.dir} (ISOMan schema 3)`);
 		expect(result.stdout).toMatch(/imported\s+\S+\s+alpine\s+3\.20\.3\s+x86_64\s+-\s+complete \(hard link\) as [0-9a-f]{12}/);
 		expect(result.stdout).toMatch(/invalid\s+\S+\s+bad\s+"a b"\s+x86_64\s+-\s+version: "a b" must match/);
-		expect(result.stdout).toContain('2 rows: 1 imported, 0 skipped (already there), 1 not imported; 10.0 KiB linked, 0 B copied, 0 B moved; 0 download events');
+		expect(result.stdout).toContain('3 rows: 1 imported, 0 skipped (already there), 2 not imported; 10.0 KiB linked, 0 B copied, 0 B moved; 0 download events');
+		// ISOMan's values never reach the terminal raw: control and bidi characters are shown escaped.
+		expect(result.stdout).toContain('"1\\u001b[31mred\\u202e"');
+		expect(`${result.stdout}${result.stderr}`).not.toMatch(/[\u001b\u202e]/);
 		// Not a terminal: progress is NDJSON on stderr, one line per row.
 		const lines = result.stderr.trim().split('\n').map(l => JSON.parse(l) as {event: string; outcome?: string});
-		expect(lines.filter(l => l.event === 'import.row').map(l => l.outcome)).toEqual(['imported', 'invalid']);
+		expect(lines.filter(l => l.event === 'import.row').map(l => l.outcome)).toEqual(['imported', 'invalid', 'invalid']);
 	});
 
 	it('--dry-run prints the same report as the real run and changes nothing in either directory', async () => {
@@ -315,7 +319,7 @@ describe('isoman import', () => {
 			expect(result.stdout).toBe('');
 		};
 
-		await refuse(path.join(root, 'nope'), /ISOMAN_DATA_DIR: ".*nope" does not exist/);
+		await refuse(path.join(root, 'nope'), /invalid ISOMan data directory: ".*nope" does not exist/);
 		fs.mkdirSync(path.join(root, 'empty'));
 		await refuse(path.join(root, 'empty'), /no ISOMan catalogue at ".*empty\/db\/isos\.db"/);
 		fs.mkdirSync(path.join(root, 'garbage', 'db'), {recursive: true});
@@ -343,7 +347,7 @@ describe('isoman import', () => {
 		const {lib} = scene([]);
 		const none = await runCli(['--data-dir', lib, 'import']);
 		expect(none.code).toBe(2);
-		expect(none.stderr).toContain('import takes exactly one directory');
+		expect(none.stderr).toContain('import takes exactly one, the directory that holds');
 		const misplaced = await runCli(['--data-dir', lib, 'list', '--move']);
 		expect(misplaced.code).toBe(2);
 		expect(misplaced.stderr).toContain('--move is not a flag of list');

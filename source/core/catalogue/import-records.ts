@@ -5,6 +5,7 @@
  * a rerun after a crash finds the half-imported image instead of making a second one.
  */
 import {randomBytes} from 'node:crypto';
+import {redactUrlsIn} from '../display-text.js';
 import type {Catalogue} from './repository.js';
 import {DuplicateImageError} from './repository.js';
 import type {ChecksumAlgorithm, Image, Status} from '../types.js';
@@ -110,11 +111,11 @@ export class ImportRecords {
 						downloadUrl: row.downloadUrl,
 						checksumUrl: row.checksumUrl,
 						errorCode: row.errorCode,
-						errorMessage: row.errorMessage,
+						errorMessage: row.errorMessage === null ? null : redactUrlsIn(row.errorMessage),
 						createdAt: row.createdAt,
 						completedAt: row.completedAt,
 					});
-					this.stmts.event.run(id, now, row.detail);
+					this.stmts.event.run(id, now, redactUrlsIn(row.detail));
 					this.stmts.record.run(row.sourceId, id, row.sourceDir, now, final ? now : null);
 					if (final && history) this.addHistory(id, history, now);
 				})

@@ -60,7 +60,7 @@ export type SourceCatalogue = {
 /** The directory given is not ISOMan's, or its catalogue cannot be read: nothing was imported. */
 export class SourceError extends IsomanError {
 	constructor(message: string) {
-		super('invalid', `ISOMAN_DATA_DIR: ${message}`, 'ISOMAN_DATA_DIR');
+		super('invalid', `ISOMan data directory: ${message}`, 'ISOMAN_DATA_DIR');
 		this.name = 'SourceError';
 	}
 }
