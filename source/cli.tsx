@@ -53,6 +53,10 @@ const cli = meow(mainHelp(), {
 		checksumType: {type: 'string'},
 		move: {type: 'boolean'},
 		dryRun: {type: 'boolean'},
+		url: {type: 'string'},
+		apiToken: {type: 'string'},
+		auth: {type: 'string'},
+		webRoot: {type: 'string'},
 	},
 });
 
@@ -81,6 +85,9 @@ function settingsFromFlags(): Partial<Record<SettingKey, unknown>> {
 		maxConnections: flags.maxConnections,
 		verifyEvery: flags.verifyEvery,
 		verifyRate: flags.verifyRate,
+		apiToken: flags.apiToken,
+		auth: flags.auth,
+		webRoot: flags.webRoot,
 	};
 }
 
@@ -96,7 +103,7 @@ function passthroughArgs(config: Config): string[] {
 }
 
 /** Flags that belong to some commands only (the global settings and --help apply everywhere). */
-const COMMAND_FLAGS = ['json', 'name', 'version', 'arch', 'edition', 'checksumUrl', 'checksum', 'checksumType', 'move', 'dryRun'] as const;
+const COMMAND_FLAGS = ['json', 'name', 'version', 'arch', 'edition', 'checksumUrl', 'checksum', 'checksumType', 'move', 'dryRun', 'url'] as const;
 const kebab = (key: string) => `--${key.replaceAll(/[A-Z]/g, c => '-' + c.toLowerCase())}`;
 
 /** A flag given where it means nothing is an error (exit 2), not silently ignored. */

@@ -176,6 +176,35 @@ export const SETTINGS = {
 		defaultText: '50 MB/s',
 		kind: 'string',
 	},
+	apiToken: {
+		flag: '--api-token',
+		env: 'ISOMAN_API_TOKEN',
+		description: 'Bearer token the HTTP API requires for changes (at least 16 characters); without it, <data>/api-token (made on the first --listen start)',
+		schema: z
+			.string()
+			.trim()
+			.refine(s => s === '' || s.length >= 16, 'must be at least 16 characters')
+			.refine(s => /^[\x21-\x7e]*$/.test(s), 'must be printable ASCII without spaces')
+			.optional(),
+		defaultText: 'the contents of <data>/api-token',
+		kind: 'string',
+	},
+	auth: {
+		flag: '--auth',
+		env: 'ISOMAN_AUTH',
+		description: 'Which HTTP API requests need the token: changes (POST, PUT, DELETE), all (reads of /api/ and /ws too), or none (trusted networks only)',
+		schema: z.enum(['changes', 'all', 'none'], {error: 'must be one of changes, all, none'}).default('changes'),
+		defaultText: 'changes',
+		kind: 'string',
+	},
+	webRoot: {
+		flag: '--web-root',
+		env: 'ISOMAN_WEB_ROOT',
+		description: 'Serve a static web app from this directory at / (e.g. ISOMan\'s built web UI)',
+		schema: z.string().trim().min(1, 'must not be empty').refine(s => !s.includes('\0'), 'must not contain NUL').optional(),
+		defaultText: 'none',
+		kind: 'string',
+	},
 } as const satisfies Record<string, SettingDef>;
 
 export type SettingKey = keyof typeof SETTINGS;
@@ -208,6 +237,11 @@ export type Config = {
 	verifyEvery: number | null;
 	/** `--verify-rate` in bytes per second. */
 	verifyRate: number;
+	/** HTTP API token from the flag/environment (else the server reads or makes `<data>/api-token`). */
+	apiToken?: string;
+	auth: 'changes' | 'all' | 'none';
+	/** Absolute. */
+	webRoot?: string;
 };
 
 export type ListenAddress = {host: string; port: number};
@@ -317,7 +351,8 @@ export function loadConfig(flags: Partial<Record<SettingKey, unknown>>, env: Nod
 		const parsed = def.schema.safeParse(raw);
 		if (!parsed.success) {
 			const rule = parsed.error.issues[0]?.message ?? 'invalid';
-			throw new ConfigError(`${source}=${display(raw)}: ${rule}`);
+			// A secret is never echoed, not even a wrong one.
+			throw new ConfigError(`${source}=${key === 'apiToken' ? '***' : display(raw)}: ${rule}`);
 		}
 
 		values[key] = parsed.data;
@@ -327,6 +362,8 @@ export function loadConfig(flags: Partial<Record<SettingKey, unknown>>, env: Nod
 	if (flags.noColor === undefined && env['ISOMAN_NO_COLOR'] === undefined && env['NO_COLOR']) values['noColor'] = true;
 
 	const dataDir = path.resolve(cwd, values['dataDir'] as string);
+	if (values['apiToken'] === '') values['apiToken'] = undefined;
+	if (typeof values['webRoot'] === 'string') values['webRoot'] = path.resolve(cwd, values['webRoot']);
 	const imagesDir = path.join(dataDir, 'images');
 	return {
 		...(values as Omit<Config, 'dataDir' | 'imagesDir' | 'tmpDir' | 'dbPath' | 'logPath'>),

@@ -12,7 +12,9 @@ import {Manager, type VerifyResult} from '../core/manager.js';
 import {readLock} from '../core/lock.js';
 import {openLibrary, type OpenLibrary} from '../core/open-library.js';
 import {IsomanError, type Image, type Logger} from '../core/types.js';
+import {downloadTrend, libraryStats, statsToJson} from '../core/stats.js';
 import {formatBytes, imageTable, stateWord, table} from './format.js';
+import {statsText} from './stats-text.js';
 
 export type CommandFlags = {
 	json?: boolean;
@@ -23,6 +25,7 @@ export type CommandFlags = {
 	checksumUrl?: string;
 	checksum?: string;
 	checksumType?: string;
+	url?: string;
 };
 
 export type Io = {out(text: string): void; err(text: string): void};
@@ -49,6 +52,11 @@ function exitFor(error: unknown, io: Io): number {
 		return EXIT.invalid;
 	}
 
+	if (error instanceof IsomanError && error.code === 'invalid_state') {
+		io.err(`isoman: ${messageText(error.message)}`);
+		return EXIT.failure;
+	}
+
 	io.err(`isoman: ${messageText(error instanceof Error ? error.message : String(error))}`);
 	return EXIT.failure;
 }
@@ -58,6 +66,8 @@ export async function runCommand(name: string, args: string[], flags: CommandFla
 		if (name === 'add') return await add(args, flags, config, log, io);
 		if (name === 'list' || name === 'show') return await read(name, args, flags, config, log, io);
 		if ((ID_ACTIONS as readonly string[]).includes(name)) return await act(name as IdAction, args, config, log, io);
+		if (name === 'edit') return await edit(args, flags, config, log, io);
+		if (name === 'stats') return await stats(flags, config, log, io);
 		io.err(`isoman: unknown command "${displayText(name)}"; see isoman --help`);
 		return EXIT.invalid;
 	} catch (error) {
@@ -84,6 +94,57 @@ async function add(args: string[], flags: CommandFlags, config: Config, log: Log
 			checksumType: flags.checksumType,
 		});
 		io.out(flags.json ? jsonText(imageToJson(image), 2) : image.id);
+		return EXIT.ok;
+	} finally {
+		await manager.close();
+	}
+}
+
+/**
+ * `isoman edit ID --name …`: carried out by this process whether or not a daemon runs. It never touches a running
+ * download (the states it allows are not active ones), its move is crash-safe by itself, and a daemon picks a
+ * re-queued image up within a second; so the result printed is the real one, not a queued request.
+ */
+async function edit(args: string[], flags: CommandFlags, config: Config, log: Logger, io: Io): Promise<number> {
+	if (args.length !== 1) {
+		io.err(`isoman: invalid id: edit takes exactly one id (got ${args.length})`);
+		return EXIT.invalid;
+	}
+
+	const patch = {
+		name: flags.name,
+		version: flags.version,
+		arch: flags.arch,
+		edition: flags.edition,
+		url: flags.url,
+		checksumUrl: flags.checksumUrl,
+		checksum: flags.checksum,
+		checksumType: flags.checksumType,
+	};
+	if (Object.values(patch).every(v => v === undefined)) {
+		io.err('isoman: invalid edit: give at least one of --name, --version, --arch, --edition, --url, --checksum-url, --checksum, --checksum-type');
+		return EXIT.invalid;
+	}
+
+	const library = await openLibrary(config, log, 'command', {onWait: holder => io.err(`isoman: waiting for isoman ${holder.role} pid ${holder.pid} to finish…`)});
+	try {
+		const before = library.manager.resolve(args[0]!);
+		const after = await library.manager.edit(before.id, patch);
+		if (flags.json) io.out(JSON.stringify(imageToJson(after), null, 2));
+		else if (after === before) io.out(`${after.id}  unchanged`);
+		else io.out(`${after.id}  ${stateWord(after)}  ${after.filePath}${before.filePath === after.filePath ? '' : ` (was ${before.filePath})`}`);
+		return EXIT.ok;
+	} finally {
+		await library.close();
+	}
+}
+
+async function stats(flags: CommandFlags, config: Config, log: Logger, io: Io): Promise<number> {
+	const manager = new Manager({config, log, owner: false});
+	try {
+		const s = libraryStats(manager.catalogue, config.imagesDir);
+		const trend = downloadTrend(manager.catalogue, 'daily', 30);
+		io.out(flags.json ? JSON.stringify({...statsToJson(s), trends: trend}, null, 2) : statsText(s, trend, config.ascii));
 		return EXIT.ok;
 	} finally {
 		await manager.close();

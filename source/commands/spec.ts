@@ -54,6 +54,28 @@ export const COMMANDS: Record<string, CommandSpec> = {
 		],
 		exitCodes: '0 every row imported or already there; 1 any row not imported (the report says why), or a daemon runs the library; 2 not an ISOMan data directory.',
 	},
+	edit: {
+		usage: 'isoman edit <id> [flags]',
+		description:
+			'Change an image. A complete image can get a new name, version, arch or edition: its file and sidecar move to the new path (crash-safe). A failed or paused image can also get new URLs: it is queued again (a paused one resumes only if the new URL serves the same file). Other states are refused. Carried out at once, also while a daemon runs.',
+		flags: [
+			{flag: '--name', value: 'N', description: 'New OS name (normalised)', default: 'unchanged'},
+			{flag: '--version', value: 'V', description: 'New version', default: 'unchanged'},
+			{flag: '--arch', value: 'A', description: 'New architecture', default: 'unchanged'},
+			{flag: '--edition', value: 'E', description: 'New edition ("" for none)', default: 'unchanged'},
+			{flag: '--url', value: 'U', description: 'New download URL (failed or paused images)', default: 'unchanged'},
+			{flag: '--checksum-url', value: 'U', description: 'New checksum file URL ("" for none)', default: 'unchanged'},
+			{flag: '--checksum', value: '[ALG:]HEX', description: 'New expected digest', default: 'unchanged'},
+			{flag: '--checksum-type', value: 'ALG', description: 'Algorithm of the checksum', default: 'unchanged'},
+			json,
+		],
+		exitCodes: '0 changed (or nothing to change); 1 not possible in the image\'s state; 2 invalid input or unknown id; 3 another image already has that identity (its id is printed).',
+	},
+	stats: {
+		usage: 'isoman stats [--json]',
+		description: 'Library statistics: images by state, storage used and free, downloads served, bandwidth saved, the most downloaded images, and downloads per day for the last 30 days.',
+		flags: [{flag: '--json', description: 'Print the statistics as JSON (the fields of GET /api/stats, plus trends)', default: 'off'}],
+	},
 	verify: {
 		usage: 'isoman verify [<id>...]',
 		description: 'Re-hash complete images (all of them when no id is given); corrupt ones become failed, vanished ones missing.',

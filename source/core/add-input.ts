@@ -1,10 +1,11 @@
 /**
- * What `add` accepts, validated the same way from every entry point (CLI, TUI form, scripts).
- * Errors are IsomanError with the field named; nothing is written before this passes.
+ * What `add` accepts, validated the same way from every entry point (CLI, TUI form, HTTP API, scripts).
+ * Every field is checked, and all the problems are reported together as one ValidationError naming each field
+ * and its rule; nothing is written before this passes.
  */
 import type {NewImage} from './catalogue/repository.js';
 import {parseAlgorithmName, parseDigestArg} from './checksum/algorithms.js';
-import {httpUrlSchema, resolveImageSpec} from './naming.js';
+import {fieldProblem, httpUrlSchema, resolveImageSpec, type ImageSpec} from './naming.js';
 import {IsomanError} from './types.js';
 
 export type AddInput = {
@@ -19,21 +20,64 @@ export type AddInput = {
 	checksumType?: string | null;
 };
 
+/** One bad field and its rule; `message` starts with the field's name (`version: "1 2" must match …`). */
+export type FieldProblem = {field: string; message: string};
+
+/** Invalid input: every bad field with its rule. `field` and the message's start are the first problem's. */
+export class ValidationError extends IsomanError {
+	constructor(readonly problems: readonly FieldProblem[]) {
+		super('invalid', problems.map(p => p.message).join('; '), problems[0]?.field);
+		this.name = 'ValidationError';
+	}
+}
+
 const blank = (s: string | null | undefined) => s === undefined || s === null || s.trim() === '';
 
-/** Validate everything and build the row to insert (no I/O). */
-export function prepareAdd(input: AddInput): NewImage {
-	const spec = resolveImageSpec({
+/** Runs `check`; an IsomanError naming a field becomes a problem instead of a throw. */
+function collect<T>(problems: FieldProblem[], fallbackField: string, check: () => T): T | undefined {
+	try {
+		return check();
+	} catch (error) {
+		if (!(error instanceof IsomanError)) throw error;
+		if (error instanceof ValidationError) problems.push(...error.problems);
+		else problems.push({field: error.field ?? fallbackField, message: error.message});
+		return undefined;
+	}
+}
+
+/** The identity fields of an add: resolved from the URL and what was given, every problem collected. */
+export function resolveSpec(input: Pick<AddInput, 'url' | 'name' | 'version' | 'arch' | 'edition'>, problems: FieldProblem[]): ImageSpec | undefined {
+	const given = {
 		url: input.url,
 		name: blank(input.name) ? undefined : input.name,
 		version: blank(input.version) ? undefined : input.version,
 		arch: blank(input.arch) ? undefined : input.arch,
 		// Not given: inferred from the file name. Given but blank: no edition.
 		edition: input.edition === undefined ? undefined : blank(input.edition) ? null : input.edition,
-	});
+	};
+	const before = problems.length;
+	const spec = collect(problems, 'url', () => resolveImageSpec(given));
+	if (spec) return spec;
+	// resolveImageSpec stops at its first problem: check the other given fields on their own too.
+	const named = new Set(problems.slice(before).map(p => p.field));
+	for (const field of ['url', 'name', 'version', 'arch', 'edition'] as const) {
+		const value = given[field];
+		if (named.has(field) || (field === 'url' && named.has('type')) || value === undefined || value === null) continue;
+		const problem = fieldProblem(field, value);
+		if (problem) problems.push({field, message: problem});
+	}
 
+	return undefined;
+}
+
+export type ChecksumFields = Pick<NewImage, 'checksumUrl' | 'checksumType' | 'expectedChecksum'>;
+
+/** The checksum source (URL, digest, or none) and algorithm, every problem collected. */
+export function resolveChecksum(input: Pick<AddInput, 'checksumUrl' | 'checksum' | 'checksumType'>, problems: FieldProblem[]): ChecksumFields | undefined {
+	const before = problems.length;
 	if (!blank(input.checksum) && !blank(input.checksumUrl)) {
-		throw new IsomanError('invalid', 'checksum: give either a checksum URL or a digest, not both', 'checksum');
+		problems.push({field: 'checksum', message: 'checksum: give either a checksum URL or a digest, not both'});
+		return undefined;
 	}
 
 	// With a checksum URL and no type, the algorithm is told by the checksum file when it is fetched.
@@ -41,40 +85,38 @@ export function prepareAdd(input: AddInput): NewImage {
 	let expectedChecksum: string | null = null;
 	let checksumUrl: string | null = null;
 	if (!blank(input.checksum)) {
-		const digest = parseDigestArg(input.checksum!, blank(input.checksumType) ? undefined : input.checksumType!);
-		checksumType = digest.algorithm;
-		expectedChecksum = digest.hex;
+		const digest = collect(problems, 'checksum', () => parseDigestArg(input.checksum!, blank(input.checksumType) ? undefined : input.checksumType!));
+		if (digest) {
+			checksumType = digest.algorithm;
+			expectedChecksum = digest.hex;
+		}
 	} else {
 		if (!blank(input.checksumType)) {
 			const alg = parseAlgorithmName(input.checksumType!);
-			if (!alg) {
-				throw new IsomanError('invalid', `checksum_type: "${input.checksumType}" is not one of md5, sha1, sha224, sha256, sha384, sha512, blake2b512`, 'checksum_type');
-			}
-
-			checksumType = alg;
+			if (alg) checksumType = alg;
+			else problems.push({field: 'checksum_type', message: `checksum_type: "${input.checksumType}" is not one of md5, sha1, sha224, sha256, sha384, sha512, blake2b512`});
 		}
 
 		if (!blank(input.checksumUrl)) {
 			const parsed = httpUrlSchema('checksum_url').safeParse(input.checksumUrl!.trim());
-			if (!parsed.success) {
-				throw new IsomanError('invalid', parsed.error.issues[0]?.message ?? 'checksum_url: not a valid http(s) URL', 'checksum_url');
-			}
-
-			checksumUrl = input.checksumUrl!.trim();
+			if (parsed.success) checksumUrl = input.checksumUrl!.trim();
+			else problems.push({field: 'checksum_url', message: parsed.error.issues[0]?.message ?? 'checksum_url: not a valid http(s) URL'});
 		}
 	}
 
-	return {
-		name: spec.name,
-		version: spec.version,
-		arch: spec.arch,
-		edition: spec.edition,
-		fileType: spec.fileType,
-		filename: spec.filename,
-		filePath: spec.relativePath,
-		downloadUrl: input.url.trim(),
-		checksumUrl,
-		checksumType,
-		expectedChecksum,
-	};
+	return problems.length === before ? {checksumUrl, checksumType, expectedChecksum} : undefined;
+}
+
+/** Validate everything and build the row to insert (no I/O). Throws ValidationError listing every bad field. */
+export function prepareAdd(input: AddInput): NewImage {
+	const problems: FieldProblem[] = [];
+	const spec = resolveSpec(input, problems);
+	const checksum = resolveChecksum(input, problems);
+	if (!spec || !checksum || problems.length > 0) throw new ValidationError(problems);
+	return {...identityOfSpec(spec), downloadUrl: input.url.trim(), ...checksum};
+}
+
+/** The row's identity and path fields from a resolved spec. */
+export function identityOfSpec(spec: ImageSpec): Pick<NewImage, 'name' | 'version' | 'arch' | 'edition' | 'fileType' | 'filename' | 'filePath'> {
+	return {name: spec.name, version: spec.version, arch: spec.arch, edition: spec.edition, fileType: spec.fileType, filename: spec.filename, filePath: spec.relativePath};
 }

@@ -12,7 +12,9 @@ import {USER_AGENT} from '../version.js';
 import {prepareAdd, type AddInput} from './add-input.js';
 import {openDatabase} from './catalogue/database.js';
 import {Catalogue, NotFoundError} from './catalogue/repository.js';
+import {moveFor} from './catalogue/edits.js';
 import {canTransition} from './catalogue/transitions.js';
+import {applyEdit, type EditPatch} from './edit.js';
 import {hashFile, sidecarFileName} from './checksum/index.js';
 import type {HttpClient} from './download/http.js';
 import {readLock} from './lock.js';
@@ -189,6 +191,22 @@ export class Manager extends EventEmitter<ManagerEvents> {
 		}
 
 		return this.apply(image, 'pending', {attempts: 0, downloadedBytes: 0});
+	}
+
+	/**
+	 * Change an image's name/version/arch/edition (a complete image's file moves, crash-safe) or its sources (a
+	 * failed or paused image is queued again). Runs here whether or not this process owns the downloads: it never
+	 * touches an active download (the states it allows are not active), and the owner picks a re-queued row up.
+	 */
+	async edit(ref: string, patch: EditPatch): Promise<Image> {
+		const image = this.resolve(ref);
+		const updated = await applyEdit({catalogue: this.catalogue, config: this.config, log: this.log}, image, patch);
+		if (updated !== image) {
+			this.emitChange({type: 'updated', image: updated, previous: image.status});
+			this.kick();
+		}
+
+		return updated;
 	}
 
 	/** Delete the row (first), then its files (best effort, logged). */
@@ -433,6 +451,8 @@ export class Manager extends EventEmitter<ManagerEvents> {
 			return {id: image.id, outcome: 'ok'};
 		} catch (error) {
 			if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+				// An edit is moving the file this very moment: it is not missing.
+				if (moveFor(this.catalogue, image.id)) return {id: image.id, outcome: 'skipped', message: 'being moved by an edit'};
 				if (image.status === 'complete') this.apply(image, 'missing', {}, `${image.filePath} not found`);
 				return {id: image.id, outcome: 'missing', message: `${image.filePath} not found`};
 			}

@@ -1,7 +1,10 @@
 /**
  * Startup recovery: runs once, before any download starts, and brings catalogue and disk back into agreement
- * after a crash at any instant (invariants; the crash points are listed in job.ts). In this order:
+ * after a crash at any instant (invariants; the crash points are listed in job.ts and edit.ts). In this order:
  *
+ *   0. a move recorded by an edit                → finished (the file renamed to the path its row names, sidecar
+ *                                                  rewritten, empty directories removed), or undone when a different
+ *                                                  file appeared at the new path (edit.ts: finishMove)
  *   1. row downloading/verifying            → pending, downloaded_bytes := its .part's size (the .part is kept)
  *      row verifying + file at final path   → the file is re-hashed against expected_checksum, else the digest
  *                                             stored when the download finished: a match completes the row (the
@@ -29,11 +32,15 @@ import path from 'node:path';
 import type {Config} from '../config.js';
 import type {Catalogue} from './catalogue/repository.js';
 import {hashFile, isSidecarTempName, sidecarFileName, writeSidecar} from './checksum/index.js';
+import {pendingMoves} from './catalogue/edits.js';
+import {finishMove} from './edit.js';
 import {finalPathFor, partPathFor} from './paths.js';
 import {assertNoLink, ensureRealDir, lstatFile, removeFile, SymlinkError} from './safe-fs.js';
 import type {Image, Logger} from './types.js';
 
 export type RecoveryReport = {
+	/** Images whose interrupted move (an edit) was finished or undone. */
+	moved: string[];
 	/** Rows set back from downloading/verifying to pending. */
 	requeued: string[];
 	/** Verifying rows completed: their file was in place and verified. */
@@ -98,7 +105,7 @@ function* walk(dir: string): Generator<string> {
 }
 
 export async function recover(config: Config, catalogue: Catalogue, log: Logger): Promise<RecoveryReport> {
-	const report: RecoveryReport = {requeued: [], completed: [], failed: [], progressReset: [], partsDeleted: [], foreignInTmp: [], filesDeleted: [], missing: [], corrupt: [], reverified: [], untracked: []};
+	const report: RecoveryReport = {moved: [], requeued: [], completed: [], failed: [], progressReset: [], partsDeleted: [], foreignInTmp: [], filesDeleted: [], missing: [], corrupt: [], reverified: [], untracked: []};
 	ensureRealDir(config.dataDir, config.tmpDir, 0o700);
 	const act = (event: string, fields: Record<string, unknown>) => log.info(`recovery.${event}`, fields);
 	/** Fails the row when a link sits at its final path or among its directories; true when it did. */
@@ -110,6 +117,13 @@ export async function recover(config: Config, catalogue: Catalogue, log: Logger)
 		act(errorCode === 'io' ? 'failed' : 'corrupt', {id: image.id, path: image.filePath, reason: linked});
 		return true;
 	};
+
+	// 0. Moves an edit recorded but may not have finished, before anything looks at where files are.
+	for (const move of pendingMoves(catalogue)) {
+		const outcome = await finishMove({catalogue, config, log}, move);
+		report.moved.push(move.imageId);
+		act(outcome === 'finished' ? 'move_finished' : 'move_undone', {id: move.imageId, from: move.from.filePath, to: move.to.filePath});
+	}
 
 	// 1. Rows a crash left mid-flight.
 	for (const image of [...catalogue.withStatus('downloading'), ...catalogue.withStatus('verifying')]) {
@@ -233,6 +247,7 @@ export async function recover(config: Config, catalogue: Catalogue, log: Logger)
 	}
 
 	log.info('recovery.summary', {
+		moved: report.moved.length,
 		requeued: report.requeued.length,
 		completed: report.completed.length,
 		failed: report.failed.length,

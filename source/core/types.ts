@@ -75,6 +75,7 @@ export const EVENT_KINDS = [
 	'cancelled',
 	'missing',
 	'requeued',
+	'edited',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

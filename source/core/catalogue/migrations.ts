@@ -98,6 +98,18 @@ export const MIGRATIONS: ReadonlyArray<{version: number; description: string; sq
 			CREATE INDEX imports_image ON imports (image_id);
 		`,
 	},
+	{
+		version: 5,
+		description: 'moves of a complete image to a new path, recorded before the disk is touched (recovery finishes them)',
+		sql: `
+			CREATE TABLE moves (
+				image_id TEXT PRIMARY KEY,
+				from_json TEXT NOT NULL,
+				to_json TEXT NOT NULL,
+				created_at TEXT NOT NULL
+			);
+		`,
+	},
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)!.version;
