@@ -180,7 +180,13 @@ export function checkRejection(error: unknown, fields: readonly string[] = FIELD
 	if (error.code !== 'invalid') throw new Error(`rejection code is ${error.code}, not invalid: ${error.message}`);
 	if (error.field === undefined || !fields.includes(error.field)) throw new Error(`rejection field ${String(error.field)} not in ${fields.join(', ')}`);
 	if (!error.message.startsWith(`${error.field}: `)) throw new Error(`message does not start with "${error.field}: ": ${JSON.stringify(error.message)}`);
-	if (error.message.length > 400) throw new Error(`message is ${error.message.length} characters long`);
+	// Several bad fields are reported together (ValidationError): each one is held to the same rules.
+	const problems = (error as {problems?: Array<{field: string; message: string}>}).problems ?? [{field: error.field, message: error.message}];
+	for (const p of problems) {
+		if (!fields.includes(p.field)) throw new Error(`rejection field ${p.field} not in ${fields.join(', ')}`);
+		if (!p.message.startsWith(`${p.field}: `)) throw new Error(`message does not start with "${p.field}: ": ${JSON.stringify(p.message)}`);
+		if (p.message.length > 400) throw new Error(`message is ${p.message.length} characters long`);
+	}
 }
 
 /**

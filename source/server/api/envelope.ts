@@ -4,6 +4,7 @@
  * decodes it into one); isoman adds `error.fields`, one `{field, message}` per bad field.
  */
 import type {ServerResponse} from 'node:http';
+import {redactUrlsIn} from '../../core/display-text.js';
 
 export const ERROR_STATUS = {
 	VALIDATION_FAILED: 400,
@@ -51,13 +52,15 @@ export function sendOk(res: ServerResponse, status: number, data: unknown, messa
 }
 
 export function sendError(res: ServerResponse, error: ApiError): void {
-	const {details, fields, data, headers} = error.extra;
+	const {details, data, headers} = error.extra;
+	// Messages quote what was sent (a URL, say): a password in it never comes back.
+	const fields = error.extra.fields?.map(f => ({field: f.field, message: redactUrlsIn(f.message)}));
 	sendJson(
 		res,
 		error.status,
 		{
 			success: false,
-			error: {code: error.code, message: error.message, ...(details ? {details} : {}), ...(fields ? {fields} : {})},
+			error: {code: error.code, message: redactUrlsIn(error.message), ...(details ? {details: redactUrlsIn(details)} : {}), ...(fields ? {fields} : {})},
 			...(data === undefined ? {} : {data}),
 		},
 		headers,

@@ -3,19 +3,8 @@
  * `progress` into an int, `size_bytes` into an int64, `edition`/`checksum_url`/`error_message` into strings), then
  * isoman's own fields. The CLI's `--json` keeps its own shape (nulls where a value is unknown).
  */
+import {redactUrl, redactUrlsIn} from '../../core/display-text.js';
 import type {Image} from '../../core/types.js';
-
-/** A URL with its password shown as `***` (a URL that does not parse is returned as it is). */
-export function redactUrl(url: string): string {
-	try {
-		const parsed = new URL(url);
-		if (!parsed.password) return url;
-		parsed.password = '***';
-		return parsed.href;
-	} catch {
-		return url;
-	}
-}
 
 /** 0–100, whole numbers only; 0 while the size is unknown. */
 export function integerProgress(image: Pick<Image, 'status' | 'sizeBytes' | 'downloadedBytes'>): number {
@@ -44,7 +33,7 @@ export function isoJson(image: Image) {
 		checksum_url: image.checksumUrl ? redactUrl(image.checksumUrl) : '',
 		status: image.status,
 		progress: integerProgress(image),
-		error_message: image.errorMessage ?? '',
+		error_message: image.errorMessage ? redactUrlsIn(image.errorMessage) : '',
 		created_at: image.createdAt,
 		completed_at: image.completedAt,
 		download_count: image.downloadCount,

@@ -362,6 +362,9 @@ describe('routing and errors', () => {
 		const r = await h.call('GET', '/api/isos');
 		expect(r.text).not.toContain('s3cret');
 		expect(r.json.data.isos[0].download_url).toBe('https://user:***@example.org/cred-1.0-x86_64.iso');
+		const bad = await h.call('POST', '/api/isos', {body: {download_url: 'https://user:s3cret@example.org/no-type'}});
+		expect(bad.status).toBe(400);
+		expect(bad.text).not.toContain('s3cret');
 	});
 
 	it('content matches what was served (sanity: the generator is deterministic)', () => {
