@@ -74,7 +74,9 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 	let serving: Serving | undefined;
 	if (config.listen) {
 		try {
-			serving = await startServing(manager, config, log, feed, emit);
+			// The REST API, /ws and the web root plug into the server (loaded only when serving).
+			const {createApiHandler} = await import('../server/api/index.js');
+			serving = await startServing(manager, config, log, feed, emit, createApiHandler);
 		} catch (error) {
 			const message = `cannot serve on ${config.listen.host}:${config.listen.port}: ${error instanceof Error ? error.message : String(error)}`;
 			process.stderr.write(`isoman: ${message}\n`);
