@@ -343,6 +343,25 @@ describe('isoman import', () => {
 		expect(fs.existsSync(path.join(running, 'isoman.db'))).toBe(false);
 	});
 
+	it("never writes through a symbolic link in isoman's library: the row is reported, the place it points to is unchanged", async () => {
+		const {root, lib, source} = scene([
+			{name: 'alpine', version: '3.20.3', arch: 'x86_64', status: 'complete', content: bytes(16 * KiB, 15), verified: true},
+			{name: 'debian', version: '12.5', arch: 'x86_64', status: 'complete', content: bytes(16 * KiB, 16), verified: true},
+		]);
+		const outside = path.join(root, 'outside');
+		fs.mkdirSync(outside);
+		fs.mkdirSync(path.join(lib, 'images'), {recursive: true});
+		fs.symlinkSync(outside, path.join(lib, 'images', 'alpine'));
+		const report = await importJson(lib, source.dir, [], 1);
+		expect(report.rows.map(r => [r.outcome, r.field])).toEqual([
+			['unsafe', 'file_path'],
+			['imported', null],
+		]);
+		expect(report.rows[0]!.reason).toMatch(/symbolic link/);
+		expect(fs.readdirSync(outside)).toEqual([]);
+		expect((await listJson(lib)).map(i => i.name)).toEqual(['debian']);
+	});
+
 	it('says which arguments it takes', async () => {
 		const {lib} = scene([]);
 		const none = await runCli(['--data-dir', lib, 'import']);

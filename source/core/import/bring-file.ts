@@ -15,6 +15,7 @@ import fsp, {type FileHandle} from 'node:fs/promises';
 import path from 'node:path';
 import {createHasher} from '../checksum/index.js';
 import {fsyncDirectory} from '../fsync.js';
+import {openNoFollow} from '../safe-fs.js';
 import {IsomanError, type ChecksumAlgorithm} from '../types.js';
 import type {SourceFile} from './plan.js';
 
@@ -88,10 +89,11 @@ export async function linkInto(source: SourceFile, finalPath: string): Promise<b
 }
 
 /**
- * Copy the open source into `partPath` (created or truncated, never through a symlink), hashing the bytes as they
+ * Copy the open source into `partPath` (created or truncated, never through a symlink under `root`), hashing the bytes as they
  * go, then fsync it. The copy is isoman's own file: a download may later resume into it without touching ISOMan's.
  */
 export async function copyInto(
+	root: string,
 	src: FileHandle,
 	source: SourceFile,
 	partPath: string,
@@ -105,7 +107,7 @@ export async function copyInto(
 		throw new IsomanError('disk_full', `disk full: copying ${source.path} needs ${source.size} bytes, ${available} are free on ${path.dirname(partPath)}`);
 	}
 
-	const out = await fsp.open(partPath, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW, 0o644);
+	const out = await openNoFollow(root, partPath, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC, 0o644);
 	try {
 		const hash = createHasher(algorithm);
 		const buffer = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(source.size, 1)));

@@ -33,6 +33,7 @@ import {isChecksumAlgorithm, sidecarFileName, writeSidecar} from '../checksum/in
 import {finalPathFor, partPathFor} from '../paths.js';
 import {IsomanError, type Image, type Logger, type Status} from '../types.js';
 import {fsyncDirectory} from '../fsync.js';
+import {assertNoLink, ensureRealDir, lstatFile, removeFile, SymlinkError} from '../safe-fs.js';
 import {copyInto, hashOpen, linkInto, openSource, sameFileSystem, type ByteProgress} from './bring-file.js';
 import type {SourceRow} from './isoman-catalogue.js';
 import {checksumOf, errorCodeFor, type Planned, type SourceFile, type Target} from './plan.js';
@@ -100,7 +101,7 @@ function startFields(row: SourceRow, target: Target, ctx: ExecuteContext) {
 }
 
 async function unlinkQuietly(file: string, ctx: ExecuteContext): Promise<void> {
-	await fsp.rm(file, {force: true}).catch((error: unknown) => ctx.log.warn('import.cleanup_failed', {file, error}));
+	await removeFile(ctx.config.dataDir, file).catch((error: unknown) => ctx.log.warn('import.cleanup_failed', {file, error}));
 }
 
 /** --move: remove ISOMan's name for a file isoman now holds (the same inode, or a copy with the same digest). */
@@ -217,8 +218,9 @@ async function importFile(item: Extract<Planned, {action: 'file'}>, ctx: Execute
 			if (expected && hex !== expected) return mismatch(base, algorithm, expected, hex);
 			image = toVerifying(item, ctx, {checksum: hex, sizeBytes: source.size});
 			// A .part an interrupted copy (or a download) left: a complete row owns none.
-			await fsp.rm(partPathFor(ctx.config, image.id), {force: true});
-			await fsp.mkdir(path.dirname(finalPath), {recursive: true});
+			await removeFile(ctx.config.dataDir, partPathFor(ctx.config, image.id));
+			ensureRealDir(ctx.config.dataDir, path.dirname(finalPath));
+			assertNoLink(ctx.config.dataDir, finalPath, {self: true});
 			if (await linkInto(source, finalPath)) {
 				placed = finalPath;
 				await writeSidecar(path.dirname(finalPath), path.basename(finalPath), algorithm, hex);
@@ -229,21 +231,22 @@ async function importFile(item: Extract<Planned, {action: 'file'}>, ctx: Execute
 
 		if (method === 'copy') {
 			image ??= toVerifying(item, ctx, {checksum: null, sizeBytes: source.size});
-			await fsp.mkdir(ctx.config.tmpDir, {recursive: true});
+			ensureRealDir(ctx.config.dataDir, ctx.config.tmpDir, 0o700);
 			partPath = partPathFor(ctx.config, image.id);
-			hex = await copyInto(src, source, partPath, algorithm, progress('copying', 'copy'), ctx.signal);
+			hex = await copyInto(ctx.config.dataDir, src, source, partPath, algorithm, progress('copying', 'copy'), ctx.signal);
 			const after = await src.stat();
 			if (after.size !== source.size || after.mtimeMs !== source.mtimeMs) throw new IsomanError('io', `${source.path} changed while it was copied (is ISOMan still running?)`);
 			if (expected && hex !== expected) {
-				await fsp.rm(partPath, {force: true});
+				await removeFile(ctx.config.dataDir, partPath);
 				ctx.records.abandon(row.id, image.id, 'import: checksum mismatch');
 				image = undefined;
 				return mismatch(base, algorithm, expected, hex);
 			}
 
 			ctx.catalogue.update(image.id, {checksum: hex, checksumType: algorithm, sizeBytes: source.size, downloadedBytes: source.size});
-			await fsp.mkdir(path.dirname(finalPath), {recursive: true});
-			if (fs.existsSync(finalPath)) throw new IsomanError('io', `a file appeared at ${finalPath} while the import ran; it was left alone`);
+			ensureRealDir(ctx.config.dataDir, path.dirname(finalPath));
+			assertNoLink(ctx.config.dataDir, partPath, {self: true});
+			if (lstatFile(finalPath)) throw new IsomanError('io', `a file appeared at ${finalPath} while the import ran; it was left alone`);
 			await fsp.rename(partPath, finalPath);
 			placed = finalPath;
 			partPath = undefined;
@@ -310,6 +313,10 @@ export async function executeOne(item: Planned, ctx: ExecuteContext): Promise<Ro
 			} catch (error) {
 				if (error instanceof DuplicateImageError) {
 					return {...baseResult(row), outcome: 'duplicate', id: error.existingId, filePath: item.target.filePath, reason: `already in the library as ${error.existingId}`};
+				}
+
+				if (error instanceof SymlinkError) {
+					return {...baseResult(row), outcome: 'unsafe', field: 'file_path', filePath: item.target.filePath, reason: `not imported: ${error.message}`};
 				}
 
 				const reason = ctx.signal?.aborted ? 'interrupted; run the import again to finish' : error instanceof Error ? error.message : String(error);
