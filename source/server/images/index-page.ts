@@ -45,13 +45,15 @@ a{color:#0550ae;text-decoration:none;overflow-wrap:anywhere}
 a:hover{text-decoration:underline}
 code{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow-wrap:anywhere;word-break:break-all}
 .ok{color:#1a7f37;font-weight:600}.warn{color:#9a6700;font-weight:600}
-input.url{display:block;width:100%;margin-top:.25rem;font:12px ui-monospace,monospace;padding:.2rem .3rem;border:1px solid #d0d7de;border-radius:4px;background:#f6f8fa;color:#1b1f24}
+input.url{display:block;width:100%;min-width:26em;margin-top:.25rem;font:12px ui-monospace,monospace;padding:.2rem .3rem;border:1px solid #d0d7de;border-radius:4px;background:#f6f8fa;color:#1b1f24}
 .muted{color:#57606a}
 @media (max-width:640px){
  thead{display:none}
  table,tbody,tr,td{display:block;width:100%}
  tr{border-bottom:1px solid #d8dee4;padding:.4rem 0}
  td{border:0;padding:.1rem 0}
+ td:empty{display:none}
+ input.url{min-width:0}
  td.size:before{content:"Size: ";color:#57606a}
  td.time:before{content:"Modified: ";color:#57606a}
 }
@@ -77,7 +79,7 @@ function row(entry: ListingEntry, origin: string): string {
 		entry.kind === 'image'
 			? `<input class="url" readonly value="${escapeHtml(origin + entry.href)}" aria-label="URL of ${escapeHtml(entry.name)}" title="URL of ${escapeHtml(entry.name)}">`
 			: '';
-	const size = entry.size_bytes === null ? '<td class="size muted">-</td>' : `<td class="size" title="${entry.size_bytes} bytes">${formatSize(entry.size_bytes)}</td>`;
+	const size = entry.size_bytes === null ? '<td class="size"></td>' : `<td class="size" title="${entry.size_bytes} bytes">${formatSize(entry.size_bytes)}</td>`;
 	return `<tr class="${entry.type}"><td class="name">${link}${url}</td>${size}<td class="time">${escapeHtml(formatTime(entry.modified))}</td><td class="sum">${checksumCell(entry)}</td></tr>`;
 }
 

@@ -1,7 +1,8 @@
 /**
  * One file to one client: validators and preconditions (304), one range (206) or the whole file (200), 416, and
- * the body streamed with backpressure in 1 MiB reads (the next read overlaps the socket's send), so memory per
- * client is two chunks whatever the file's size, and a client that goes away stops the reads at once.
+ * the body streamed with backpressure in 1 MiB reads (the next read overlaps the socket's send) into buffers reused
+ * once the socket is done with them, so memory per client is two or three chunks whatever the file's size, and a
+ * client that goes away stops the reads at once.
  */
 import type {IncomingMessage, ServerResponse} from 'node:http';
 import {ifRangeMatches, noneMatchSatisfied, notModifiedSince, parseRange} from './conditional.js';
@@ -83,18 +84,20 @@ async function stream(res: ServerResponse, {handle}: OpenedFile, start: number, 
 
 	let wake: (() => void) | undefined;
 	res.once('close', onClose);
+	// Buffers come back when the socket is done with them: two or three per client, whatever the file's size.
+	const free: Buffer[] = [];
 	const read = async (position: number) => {
 		const length = Math.min(SEND_CHUNK_BYTES, end + 1 - position);
-		const buffer = Buffer.allocUnsafe(length);
+		const buffer = free.pop() ?? Buffer.allocUnsafe(SEND_CHUNK_BYTES);
 		const {bytesRead} = await handle.read(buffer, 0, length, position);
-		return buffer.subarray(0, bytesRead);
+		return {buffer, chunk: buffer.subarray(0, bytesRead)};
 	};
 
 	try {
 		let position = start;
-		let next: Promise<Buffer> | undefined = read(position);
+		let next: ReturnType<typeof read> | undefined = read(position);
 		while (next && !gone) {
-			const chunk = await next;
+			const {buffer, chunk} = await next;
 			if (gone) break;
 			if (chunk.length === 0) {
 				// The file is shorter than it was when the headers went out: end the connection, never pad.
@@ -108,7 +111,9 @@ async function stream(res: ServerResponse, {handle}: OpenedFile, start: number, 
 			next?.catch(() => {});
 			const bytes = chunk.length;
 			const writable = res.write(chunk, error => {
-				if (!error) hooks.onBytes?.(bytes);
+				if (error) return;
+				hooks.onBytes?.(bytes);
+				free.push(buffer);
 			});
 			if (!writable && !gone) {
 				await new Promise<void>(resolve => {
