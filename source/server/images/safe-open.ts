@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import fsp, {type FileHandle} from 'node:fs/promises';
 import path from 'node:path';
+import {openNoFollow, SymlinkError} from '../../core/safe-fs.js';
 
 export type OpenedFile = {handle: FileHandle; stat: fs.Stats};
 
@@ -21,7 +22,7 @@ export class NotServableError extends Error {
 	}
 }
 
-const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK;
+const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK;
 
 /** Directories already checked to be real (the images dir itself, resolved once; it may be a link the user made). */
 const realRoots = new Map<string, string>();
@@ -46,22 +47,15 @@ export async function openInside(imagesDir: string, segments: readonly string[])
 	}
 
 	const root = await realRoot(imagesDir);
-	let current = root;
-	for (const segment of segments.slice(0, -1)) {
-		current = path.join(current, segment);
-		const stat = await lstatOrMissing(current);
-		if (stat.isSymbolicLink()) throw new NotServableError('unsafe', `${current} is a symlink`);
-		if (!stat.isDirectory()) throw new NotServableError('missing', `${current} is not a directory`);
-	}
-
-	const file = path.join(current, segments.at(-1)!);
+	const file = path.join(root, ...segments);
 	let handle: FileHandle;
 	try {
-		handle = await fsp.open(file, OPEN_FLAGS);
+		// Every directory below images/ lstat'ed, the file opened with O_NOFOLLOW (core's link-safe open).
+		handle = await openNoFollow(root, file, OPEN_FLAGS);
 	} catch (error) {
+		if (error instanceof SymlinkError) throw new NotServableError('unsafe', `${error.linkPath} is a symlink`);
 		const code = (error as NodeJS.ErrnoException).code;
-		if (code === 'ELOOP' || code === 'EMLINK') throw new NotServableError('unsafe', `${file} is a symlink`);
-		if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') throw new NotServableError('missing', `${file} is not there`);
+		if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR' || (error as {code?: string}).code === 'io') throw new NotServableError('missing', `${file} is not there`);
 		throw error;
 	}
 
