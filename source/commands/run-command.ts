@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type {Config} from '../config.js';
+import {imageUrl, readServerInfo, servedText} from '../core/server-info.js';
 import {DuplicateImageError, imageToJson, NotFoundError} from '../core/catalogue/repository.js';
 import {displayText, jsonText, messageText, redactUrl, redactUrlsIn} from '../core/display-text.js';
 import {Manager, type VerifyResult} from '../core/manager.js';
@@ -196,7 +197,11 @@ function describe(image: Image, manager: Manager): string {
 		['attempts', String(image.attempts)],
 		['added', image.createdAt],
 		['completed', image.completedAt ?? '-'],
+		['last checked', image.verifiedAt ?? 'never'],
+		['served', servedText(image, formatBytes)],
 	];
+	const server = readServerInfo(manager.config.dataDir);
+	if (server && image.status === 'complete') rows.push(['download at', imageUrl(server.url, image.filePath)]);
 	if (image.errorMessage) rows.push(['error', image.errorMessage]);
 	const history = manager.events(image.id, 10).map(e => [e.ts, e.kind, redactUrlsIn(e.detail ?? '')]);
 	return `${rows.map(([k, v]) => `${k.padEnd(16)} ${messageText(v)}`).join('\n')}\n\nHistory (newest first):\n${table(['TIME', 'EVENT', 'DETAIL'], history)}`;

@@ -45,3 +45,14 @@ export function readServerInfo(dataDir: string): ServerInfo | undefined {
 	if (!info) return undefined;
 	return readLock(dataDir)?.pid === info.pid ? info : undefined;
 }
+
+/** The URL of an image on that server: `http://host:port/images/<file_path>` (each segment encoded). */
+export function imageUrl(serverUrl: string, filePath: string): string {
+	return `${serverUrl}/images/${filePath.split('/').map(segment => encodeURIComponent(segment)).join('/')}`;
+}
+
+/** "served 14 times, 58.2 GiB sent" (`formatBytes` is the front end's own). */
+export function servedText(image: {downloadCount: number; bytesServed: number}, formatBytes: (bytes: number) => string): string {
+	const times = image.downloadCount === 1 ? 'once' : `${image.downloadCount} times`;
+	return image.bytesServed === 0 && image.downloadCount === 0 ? 'never' : `${times}, ${formatBytes(image.bytesServed)} sent`;
+}
