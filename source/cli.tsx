@@ -34,6 +34,7 @@ const cli = meow(mainHelp(), {
 		retries: {type: 'string'},
 		retryBaseMs: {type: 'string'},
 		retryMaxMs: {type: 'string'},
+		maxRate: {type: 'string'},
 		logLevel: {type: 'string'},
 		logFormat: {type: 'string'},
 		color: {type: 'boolean'},
@@ -75,6 +76,8 @@ function settingsFromFlags(): Partial<Record<SettingKey, unknown>> {
 		retries: flags.retries,
 		retryBaseMs: flags.retryBaseMs,
 		retryMaxMs: flags.retryMaxMs,
+		// `add --max-rate` is the new image's own limit, not the global one.
+		maxRate: command === 'add' ? undefined : flags.maxRate,
 		logLevel: flags.logLevel,
 		logFormat: flags.logFormat,
 		noColor: flags.color === undefined ? undefined : !flags.color,
@@ -94,7 +97,7 @@ function settingsFromFlags(): Partial<Record<SettingKey, unknown>> {
 /** The global flags as given, to hand on to a background daemon. */
 function passthroughArgs(config: Config): string[] {
 	const out = ['--data-dir', config.dataDir];
-	for (const key of ['concurrency', 'perHost', 'stallTimeout', 'retries', 'retryBaseMs', 'retryMaxMs', 'logLevel', 'logFormat', 'listen', 'corsOrigin', 'maxConnections', 'verifyEvery', 'verifyRate'] as const) {
+	for (const key of ['concurrency', 'perHost', 'stallTimeout', 'retries', 'retryBaseMs', 'retryMaxMs', 'maxRate', 'logLevel', 'logFormat', 'listen', 'corsOrigin', 'maxConnections', 'verifyEvery', 'verifyRate'] as const) {
 		const value = flags[key];
 		if (value !== undefined) out.push(`--${key.replaceAll(/[A-Z]/g, c => '-' + c.toLowerCase())}`, String(value));
 	}
@@ -179,7 +182,7 @@ async function main(): Promise<number> {
 
 	if (command !== undefined) {
 		const {runCommand} = await import('./commands/run-command.js');
-		return runCommand(command, args, {...flags, version: flags.version}, config, log, {
+		return runCommand(command, args, {...flags, version: flags.version, maxRate: command === 'add' ? flags.maxRate : undefined}, config, log, {
 			// Everything a command prints passes here: no control or bidi character reaches the terminal raw.
 			out: text => process.stdout.write(displayLines(text) + '\n'),
 			err: printError,

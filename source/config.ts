@@ -6,6 +6,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import {z} from 'zod';
+import {RATE_RULE, tryParseRate} from './core/rate.js';
 
 type SettingDef = {
 	/** Flag name as typed: `--data-dir`. */
@@ -95,6 +96,17 @@ export const SETTINGS = {
 		schema: int(1, 3_600_000).default(60_000),
 		defaultText: '60000',
 		kind: 'number',
+	},
+	maxRate: {
+		flag: '--max-rate',
+		env: 'ISOMAN_MAX_RATE',
+		description: 'Bandwidth limit for all downloads together, in bytes/s as curl takes it (500K, 2M, 1G; K = 1024); 0 = none. `isoman limit RATE` changes it while isoman runs',
+		schema: z.preprocess(
+			value => (typeof value === 'string' ? (tryParseRate(value) ?? value) : value),
+			z.number({error: RATE_RULE}).int(RATE_RULE).min(0, RATE_RULE),
+		).default(0),
+		defaultText: '0',
+		kind: 'string',
 	},
 	logLevel: {
 		flag: '--log-level',
@@ -223,6 +235,8 @@ export type Config = {
 	retries: number;
 	retryBaseMs: number;
 	retryMaxMs: number;
+	/** Bytes per second for all downloads together; 0 = no limit. */
+	maxRate: number;
 	logLevel: 'debug' | 'info' | 'warn' | 'error';
 	logFormat: 'json' | 'text';
 	noColor: boolean;
@@ -376,8 +390,8 @@ export function loadConfig(flags: Partial<Record<SettingKey, unknown>>, env: Nod
 }
 
 /** Lines for `--help`: every global flag with its default and environment variable. */
-export function settingsHelp(): string[] {
-	return Object.values(SETTINGS).map(def => {
+export function settingsHelp(except: readonly string[] = []): string[] {
+	return Object.values(SETTINGS).filter(def => !except.includes(def.flag)).map(def => {
 		const arg = def.kind === 'boolean' ? '' : ' <value>';
 		return `  ${(def.flag + arg).padEnd(24)} ${def.description} (default: ${def.defaultText}; env ${def.env})`;
 	});

@@ -16,6 +16,7 @@ import {IsomanError, type Image, type Logger} from '../core/types.js';
 import {downloadTrend, libraryStats, statsToJson} from '../core/stats.js';
 import {formatBytes, imageTable, stateWord, table} from './format.js';
 import {statsText} from './stats-text.js';
+import {formatRateLimit, parseRate} from '../core/rate.js';
 
 export type CommandFlags = {
 	json?: boolean;
@@ -27,6 +28,8 @@ export type CommandFlags = {
 	checksum?: string;
 	checksumType?: string;
 	url?: string;
+	/** `add --max-rate`: the new image's own limit. */
+	maxRate?: string;
 };
 
 export type Io = {out(text: string): void; err(text: string): void};
@@ -69,6 +72,7 @@ export async function runCommand(name: string, args: string[], flags: CommandFla
 		if ((ID_ACTIONS as readonly string[]).includes(name)) return await act(name as IdAction, args, config, log, io);
 		if (name === 'edit') return await edit(args, flags, config, log, io);
 		if (name === 'stats') return await stats(flags, config, log, io);
+		if (name === 'limit') return await limit(args, config, log, io);
 		io.err(`isoman: unknown command "${displayText(name)}"; see isoman --help`);
 		return EXIT.invalid;
 	} catch (error) {
@@ -93,6 +97,7 @@ async function add(args: string[], flags: CommandFlags, config: Config, log: Log
 			checksumUrl: flags.checksumUrl,
 			checksum: flags.checksum,
 			checksumType: flags.checksumType,
+			maxRate: flags.maxRate,
 		});
 		io.out(flags.json ? jsonText(imageToJson(image), 2) : image.id);
 		return EXIT.ok;
@@ -172,14 +177,14 @@ async function read(name: 'list' | 'show', args: string[], flags: CommandFlags, 
 			return EXIT.ok;
 		}
 
-		io.out(describe(image, manager));
+		io.out(describe(image, manager, readLock(config.dataDir) !== undefined));
 		return EXIT.ok;
 	} finally {
 		await manager.close();
 	}
 }
 
-function describe(image: Image, manager: Manager): string {
+function describe(image: Image, manager: Manager, ownerRuns: boolean): string {
 	const rows: Array<[string, string]> = [
 		['id', image.id],
 		['name', image.name],
@@ -195,6 +200,7 @@ function describe(image: Image, manager: Manager): string {
 		['checksum', image.checksum ? `${image.checksumType ?? ''} ${image.checksum}` : '-'],
 		['expected', image.expectedChecksum ?? '-'],
 		['attempts', String(image.attempts)],
+		['rate limit', `${formatRateLimit(image.maxRate)} (global: ${ownerRuns ? formatRateLimit(manager.maxRate()) : 'set when isoman starts'})`],
 		['added', image.createdAt],
 		['completed', image.completedAt ?? '-'],
 		['last checked', image.verifiedAt ?? 'never'],
@@ -365,4 +371,52 @@ async function throughOwner(action: IdAction, images: Image[], library: OpenLibr
 	}
 
 	return code;
+}
+
+/**
+ * `limit [ID] RATE`: an image's own limit, or (without an id) the global one of the process that runs the downloads.
+ * Through a running daemon or TUI: queued, then this waits until that process has applied it.
+ */
+async function limit(args: string[], config: Config, log: Logger, io: Io): Promise<number> {
+	if (args.length < 1 || args.length > 2) {
+		io.err('isoman: invalid arguments: limit takes [<id>] <rate>, e.g. `isoman limit 2M` or `isoman limit 3f2a 500K`');
+		return EXIT.invalid;
+	}
+
+	const rate = parseRate(args.at(-1)!, 'rate');
+	const library = await openLibrary(config, log, 'command', {onWait: holder => io.err(`isoman: waiting for isoman ${holder.role} pid ${holder.pid} to finish…`)});
+	const {manager} = library;
+	try {
+		const image = args.length === 2 ? manager.resolve(args[0]!) : undefined;
+		const what = image ? `${image.id}  rate limit` : 'global rate limit';
+		if (manager.owner) {
+			if (!image) {
+				io.err('isoman: nothing is downloading in this library: the global limit applies while isoman runs; start it with --max-rate RATE (or ISOMAN_MAX_RATE), or give an image id');
+				return EXIT.failure;
+			}
+
+			await manager.setLimit(image.id, rate);
+			io.out(`${what} ${formatRateLimit(rate)}`);
+			return EXIT.ok;
+		}
+
+		const holder = library.holder ? `${library.holder.role} pid ${library.holder.pid}` : 'the process that holds the library';
+		await manager.setLimit(image?.id, rate);
+		const applied = () => (image ? (manager.get(image.id)?.maxRate ?? 0) === rate : manager.maxRate() === rate);
+		const deadline = Date.now() + 10_000;
+		while (!applied() && Date.now() < deadline && readLock(config.dataDir)?.pid === library.holder?.pid) {
+			await new Promise(resolve => setTimeout(resolve, 50));
+		}
+
+		if (!applied()) {
+			manager.catalogue.withdrawCommands();
+			io.err(`isoman: limit: not done: ${holder} did not apply it`);
+			return EXIT.failure;
+		}
+
+		io.out(`${what} ${formatRateLimit(rate)}  (by ${holder})`);
+		return EXIT.ok;
+	} finally {
+		await library.close();
+	}
 }

@@ -32,6 +32,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
 			{flag: '--checksum-url', value: 'U', description: "Publisher's checksum file (SHA256SUMS, CHECKSUM, .sha256 …)", default: 'none'},
 			{flag: '--checksum', value: '[ALG:]HEX', description: 'Expected digest', default: 'none'},
 			{flag: '--checksum-type', value: 'ALG', description: 'md5, sha1, sha224, sha256, sha384, sha512 or blake2b512', default: 'from the digest or checksum file'},
+			{flag: '--max-rate', value: 'RATE', description: "This image's bandwidth limit (500K, 2M, 1G; K = 1024; 0 = none); the global --max-rate applies too", default: 'none'},
 			json,
 		],
 		exitCodes: '0 added (the id is printed); 2 invalid input (the field is named); 3 already in the library (the existing id is printed).',
@@ -76,6 +77,13 @@ export const COMMANDS: Record<string, CommandSpec> = {
 		description: 'Library statistics: images by state, storage used and free, downloads served, bandwidth saved, the most downloaded images, and downloads per day for the last 30 days.',
 		flags: [{flag: '--json', description: 'Print the statistics as JSON (the fields of GET /api/stats, plus trends)', default: 'off'}],
 	},
+	limit: {
+		usage: 'isoman limit [<id>] <rate>',
+		description:
+			"Set a bandwidth limit while downloads run: with an id, that image's own (kept in the catalogue); without, the global one for all downloads together (until isoman stops; --max-rate sets it at start). Rates as curl takes them: 500K, 2M, 1G (K = 1024); 0 = none. With a daemon running, the daemon applies it within a second, without restarting the transfer.",
+		flags: [],
+		exitCodes: '0 set; 1 nothing runs the downloads (global limit), or the daemon did not apply it; 2 invalid rate, unknown or ambiguous id.',
+	},
 	verify: {
 		usage: 'isoman verify [<id>...]',
 		description: 'Re-hash complete images (all of them when no id is given); corrupt ones become failed, vanished ones missing.',
@@ -92,7 +100,8 @@ export const DAEMON_FLAGS: FlagSpec[] = [
 export function commandHelp(name: string): string {
 	const spec = COMMANDS[name]!;
 	const lines = [`Usage: ${spec.usage}`, '', spec.description, '', 'Flags:', ...[...spec.flags, help].map(flagLine)];
-	lines.push('', 'Global flags (also as ISOMAN_* environment variables):', ...settingsHelp(), '');
+	// A command flag with a setting's name means the command's own thing there (add --max-rate: the image's limit).
+	lines.push('', 'Global flags (also as ISOMAN_* environment variables):', ...settingsHelp(spec.flags.map(f => f.flag)), '');
 	if (spec.exitCodes) lines.push(`Exit codes: ${spec.exitCodes}`, '');
 	return lines.join('\n');
 }

@@ -6,6 +6,7 @@
 import type {NewImage} from './catalogue/repository.js';
 import {parseAlgorithmName, parseDigestArg} from './checksum/algorithms.js';
 import {fieldProblem, httpUrlSchema, resolveImageSpec, type ImageSpec} from './naming.js';
+import {parseRate} from './rate.js';
 import {IsomanError} from './types.js';
 
 export type AddInput = {
@@ -18,6 +19,8 @@ export type AddInput = {
 	/** `[ALG:]HEX` */
 	checksum?: string | null;
 	checksumType?: string | null;
+	/** This image's bandwidth limit as typed (`2M`, `500K`, `0` = none). */
+	maxRate?: string | null;
 };
 
 /** One bad field and its rule; `message` starts with the field's name (`version: "1 2" must match …`). */
@@ -112,8 +115,9 @@ export function prepareAdd(input: AddInput): NewImage {
 	const problems: FieldProblem[] = [];
 	const spec = resolveSpec(input, problems);
 	const checksum = resolveChecksum(input, problems);
-	if (!spec || !checksum || problems.length > 0) throw new ValidationError(problems);
-	return {...identityOfSpec(spec), downloadUrl: input.url.trim(), ...checksum};
+	const maxRate = blank(input.maxRate) ? 0 : collect(problems, 'max_rate', () => parseRate(input.maxRate!, 'max_rate'));
+	if (!spec || !checksum || maxRate === undefined || problems.length > 0) throw new ValidationError(problems);
+	return {...identityOfSpec(spec), downloadUrl: input.url.trim(), ...checksum, maxRate: maxRate === 0 ? null : maxRate};
 }
 
 /** The row's identity and path fields from a resolved spec. */

@@ -59,6 +59,8 @@ export type JobContext = {
 	log: Logger;
 	onProgress(progress: Progress): void;
 	onImage(image: Image): void;
+	/** Resolves when `bytes` more may be downloaded (the image's and the global bandwidth limits). */
+	rateLimit?: (bytes: number, signal: AbortSignal) => Promise<void>;
 };
 
 export {finalPathFor, partPathFor} from './paths.js';
@@ -236,6 +238,7 @@ export async function runJob(ctx: JobContext, pending: Image, signal: AbortSigna
 			log: log.child({id}),
 			// Only the publisher's size hint is a promise; a size seen in an earlier response may have changed since.
 			expectedSize: resolved.sizeHint,
+			...(ctx.rateLimit ? {rateLimit: ctx.rateLimit} : {}),
 			onMeta(meta) {
 				total = meta.total ?? total;
 				catalogue.update(id, {sizeBytes: total, etag: meta.etag, lastModified: meta.lastModified});

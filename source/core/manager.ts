@@ -18,6 +18,7 @@ import {applyEdit, type EditPatch} from './edit.js';
 import {hashFile, sidecarFileName} from './checksum/index.js';
 import type {HttpClient} from './download/http.js';
 import {readLock} from './lock.js';
+import {limiter, TokenBucket} from './download/rate-limit.js';
 import {Throttle} from './throttle.js';
 import {JobAbort, type AbortKind} from './job-abort.js';
 import {finalPathFor, partPathFor} from './paths.js';
@@ -40,6 +41,8 @@ export type ManagerEvents = {
 	notice: [Notice];
 	/** Nothing pending or active. */
 	idle: [];
+	/** The global bandwidth limit changed (bytes per second, 0 = none). */
+	limit: [number];
 };
 
 export type VerifyResult = {id: string; outcome: 'ok' | 'corrupt' | 'missing' | 'skipped'; message?: string};
@@ -56,7 +59,10 @@ export type ManagerOptions = {
 	daemonPid?: number;
 };
 
-type Active = {controller: AbortController; done: Promise<void>; host: string};
+type Active = {controller: AbortController; done: Promise<void>; host: string; bucket: TokenBucket};
+
+/** The catalogue setting that tells every process the owner's global limit. */
+const MAX_RATE_SETTING = 'max_rate';
 
 const hostOf = (url: string) => {
 	try {
@@ -88,6 +94,9 @@ export class Manager extends EventEmitter<ManagerEvents> {
 	private readonly meters = new Map<string, RateMeter>();
 	private watchTimer: NodeJS.Timeout | undefined;
 	private scrubber: Scrubber | undefined;
+	/** The global bandwidth limit (owner): every transfer takes from it, after its own image's bucket. */
+	private readonly globalLimit: TokenBucket;
+	private lastGlobalLimit: number;
 
 	constructor(options: ManagerOptions) {
 		super();
@@ -98,6 +107,8 @@ export class Manager extends EventEmitter<ManagerEvents> {
 		this.progressThrottle = new Throttle(() => this.flushProgress(), options.progressIntervalMs ?? 100);
 		this.catalogue = new Catalogue(openDatabase(this.config.dbPath));
 		this.client = options.client;
+		this.globalLimit = new TokenBucket(this.owner ? this.config.maxRate : 0);
+		this.lastGlobalLimit = this.maxRate();
 		this.lastDataVersion = this.catalogue.dataVersion();
 		for (const [id, value] of this.catalogue.stamps()) this.known.set(id, value);
 	}
@@ -128,6 +139,13 @@ export class Manager extends EventEmitter<ManagerEvents> {
 
 	activeCount(): number {
 		return this.active.size;
+	}
+
+	/** The global bandwidth limit in bytes per second (0 = none): the owner's, as it last recorded it for a client. */
+	maxRate(): number {
+		if (this.owner) return this.globalLimit.rate;
+		const stored = Number(this.catalogue.setting(MAX_RATE_SETTING) ?? 0);
+		return Number.isSafeInteger(stored) && stored > 0 ? stored : 0;
 	}
 
 	// ---- commands ----
@@ -246,6 +264,34 @@ export class Manager extends EventEmitter<ManagerEvents> {
 		return results;
 	}
 
+	/**
+	 * Set a bandwidth limit (bytes per second, 0 = none): an image's own when `ref` is given (kept in the catalogue),
+	 * else the global one (until this owner stops). Running transfers follow within a fraction of a second, without
+	 * a restart. A client queues it for the owner.
+	 */
+	async setLimit(ref: string | undefined, rate: number): Promise<Image | undefined> {
+		if (!Number.isSafeInteger(rate) || rate < 0) throw new IsomanError('invalid', `max_rate: ${rate} is not a rate in bytes per second`, 'max_rate');
+		const image = ref === undefined ? undefined : this.resolve(ref);
+		if (!this.owner) {
+			this.catalogue.enqueueCommand('limit', image?.id ?? null, String(rate));
+			return image;
+		}
+
+		if (!image) {
+			this.globalLimit.setRate(rate);
+			this.catalogue.setSetting(MAX_RATE_SETTING, String(rate));
+			this.log.info('limit.global', {rate});
+			this.lastGlobalLimit = rate;
+			this.emit('limit', rate);
+			return undefined;
+		}
+
+		this.catalogue.update(image.id, {maxRate: rate === 0 ? null : rate});
+		this.active.get(image.id)?.bucket.setRate(rate);
+		this.log.info('limit.image', {id: image.id, rate});
+		return this.changed(image);
+	}
+
 	// ---- running ----
 
 	/** Start taking work (owner only). Recovery, when there is one, runs before this. */
@@ -265,6 +311,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
 			);
 		}
 
+		this.catalogue.setSetting(MAX_RATE_SETTING, String(this.globalLimit.rate));
 		this.kick();
 	}
 
@@ -347,6 +394,8 @@ export class Manager extends EventEmitter<ManagerEvents> {
 
 	private launch(image: Image, host: string): void {
 		const controller = new AbortController();
+		const bucket = new TokenBucket(image.maxRate ?? 0);
+		const rateLimit = limiter([bucket, this.globalLimit]);
 		this.engine ??= import('./engine.js');
 		const done = this.engine
 			.then(async engine => {
@@ -359,6 +408,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
 						log: this.log,
 						onProgress: progress => this.setProgress(progress),
 						onImage: updated => this.changed(updated),
+						rateLimit,
 					},
 					image,
 					controller.signal,
@@ -381,7 +431,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
 
 				this.kick();
 			});
-		this.active.set(image.id, {controller, done, host});
+		this.active.set(image.id, {controller, done, host, bucket});
 	}
 
 	private async abortJob(id: string, kind: AbortKind): Promise<void> {
@@ -522,6 +572,11 @@ export class Manager extends EventEmitter<ManagerEvents> {
 		const version = this.catalogue.dataVersion();
 		if (version === this.lastDataVersion && !force) return;
 		this.lastDataVersion = version;
+		if (!this.owner && this.maxRate() !== this.lastGlobalLimit) {
+			this.lastGlobalLimit = this.maxRate();
+			this.emit('limit', this.lastGlobalLimit);
+		}
+
 		const seen = new Set<string>();
 		for (const image of this.catalogue.list()) {
 			seen.add(image.id);
@@ -596,6 +651,9 @@ export class Manager extends EventEmitter<ManagerEvents> {
 						break;
 					case 'remove':
 						await this.remove(ref);
+						break;
+					case 'limit':
+						await this.setLimit(command.imageId ?? undefined, Number(command.argument));
 						break;
 					case 'verify':
 						// Hashing a large file takes a while: the other queued commands must not wait for it.

@@ -60,6 +60,8 @@ export type Image = {
 	bytesServed: number;
 	/** When the file last hashed to its verified digest (download, verify, scrub); null when never. */
 	verifiedAt: string | null;
+	/** This image's download limit in bytes per second; null = none (the global limit still applies). */
+	maxRate: number | null;
 };
 
 export const EVENT_KINDS = [

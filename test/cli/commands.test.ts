@@ -172,6 +172,7 @@ describe('isoman list and show', () => {
 			download_count: 0,
 			bytes_served: 0,
 			verified_at: expect.stringMatching(ISO_TIME),
+			max_rate: null,
 		});
 		expect(fs.statSync(path.join(dir, 'images', image.file_path)).size).toBe(2 * MiB + 5);
 		expect(Date.parse(image.completed_at!)).toBeGreaterThanOrEqual(Date.parse(image.created_at));

@@ -189,6 +189,7 @@ export const IMAGE_FIELDS = [
 	'download_count',
 	'bytes_served',
 	'verified_at',
+	'max_rate',
 ];
 
 export async function listJson(dir: string): Promise<ImageJson[]> {

@@ -35,6 +35,7 @@ function image(name: string, version: string, patch: Partial<Image> = {}): Image
 		downloadCount: 0,
 		bytesServed: 0,
 		verifiedAt: null,
+		maxRate: null,
 		...patch,
 	};
 }

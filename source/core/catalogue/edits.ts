@@ -40,6 +40,7 @@ const PATCH_COLUMNS: Record<keyof ImagePatch, string> = {
 	attempts: 'attempts',
 	completedAt: 'completed_at',
 	verifiedAt: 'verified_at',
+	maxRate: 'max_rate',
 };
 
 export const identityOf = (image: Image): Identity => ({

@@ -110,6 +110,18 @@ export const MIGRATIONS: ReadonlyArray<{version: number; description: string; sq
 			);
 		`,
 	},
+	{
+		version: 6,
+		description: 'bandwidth limits: per image, the library-wide one, and an argument for queued commands (the new rate)',
+		sql: `
+			ALTER TABLE images ADD COLUMN max_rate INTEGER CHECK (max_rate IS NULL OR max_rate > 0);
+			ALTER TABLE commands ADD COLUMN argument TEXT;
+			CREATE TABLE settings (
+				key TEXT PRIMARY KEY,
+				value TEXT NOT NULL
+			);
+		`,
+	},
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)!.version;

@@ -39,6 +39,7 @@ const COLUMNS = {
 	downloadCount: 'download_count',
 	bytesServed: 'bytes_served',
 	verifiedAt: 'verified_at',
+	maxRate: 'max_rate',
 } as const satisfies Record<keyof Image, string>;
 
 type Row = Record<(typeof COLUMNS)[keyof typeof COLUMNS], unknown>;
@@ -75,6 +76,7 @@ export function scanImage(row: Row): Image {
 		downloadCount: row.download_count as number,
 		bytesServed: row.bytes_served as number,
 		verifiedAt: row.verified_at as string | null,
+		maxRate: row.max_rate as number | null,
 	};
 }
 
@@ -108,6 +110,7 @@ export function imageToJson(image: Image) {
 		download_count: image.downloadCount,
 		bytes_served: image.bytesServed,
 		verified_at: image.verifiedAt,
+		max_rate: image.maxRate,
 	};
 }
 
@@ -135,7 +138,7 @@ export class NotFoundError extends IsomanError {
 }
 
 export type NewImage = Pick<Image, 'name' | 'version' | 'arch' | 'edition' | 'fileType' | 'filename' | 'filePath' | 'downloadUrl'> &
-	Partial<Pick<Image, 'checksumUrl' | 'checksumType' | 'expectedChecksum' | 'sizeBytes'>>;
+	Partial<Pick<Image, 'checksumUrl' | 'checksumType' | 'expectedChecksum' | 'sizeBytes' | 'maxRate'>>;
 
 /** Fields a transition may set along with the status. */
 export type ImagePatch = Partial<
@@ -153,10 +156,11 @@ export type ImagePatch = Partial<
 		| 'attempts'
 		| 'completedAt'
 		| 'verifiedAt'
+		| 'maxRate'
 	>
 >;
 
-export type Command = {id: number; action: string; imageId: string | null; createdAt: string; requestedBy: number | null};
+export type Command = {id: number; action: string; imageId: string | null; createdAt: string; requestedBy: number | null; argument: string | null};
 
 const nowIso = () => new Date().toISOString();
 
@@ -171,9 +175,9 @@ export class Catalogue {
 			byStatus: db.prepare(`${SELECT} WHERE status = ? ORDER BY created_at, rowid`),
 			identity: db.prepare('SELECT id FROM images WHERE name = ? AND version = ? AND arch = ? AND edition = ? AND file_type = ?'),
 			insert: db.prepare(`INSERT INTO images (id, name, version, arch, edition, file_type, filename, file_path, size_bytes, status,
-				checksum_type, expected_checksum, download_url, checksum_url, created_at, updated_at)
+				checksum_type, expected_checksum, download_url, checksum_url, created_at, updated_at, max_rate)
 				VALUES (@id, @name, @version, @arch, @edition, @fileType, @filename, @filePath, @sizeBytes, 'pending',
-				@checksumType, @expectedChecksum, @downloadUrl, @checksumUrl, @now, @now)`),
+				@checksumType, @expectedChecksum, @downloadUrl, @checksumUrl, @now, @now, @maxRate)`),
 			event: db.prepare('INSERT INTO events (image_id, ts, kind, detail) VALUES (?, ?, ?, ?)'),
 			events: db.prepare('SELECT id, image_id, ts, kind, detail FROM events WHERE image_id = ? ORDER BY id DESC LIMIT ?'),
 			remove: db.prepare('DELETE FROM images WHERE id = ?'),
@@ -247,6 +251,7 @@ export class Catalogue {
 						expectedChecksum: image.expectedChecksum ?? null,
 						downloadUrl: image.downloadUrl,
 						checksumUrl: image.checksumUrl ?? null,
+						maxRate: image.maxRate ?? null,
 					});
 					this.recordEvent(id, now, 'added', detail ?? image.downloadUrl);
 				})
@@ -377,15 +382,33 @@ export class Catalogue {
 	}
 
 	/** Queue a command for the process that holds the library lock. */
-	enqueueCommand(action: string, imageId: string | null): void {
-		this.db.prepare('INSERT INTO commands (action, image_id, created_at, requested_by) VALUES (?, ?, ?, ?)').run(action, imageId, nowIso(), process.pid);
+	enqueueCommand(action: string, imageId: string | null, argument: string | null = null): void {
+		this.db
+			.prepare('INSERT INTO commands (action, image_id, created_at, requested_by, argument) VALUES (?, ?, ?, ?, ?)')
+			.run(action, imageId, nowIso(), process.pid, argument);
+	}
+
+	/** A library-wide setting the owner keeps in the catalogue (so every process sees it), or undefined. */
+	setting(key: string): string | undefined {
+		return this.db.prepare('SELECT value FROM settings WHERE key = ?').pluck().get(key) as string | undefined;
+	}
+
+	setSetting(key: string, value: string): void {
+		this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
 	}
 
 	/** Take (and delete) every queued command, oldest first. */
 	takeCommands(): Command[] {
-		const rows = this.db.prepare('DELETE FROM commands RETURNING id, action, image_id, created_at, requested_by').all() as Array<{id: number; action: string; image_id: string | null; created_at: string; requested_by: number | null}>;
+		const rows = this.db.prepare('DELETE FROM commands RETURNING id, action, image_id, created_at, requested_by, argument').all() as Array<{
+			id: number;
+			action: string;
+			image_id: string | null;
+			created_at: string;
+			requested_by: number | null;
+			argument: string | null;
+		}>;
 		return rows
-			.map(r => ({id: r.id, action: r.action, imageId: r.image_id, createdAt: r.created_at, requestedBy: r.requested_by}))
+			.map(r => ({id: r.id, action: r.action, imageId: r.image_id, createdAt: r.created_at, requestedBy: r.requested_by, argument: r.argument}))
 			.sort((a, b) => a.id - b.id);
 	}
 

@@ -7,18 +7,16 @@
  * in ~1 MiB batches with FileHandle.writev, at most one write in flight. Memory stays flat: reading waits for the
  * previous write before it queues another batch, and undici stops reading the socket meanwhile.
  */
-import type {Hash} from 'node:crypto';
 import fs, {type FileHandle} from 'node:fs/promises';
 import {constants as fsConstants} from 'node:fs';
 import {dirname} from 'node:path';
 import type {ChecksumAlgorithm, Logger} from '../types.js';
-import {createHasher} from '../checksum/algorithms.js';
 import {O_NOFOLLOW, SymlinkError} from '../safe-fs.js';
-import {hashPrefix} from '../checksum/hash-file.js';
 import {bytesNeeded, checkContent} from './magic.js';
 import {backoffDelay, IdleWatchdog, isRetryableStatus, parseRetryAfter, sleep} from './backoff.js';
 import {RetryableFailure, TransferError, describeNetworkError, formatBytes, statusMessage} from './errors.js';
 import {discardBody, header, type HttpClient, type HttpResponse} from './http.js';
+import {PartWriter} from './part-writer.js';
 
 export type TransferOptions = {
 	client: HttpClient;
@@ -47,6 +45,8 @@ export type TransferOptions = {
 	onRetry?: (info: {attempt: number; reason: string; delayMs: number; stalled: boolean}) => void;
 	/** Size the file must have (e.g. a checksum file's size hint). */
 	expectedSize?: number | null;
+	/** Resolves when `bytes` more may be taken in (the bandwidth limits, rate-limit.ts); absent = no limit. */
+	rateLimit?: (bytes: number, signal: AbortSignal) => Promise<void>;
 };
 
 export type TransferResult = {
@@ -58,152 +58,8 @@ export type TransferResult = {
 	lastModified: string | null;
 };
 
-/** Bytes gathered before one writev. */
-export const BATCH_BYTES = 1024 * 1024;
-/**
- * After this many new bytes, a background fdatasync starts (one at a time). Without it the kernel holds the whole
- * download as dirty pages (up to 10% of RAM) and the final fsync writes it all at the end; with it, writeback runs
- * while the download goes on and the final fsync is short.
- */
-export const SYNC_EVERY_BYTES = 64 * 1024 * 1024;
-/** A batch older than this is written even when not full, so slow links still show (and keep) progress. */
-export const BATCH_MAX_AGE_MS = 250;
 /** Immediate restarts (new request, nothing written) in a row before giving up. */
 const MAX_RESTARTS_WITHOUT_DATA = 3;
-
-// ---------------------------------------------------------------------------------------------------------------------
-// The part file: hash + batched appends, one write in flight.
-
-class PartFile {
-	hash: Hash;
-	/** Bytes fed to the hash: the part's size once every queued write has landed. */
-	hashed: number;
-	/** Bytes whose write has completed. */
-	written: number;
-	private batch: Buffer[] = [];
-	private batchBytes = 0;
-	private batchStarted = 0;
-	private pending: Promise<void> | undefined;
-	private syncing: Promise<void> | undefined;
-	private syncedTo = 0;
-
-	constructor(
-		readonly fh: FileHandle,
-		readonly path: string,
-		readonly algorithm: ChecksumAlgorithm,
-		size: number,
-		hash: Hash,
-		private readonly onWritten: (size: number) => void,
-	) {
-		this.hash = hash;
-		this.hashed = size;
-		this.written = size;
-		this.syncedTo = size;
-	}
-
-	/** Hashes `chunk` and queues it; waits for the previous write only when a batch is full. */
-	async append(chunk: Buffer): Promise<void> {
-		this.hash.update(chunk);
-		this.hashed += chunk.length;
-		if (this.batchBytes === 0) this.batchStarted = Date.now();
-		this.batch.push(chunk);
-		this.batchBytes += chunk.length;
-		if (this.batchBytes >= BATCH_BYTES || Date.now() - this.batchStarted >= BATCH_MAX_AGE_MS) await this.flush();
-	}
-
-	/** Starts writing the current batch (after the previous write finished). */
-	async flush(): Promise<void> {
-		if (this.batchBytes === 0) return;
-		const buffers = this.batch;
-		const length = this.batchBytes;
-		this.batch = [];
-		this.batchBytes = 0;
-		if (this.pending) await this.pending;
-		const position = this.written;
-		const write = this.writeAll(buffers, position, length).then(() => {
-			this.written = position + length;
-			this.onWritten(this.written);
-			this.syncInBackground();
-		});
-		// Rejections are observed by whoever awaits `pending` next; never unhandled.
-		write.catch(() => undefined);
-		this.pending = write;
-	}
-
-	private syncInBackground(): void {
-		if (this.syncing || this.written - this.syncedTo < SYNC_EVERY_BYTES) return;
-		const upTo = this.written;
-		// A failure here is not the download's: the final fsync reports any real I/O error.
-		this.syncing = this.fh
-			.datasync()
-			.then(() => {
-				this.syncedTo = upTo;
-			})
-			.catch(() => undefined)
-			.finally(() => {
-				this.syncing = undefined;
-			});
-	}
-
-	/** Writes everything queued and waits for it. */
-	async drain(): Promise<void> {
-		await this.flush();
-		const pending = this.pending;
-		if (pending) {
-			await pending;
-			if (this.pending === pending) this.pending = undefined;
-		}
-	}
-
-	/** Empties the part and starts a fresh hash (after draining queued writes). */
-	async truncate(): Promise<void> {
-		await this.drain();
-		try {
-			await this.fh.truncate(0);
-		} catch (error) {
-			throw ioError(`emptying ${this.path}`, error);
-		}
-
-		this.hash = createHasher(this.algorithm);
-		this.hashed = 0;
-		this.written = 0;
-		this.syncedTo = 0;
-	}
-
-	private async writeAll(buffers: Buffer[], position: number, length: number): Promise<void> {
-		let done = 0;
-		let rest = buffers;
-		while (done < length) {
-			let bytesWritten: number;
-			try {
-				({bytesWritten} = await this.fh.writev(rest, position + done));
-			} catch (error) {
-				throw await writeError(this.path, error);
-			}
-
-			if (bytesWritten <= 0) throw new TransferError('io', `write to ${this.path} made no progress`);
-			done += bytesWritten;
-			if (done < length) rest = skipBytes(buffers, done);
-		}
-	}
-}
-
-/** `buffers` without their first `n` bytes (for a short writev). */
-function skipBytes(buffers: Buffer[], n: number): Buffer[] {
-	const out: Buffer[] = [];
-	let skip = n;
-	for (const buf of buffers) {
-		if (skip >= buf.length) {
-			skip -= buf.length;
-			continue;
-		}
-
-		out.push(skip > 0 ? buf.subarray(skip) : buf);
-		skip = 0;
-	}
-
-	return out;
-}
 
 function errnoCode(error: unknown): string | undefined {
 	const code = (error as {code?: unknown} | undefined)?.code;
@@ -313,9 +169,8 @@ export async function transfer(opts: TransferOptions): Promise<TransferResult> {
 }
 
 async function run(opts: TransferOptions, fh: FileHandle): Promise<TransferResult> {
-	const {signal, partPath, fileType, url} = opts;
+	const {signal, partPath, url} = opts;
 	const log = opts.log.child({url, part: partPath});
-	let total: number | null = null;
 
 	// The part's real size is the truth (invariant 3): hash what is there before appending.
 	let size: number;
@@ -325,19 +180,31 @@ async function run(opts: TransferOptions, fh: FileHandle): Promise<TransferResul
 		throw ioError(`reading ${partPath}`, error);
 	}
 
-	const hash = createHasher(opts.algorithm);
-	if (size > 0) {
-		try {
-			await hashPrefix(fh, size, hash, signal);
-		} catch (error) {
-			if (signal.aborted) throw signal.reason;
-			throw ioError(`reading ${partPath}`, error);
-		}
-
-		log.debug('download.rehashed', {bytes: size});
+	// Hashed by the part's worker thread, which then hashes and writes every batch (part-writer.ts).
+	const part = await PartWriter.open({
+		fh,
+		algorithm: opts.algorithm,
+		size,
+		signal,
+		toError: async failure => {
+			const error = Object.assign(new Error(failure.message), {code: failure.code});
+			if (failure.during === 'write') return writeError(partPath, error);
+			return ioError(`${failure.during === 'read' ? 'reading' : 'emptying'} ${partPath}`, error);
+		},
+	});
+	if (size > 0) log.debug('download.rehashed', {bytes: size});
+	try {
+		return await download(opts, log, part);
+	} finally {
+		await part.close();
 	}
+}
 
-	const part = new PartFile(fh, partPath, opts.algorithm, size, hash, written => opts.onProgress?.({downloaded: written, total}));
+async function download(opts: TransferOptions, log: Logger, part: PartWriter): Promise<TransferResult> {
+	const {signal, partPath, fileType, url} = opts;
+	let total: number | null = null;
+	const size = part.written;
+	part.onWritten = written => opts.onProgress?.({downloaded: written, total});
 	const validator = {etag: opts.validator?.etag ?? null, lastModified: opts.validator?.lastModified ?? null};
 	const expectedSize = opts.expectedSize ?? null;
 	let finalUrl = url;
@@ -345,8 +212,8 @@ async function run(opts: TransferOptions, fh: FileHandle): Promise<TransferResul
 	let highWater = size;
 	let restarts = 0;
 
-	const result = (): TransferResult => ({
-		hex: part.hash.digest('hex'),
+	const result = async (): Promise<TransferResult> => ({
+		hex: await part.digest(),
 		bytes: part.written,
 		finalUrl,
 		etag: validator.etag,
@@ -510,6 +377,13 @@ async function run(opts: TransferOptions, fh: FileHandle): Promise<TransferResul
 					);
 				}
 
+				if (opts.rateLimit) {
+					// Waiting for the limit is not a stall: the socket is not read meanwhile, on purpose.
+					watchdog?.pause();
+					await opts.rateLimit(chunk.length, controller.signal);
+					watchdog?.resume();
+				}
+
 				if (checking) {
 					head.push(chunk);
 					headBytes += chunk.length;
@@ -605,7 +479,7 @@ async function run(opts: TransferOptions, fh: FileHandle): Promise<TransferResul
 			continue;
 		}
 
-		if (outcome === 'done') return result();
+		if (outcome === 'done') return await result();
 		if (part.written > highWater) {
 			// A restart that kept new data (a 206 with a shorter range than asked) is progress.
 			highWater = part.written;
