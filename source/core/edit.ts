@@ -23,7 +23,7 @@ import path from 'node:path';
 import type {Config} from '../config.js';
 import {identityOfSpec, resolveChecksum, resolveSpec, ValidationError, type FieldProblem} from './add-input.js';
 import {commitEdit, forgetMove, identityOf, revertMove, type Identity, type MoveRecord, type Sources} from './catalogue/edits.js';
-import type {Catalogue} from './catalogue/repository.js';
+import {DuplicateImageError, type Catalogue} from './catalogue/repository.js';
 import {sidecarFileName, writeSidecar} from './checksum/index.js';
 import {fsyncDirectory} from './job.js';
 import {resolveInside} from './naming.js';
@@ -146,6 +146,12 @@ export async function applyEdit(ctx: EditContext, image: Image, patch: EditPatch
 	const oldFile = resolveInside(ctx.config.imagesDir, image.filePath);
 	const hasFile = image.status === 'complete' || (image.status === 'failed' && image.errorCode === 'corrupt' && fs.existsSync(oldFile));
 	const move = plan.identityChanged && hasFile;
+	if (plan.identityChanged) {
+		// Another image with this identity: say which (the UNIQUE index still decides at the commit).
+		const other = ctx.catalogue.list().find(i => i.id !== image.id && (i.filePath === plan.identity.filePath || (i.name === plan.identity.name && i.version === plan.identity.version && i.arch === plan.identity.arch && i.edition === plan.identity.edition && i.fileType === plan.identity.fileType)));
+		if (other) throw new DuplicateImageError(other.id);
+	}
+
 	if (move) {
 		const target = resolveInside(ctx.config.imagesDir, plan.identity.filePath);
 		if (fs.lstatSync(target, {throwIfNoEntry: false})) {

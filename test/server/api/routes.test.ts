@@ -312,6 +312,43 @@ describe('one image', () => {
 	});
 });
 
+describe('PUT /api/isos/:id', () => {
+	it('moves a complete image on new metadata; refuses URLs on it; 409 for a taken identity; 400 for bad fields', async () => {
+		const a = (await create({download_url: await publish('put-1.0-x86_64.iso')})).json.data.id as string;
+		const b = (await create({download_url: await publish('other-1.0-x86_64.iso', 64 * KiB, 2)})).json.data.id as string;
+		await h.until(a, 'complete');
+		await h.until(b, 'complete');
+		const moved = await h.call('PUT', `/api/isos/${a}`, {body: {version: '1.1', edition: 'live'}});
+		expect(moved.status).toBe(200);
+		expect(moved.json.message).toBe('ISO updated successfully');
+		expect(moved.json.data).toMatchObject({version: '1.1', edition: 'live', file_path: 'put/1.1/x86_64/put-1.1-live-x86_64.iso', status: 'complete'});
+		expect(fs.existsSync(path.join(h.lib.config.imagesDir, moved.json.data.file_path))).toBe(true);
+		expect(fs.existsSync(path.join(h.lib.config.imagesDir, 'put', '1.0'))).toBe(false);
+		const url = await h.call('PUT', `/api/isos/${a}`, {body: {download_url: 'https://example.org/x-1.0-x86_64.iso'}});
+		expect(url.status).toBe(400);
+		expect(url.json.error.code).toBe('INVALID_STATE');
+		const taken = await h.call('PUT', `/api/isos/${a}`, {body: {name: 'other', version: '1.0', edition: ''}});
+		expect(taken.status).toBe(409);
+		expect(taken.json.data.existing.id).toBe(b);
+		const bad = await h.call('PUT', `/api/isos/${a}`, {body: {version: 'a b', arch: 7}});
+		expect(bad.status).toBe(400);
+		expect(bad.json.error.code).toBe('VALIDATION_FAILED');
+		expect((await h.call('PUT', '/api/isos/ffffffffffff', {body: {version: '2'}})).status).toBe(404);
+		expect((await h.call('PUT', `/api/isos/${a}`, {raw: '{"version":', headers: {'content-type': 'application/json'}})).json.error.code).toBe('BAD_REQUEST');
+	});
+
+	it('new URLs on a failed image queue it again and it downloads from the new one', async () => {
+		await h.server.serve('/dead-1.0-x86_64.iso', {kind: 'buffer', data: Buffer.alloc(0)}, {statuses: [{status: 404}]});
+		const id = (await create({download_url: h.server.url('/dead-1.0-x86_64.iso')})).json.data.id as string;
+		await h.until(id, 'failed');
+		const r = await h.call('PUT', `/api/isos/${id}`, {body: {download_url: await publish('alive-1.0-x86_64.iso', 64 * KiB, 9)}});
+		expect(r.status).toBe(200);
+		expect(['pending', 'downloading', 'verifying', 'complete']).toContain(r.json.data.status);
+		const done = await h.until(id, 'complete');
+		expect(done.downloadUrl).toContain('/alive-1.0-x86_64.iso');
+	});
+});
+
 describe('stats', () => {
 	it('ISOMan’s totals and trends with zero-filled days; period and days clamps', async () => {
 		const s = await h.call('GET', '/api/stats');
