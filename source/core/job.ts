@@ -78,13 +78,25 @@ export async function placeFile(
 	finalPath: string,
 	algorithm: ChecksumAlgorithm,
 	hex: string,
+	written: {dev: number; ino: number; bytes: number},
 	onRenamed?: () => void,
 ): Promise<void> {
 	ensureRealDir(root, path.dirname(finalPath));
 	assertNoLink(root, partPath, {self: true});
+	// What is renamed is the file the transfer wrote and hashed: same inode, exactly its bytes.
+	const before = lstatFile(partPath);
+	if (!before || before.dev !== written.dev || before.ino !== written.ino || before.size !== written.bytes) {
+		throw new IsomanError('corrupt', `${partPath} changed after it was downloaded and hashed (${before ? `${before.size} bytes, inode ${before.ino}` : 'gone'}; ${written.bytes} bytes were written): the download is discarded`);
+	}
+
 	// rename() replaces a link at the final path itself (it never writes through one).
 	await fsp.rename(partPath, finalPath);
 	onRenamed?.();
+	const after = lstatFile(finalPath);
+	if (!after || after.ino !== written.ino || after.size !== written.bytes) {
+		throw new IsomanError('corrupt', `${finalPath} changed while it was being put in place: the download is discarded`);
+	}
+
 	await fsyncDirectory(path.dirname(finalPath));
 	await writeSidecar(path.dirname(finalPath), path.basename(finalPath), algorithm, hex);
 }
@@ -286,7 +298,7 @@ export async function runJob(ctx: JobContext, pending: Image, signal: AbortSigna
 			return;
 		}
 
-		await placeFile(config.dataDir, partPath, finalPath, algorithm, result.hex, () => {
+		await placeFile(config.dataDir, partPath, finalPath, algorithm, result.hex, {...result.file, bytes: result.bytes}, () => {
 			placed = algorithm;
 		});
 		image = catalogue.transition(id, 'complete', {completedAt: new Date().toISOString()}, image.expectedChecksum ? 'verified' : 'unverified (no checksum given)');

@@ -8,7 +8,7 @@ import {IsomanError, type ErrorCode} from '../types.js';
 
 export type TransferErrorCode = Extract<
 	ErrorCode,
-	'http_status' | 'network' | 'content' | 'disk_full' | 'io' | 'too_many_redirects' | 'size_mismatch'
+	'http_status' | 'network' | 'content' | 'disk_full' | 'io' | 'too_many_redirects' | 'size_mismatch' | 'corrupt'
 >;
 
 export class TransferError extends IsomanError {
@@ -23,6 +23,9 @@ export class TransferError extends IsomanError {
 		if (options.cause !== undefined) (this as {cause?: unknown}).cause = options.cause;
 	}
 }
+
+/** The failure code of a part write that found the part's size changed by someone else (the transfer fails `corrupt`). */
+export const CHANGED_BEHIND_OUR_BACK = 'ISOMAN_PART_CHANGED';
 
 /** One attempt failed; the caller may retry (after `retryAfterMs` when the server asked for it). */
 export class RetryableFailure extends Error {

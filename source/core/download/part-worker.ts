@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import {parentPort} from 'node:worker_threads';
 import type {ChecksumAlgorithm} from '../types.js';
 import {createHasher} from '../checksum/algorithms.js';
+import {CHANGED_BEHIND_OUR_BACK} from './errors.js';
 
 export type WorkerRequest =
 	| {op: 'init'; fd: number; algorithm: ChecksumAlgorithm; prefix: number; syncEvery: number; readBuffer: ArrayBuffer}
@@ -112,6 +113,16 @@ port.on('message', (message: WorkerRequest) => {
 			const bytes = Buffer.from(buffer, 0, length);
 			hash!.update(bytes);
 			try {
+				// The part still holds exactly what was written: a truncation or an append by something else fails the
+				// transfer (a pwrite at `position` would otherwise paper over a truncation with a hole). One fstat a batch.
+				const actual = fs.fstatSync(fd).size;
+				if (actual !== position) {
+					throw Object.assign(
+						new Error(`was ${actual < position ? 'truncated' : 'appended to'} by something else during the download (it holds ${actual} bytes, ${position} were written)`),
+						{code: CHANGED_BEHIND_OUR_BACK},
+					);
+				}
+
 				writeAll(bytes, position);
 			} catch (error) {
 				broken = failure(error, 'write');

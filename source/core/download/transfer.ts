@@ -11,10 +11,10 @@ import fs, {type FileHandle} from 'node:fs/promises';
 import {constants as fsConstants} from 'node:fs';
 import {dirname} from 'node:path';
 import type {ChecksumAlgorithm, Logger} from '../types.js';
-import {O_NOFOLLOW, SymlinkError} from '../safe-fs.js';
+import {changedBehindOurBack, O_NOFOLLOW, SymlinkError} from '../safe-fs.js';
 import {bytesNeeded, checkContent} from './magic.js';
 import {backoffDelay, IdleWatchdog, isRetryableStatus, parseRetryAfter, sleep} from './backoff.js';
-import {RetryableFailure, TransferError, describeNetworkError, formatBytes, statusMessage} from './errors.js';
+import {CHANGED_BEHIND_OUR_BACK, RetryableFailure, TransferError, describeNetworkError, formatBytes, statusMessage} from './errors.js';
 import {discardBody, header, type HttpClient, type HttpResponse} from './http.js';
 import {PartWriter} from './part-writer.js';
 
@@ -53,6 +53,8 @@ export type TransferResult = {
 	/** Digest of every byte in the part, in `algorithm`. */
 	hex: string;
 	bytes: number;
+	/** The .part's identity when the transfer ended (checked again before it is renamed into place). */
+	file: {dev: number; ino: number};
 	finalUrl: string;
 	etag: string | null;
 	lastModified: string | null;
@@ -154,6 +156,9 @@ export async function transfer(opts: TransferOptions): Promise<TransferResult> {
 	let closed = false;
 	try {
 		const result = await run(opts, fh);
+		// The bytes hashed are the file at the .part's name: same inode, exactly that size.
+		const changed = await changedBehindOurBack(fh, opts.partPath, result.bytes);
+		if (changed) throw new TransferError('corrupt', `${changed}: the download is discarded`);
 		try {
 			await fh.sync();
 			closed = true;
@@ -174,8 +179,11 @@ async function run(opts: TransferOptions, fh: FileHandle): Promise<TransferResul
 
 	// The part's real size is the truth (invariant 3): hash what is there before appending.
 	let size: number;
+	let opened: {dev: number; ino: number};
 	try {
-		size = (await fh.stat()).size;
+		const stat = await fh.stat();
+		size = stat.size;
+		opened = {dev: stat.dev, ino: stat.ino};
 	} catch (error) {
 		throw ioError(`reading ${partPath}`, error);
 	}
@@ -188,19 +196,20 @@ async function run(opts: TransferOptions, fh: FileHandle): Promise<TransferResul
 		signal,
 		toError: async failure => {
 			const error = Object.assign(new Error(failure.message), {code: failure.code});
+			if (failure.code === CHANGED_BEHIND_OUR_BACK) return new TransferError('corrupt', `${partPath} ${failure.message}: the download is discarded`);
 			if (failure.during === 'write') return writeError(partPath, error);
 			return ioError(`${failure.during === 'read' ? 'reading' : 'emptying'} ${partPath}`, error);
 		},
 	});
 	if (size > 0) log.debug('download.rehashed', {bytes: size});
 	try {
-		return await download(opts, log, part);
+		return await download(opts, log, part, opened);
 	} finally {
 		await part.close();
 	}
 }
 
-async function download(opts: TransferOptions, log: Logger, part: PartWriter): Promise<TransferResult> {
+async function download(opts: TransferOptions, log: Logger, part: PartWriter, opened: {dev: number; ino: number}): Promise<TransferResult> {
 	const {signal, partPath, fileType, url} = opts;
 	let total: number | null = null;
 	const size = part.written;
@@ -215,6 +224,7 @@ async function download(opts: TransferOptions, log: Logger, part: PartWriter): P
 	const result = async (): Promise<TransferResult> => ({
 		hex: await part.digest(),
 		bytes: part.written,
+		file: opened,
 		finalUrl,
 		etag: validator.etag,
 		lastModified: validator.lastModified,
@@ -368,8 +378,16 @@ async function download(opts: TransferOptions, log: Logger, part: PartWriter): P
 				for (const chunk of chunks) await part.append(chunk);
 			};
 
-			for await (const chunk of body as AsyncIterable<Buffer>) {
+			/** Set when a 206 sent more than its Content-Range: the excess is never written. */
+			let overran = false;
+			for await (const received of body as AsyncIterable<Buffer>) {
 				watchdog?.touch();
+				let chunk = received;
+				if (rangeEnd !== null && part.hashed + headBytes + chunk.length > rangeEnd) {
+					overran = true;
+					chunk = chunk.subarray(0, Math.max(0, rangeEnd - part.hashed - headBytes));
+				}
+
 				if (limit !== null && (restartPending ? 0 : part.hashed) + headBytes + chunk.length > limit) {
 					throw new TransferError(
 						'size_mismatch',
@@ -393,15 +411,18 @@ async function download(opts: TransferOptions, log: Logger, part: PartWriter): P
 						watchdog?.resume();
 					}
 
+					if (overran) break;
 					continue;
 				}
 
 				watchdog?.pause();
-				await part.append(chunk);
+				if (chunk.length > 0) await part.append(chunk);
 				watchdog?.resume();
+				if (overran) break;
 			}
 
-			consumed = true;
+			if (overran) log.warn('download.range_overrun', {end: rangeEnd, reason: 'the 206 body ran past its Content-Range end; the excess was not written'});
+			else consumed = true;
 			if (checking) await check();
 			await part.drain();
 			if (rangeEnd !== null && part.written === rangeEnd && (total === null || rangeEnd < total)) {
@@ -479,7 +500,11 @@ async function download(opts: TransferOptions, log: Logger, part: PartWriter): P
 			continue;
 		}
 
-		if (outcome === 'done') return await result();
+		if (outcome === 'done') {
+			// Zero bytes is never an image, whatever the headers said (an empty 200, a Content-Length of 0).
+			if (part.written === 0) throw new TransferError('content', `${finalUrl} sent an empty file (0 bytes): not an image`);
+			return await result();
+		}
 		if (part.written > highWater) {
 			// A restart that kept new data (a 206 with a shorter range than asked) is progress.
 			highWater = part.written;
