@@ -44,11 +44,82 @@ const BEGIN_SIGNED = '-----BEGIN PGP SIGNED MESSAGE-----';
 const BEGIN_SIGNATURE = '-----BEGIN PGP SIGNATURE-----';
 const END_SIGNATURE = '-----END PGP SIGNATURE-----';
 
-/** `TAG (name) = hex`, also openssl's `TAG(name)= hex`. The greedy name splits on the LAST `) =`. */
-const BSD_LINE = /^([A-Za-z][A-Za-z0-9/_-]*) ?\((.*)\) ?= ?(\S*)$/;
-const SIZE_HINT = /^#\s*(.+):\s+(\d+)\s+bytes\s*$/i;
-/** Gentoo's `.DIGESTS`: `# SHA512 HASH` / `# BLAKE2B HASH` above untagged lines. */
+/** Gentoo's `.DIGESTS`: `# SHA512 HASH` / `# BLAKE2B HASH` above untagged lines (no overlapping quantifiers: linear). */
 const SECTION_HEADER = /^#\s*(\S+)\s+HASH\s*$/i;
+
+// The checksum file comes from the network: every line is parsed in linear time, by hand where a regular
+// expression would backtrack (a greedy group followed by a tail that can fail late is quadratic on a long line).
+
+const isSpace = (c: string | undefined) => c !== undefined && /\s/.test(c);
+const isTagStart = (c: string | undefined) => c !== undefined && /[A-Za-z]/.test(c);
+const isTagChar = (c: string | undefined) => c !== undefined && /[A-Za-z0-9/_-]/.test(c);
+
+/**
+ * `TAG (name) = hex`, also openssl's `TAG(name)= hex`: [tag, name, digest], or undefined. The name runs to the LAST
+ * `)` that is followed by ` ?= ?` and a digest without whitespace up to the end of the line (what the greedy
+ * `^(TAG) ?\((.*)\) ?= ?(\S*)$` means), found in one pass.
+ */
+export function parseBsdLine(s: string): [string, string, string] | undefined {
+	if (!isTagStart(s[0])) return undefined;
+	let i = 1;
+	while (isTagChar(s[i])) i++;
+	const tag = s.slice(0, i);
+	if (s[i] === ' ') i++;
+	if (s[i] !== '(') return undefined;
+	const nameStart = i + 1;
+	// Everything after the last whitespace must be the digest (or part of ` = `).
+	let lastSpace = -1;
+	for (let k = s.length - 1; k >= nameStart; k--) {
+		if (isSpace(s[k])) {
+			lastSpace = k;
+			break;
+		}
+	}
+
+	for (let p = s.lastIndexOf(')'); p >= nameStart; p = p === 0 ? -1 : s.lastIndexOf(')', p - 1)) {
+		let j = p + 1;
+		if (s[j] === ' ') j++;
+		if (s[j] !== '=') continue;
+		j++;
+		if (s[j] === ' ') j++;
+		if (lastSpace >= j) {
+			// A whitespace after this `) =` is inside the digest: no earlier `)` can do better (its digest holds it too).
+			return undefined;
+		}
+
+		const name = s.slice(nameStart, p);
+		// `.` does not match a line terminator: such a name is no BSD line (as before).
+		return /[\r\u2028\u2029]/.test(name) ? undefined : [tag, name, s.slice(j)];
+	}
+
+	return undefined;
+}
+
+/** `# name: N bytes` (what `^#\s*(.+):\s+(\d+)\s+bytes\s*$`i means), read from the end in one pass: [name, N]. */
+export function parseSizeHint(s: string): [string, string] | undefined {
+	if (s[0] !== '#') return undefined;
+	let end = s.length;
+	while (end > 0 && isSpace(s[end - 1])) end--;
+	if (end < 5 || s.slice(end - 5, end).toLowerCase() !== 'bytes') return undefined;
+	let k = end - 5;
+	const spaces = (): boolean => {
+		const from = k;
+		while (k > 0 && isSpace(s[k - 1])) k--;
+		return k < from;
+	};
+
+	if (!spaces()) return undefined;
+	const digitsEnd = k;
+	while (k > 0 && /\d/.test(s[k - 1]!)) k--;
+	if (k === digitsEnd) return undefined;
+	const digits = s.slice(k, digitsEnd);
+	if (!spaces()) return undefined;
+	if (s[k - 1] !== ':') return undefined;
+	let start = 1;
+	while (start < k - 1 && isSpace(s[start])) start++;
+	const name = s.slice(start, k - 1);
+	return name === '' ? undefined : [name, digits];
+}
 const HEX = /^[0-9a-fA-F]+$/;
 const KNOWN_LENGTHS = new Set(DIGEST_HEX_LENGTHS);
 
@@ -180,11 +251,11 @@ export function parseChecksumFile(text: string): ParsedChecksumFile {
 		};
 
 		if (s.startsWith('#')) {
-			const size = SIZE_HINT.exec(s);
-			if (size?.[1] && size[2]) {
-				const n = Number(size[2]);
+			const size = parseSizeHint(s);
+			if (size) {
+				const n = Number(size[1]);
 				if (Number.isSafeInteger(n)) {
-					sizes.set(size[1].trim(), n);
+					sizes.set(size[0].trim(), n);
 				}
 			}
 
@@ -203,11 +274,9 @@ export function parseChecksumFile(text: string): ParsedChecksumFile {
 
 		const unescape = (name: string): string | undefined => (escaped ? unescapeName(name) : name);
 
-		const bsd = BSD_LINE.exec(s);
+		const bsd = parseBsdLine(s);
 		if (bsd) {
-			const tagText = bsd[1] ?? '';
-			const rawName = bsd[2] ?? '';
-			const digest = bsd[3] ?? '';
+			const [tagText, rawName, digest] = bsd;
 			const name = unescape(rawName);
 			const nameField = name === undefined ? {} : {name};
 			const tag = parseAlgorithmName(tagText);
