@@ -125,7 +125,8 @@ function decodedBasename(url: string): string {
 }
 
 function failure(error: unknown): {code: string; message: string} {
-	if (error instanceof IsomanError) return {code: error.code, message: error.message};
+	// A row that breaks the path rules (`invalid`) is an i/o problem of this library, not of the user's input now.
+	if (error instanceof IsomanError) return error.code === 'invalid' ? {code: 'io', message: `the stored path is not usable: ${error.message}`} : {code: error.code, message: error.message};
 	const errno = (error as NodeJS.ErrnoException).code;
 	if (errno === 'ENOSPC') return {code: 'disk_full', message: `disk full: ${(error as Error).message}`};
 	return {code: 'io', message: error instanceof Error ? error.message : String(error)};
@@ -215,13 +216,15 @@ export async function runJob(ctx: JobContext, pending: Image, signal: AbortSigna
 	const {catalogue, config, log} = ctx;
 	const id = pending.id;
 	const partPath = partPathFor(config, id);
-	const finalPath = finalPathFor(config, pending);
 	const meter = new RateMeter();
 	let image = catalogue.transition(id, 'downloading', {}, null, ['pending']);
 	ctx.onImage(image);
 	/** Set once the file is at its final path and until its row is complete. */
 	let placed: ChecksumAlgorithm | undefined;
+	let finalPath = '';
 	try {
+		// A stored path that breaks the rules (edited or imported rows) fails this row, never the manager.
+		finalPath = finalPathFor(config, pending);
 		const resolved = await resolveExpected(ctx, image, signal);
 		image = resolved.image;
 		const adopted = await adoptExisting(ctx, image, finalPath, signal);

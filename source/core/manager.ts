@@ -43,6 +43,11 @@ export type ManagerEvents = {
 	idle: [];
 	/** The global bandwidth limit changed (bytes per second, 0 = none). */
 	limit: [number];
+	/**
+	 * Downloads have stopped for good in this process (the catalogue cannot be written): the message says why.
+	 * The daemon exits 1 on it; the TUI shows it.
+	 */
+	fatal: [string];
 };
 
 export type VerifyResult = {id: string; outcome: 'ok' | 'corrupt' | 'missing' | 'skipped'; message?: string};
@@ -63,6 +68,18 @@ type Active = {controller: AbortController; done: Promise<void>; host: string; b
 
 /** The catalogue setting that tells every process the owner's global limit. */
 const MAX_RATE_SETTING = 'max_rate';
+
+/** A job that crashed (outside its own error handling) is held back this long, doubling up to the maximum. */
+const CRASH_BACKOFF_MS = 1000;
+const CRASH_BACKOFF_MAX_MS = 60_000;
+
+/** SQLite's codes for a catalogue that cannot be written now or later (not SQLITE_BUSY: that passes). */
+function catalogueUnwritable(error: unknown): string | undefined {
+	const code = (error as {code?: unknown} | undefined)?.code;
+	if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return undefined;
+	if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED') || code.startsWith('SQLITE_CONSTRAINT')) return undefined;
+	return code;
+}
 
 const hostOf = (url: string) => {
 	try {
@@ -88,6 +105,11 @@ export class Manager extends EventEmitter<ManagerEvents> {
 	private readonly progressThrottle: Throttle;
 	private running = false;
 	private closed = false;
+	/** Why downloads stopped for good (see the `fatal` event). */
+	private fatalReason: string | undefined;
+	/** Rows whose job crashed: not launched again before `until`. */
+	private readonly heldBack = new Map<string, {crashes: number; until: number}>();
+	private heldBackTimer: NodeJS.Timeout | undefined;
 	/** What the front ends were last told about each image, to spot other processes' writes. */
 	private readonly known = new Map<string, string>();
 	private lastDataVersion = -1;
@@ -347,6 +369,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
 		if (this.closed) return;
 		this.closed = true;
 		clearInterval(this.watchTimer);
+		clearTimeout(this.heldBackTimer);
 		await this.stop();
 		this.progressThrottle.cancel();
 		await this.client?.close();
@@ -376,20 +399,82 @@ export class Manager extends EventEmitter<ManagerEvents> {
 
 	/** Fill free slots with the oldest pending rows, within the global and per-host limits. */
 	private kick(): void {
-		if (!this.running || this.closed) return;
+		if (!this.running || this.closed || this.fatalReason) return;
 		const pending = this.catalogue.withStatus('pending');
 		const perHost = new Map<string, number>();
 		for (const job of this.active.values()) perHost.set(job.host, (perHost.get(job.host) ?? 0) + 1);
+		const now = Date.now();
+		let nextTry = Number.POSITIVE_INFINITY;
 		for (const image of pending) {
 			if (this.active.size >= this.config.concurrency) break;
 			if (this.active.has(image.id)) continue;
+			const held = this.heldBack.get(image.id);
+			if (held && held.until > now) {
+				nextTry = Math.min(nextTry, held.until);
+				continue;
+			}
+
 			const host = hostOf(image.downloadUrl);
 			if ((perHost.get(host) ?? 0) >= this.config.perHost) continue;
 			perHost.set(host, (perHost.get(host) ?? 0) + 1);
 			this.launch(image, host);
 		}
 
+		if (nextTry !== Number.POSITIVE_INFINITY && !this.heldBackTimer) {
+			this.heldBackTimer = setTimeout(() => {
+				this.heldBackTimer = undefined;
+				this.kick();
+			}, nextTry - now);
+			this.heldBackTimer.unref();
+		}
+
 		if (this.active.size === 0 && pending.length === 0) this.emit('idle');
+	}
+
+	/**
+	 * A job threw past its own error handling (runJob turns every failure into a row state, so this is the
+	 * catalogue failing, or a bug). Never relaunched in a loop: the row is marked failed with the reason when the
+	 * catalogue takes it, else held back with a doubling delay; a catalogue that cannot be written stops the
+	 * downloads for good with one clear message (`fatal`).
+	 */
+	private jobCrashed(image: Image, error: unknown): void {
+		const why = error instanceof Error ? error.message : String(error);
+		const unwritable = catalogueUnwritable(error);
+		if (unwritable) {
+			this.stopForGood(`the catalogue ${this.config.dbPath} cannot be written (${unwritable}: ${why}); downloads have stopped. Make it writable, then start isoman again`);
+			return;
+		}
+
+		try {
+			const current = this.catalogue.get(image.id);
+			if (current && canTransition(current.status, 'failed')) {
+				this.apply(current, 'failed', {errorCode: 'io', errorMessage: `the download could not run: ${why}`});
+				this.heldBack.delete(image.id);
+				return;
+			}
+		} catch (markError) {
+			const code = catalogueUnwritable(markError);
+			if (code) {
+				this.stopForGood(`the catalogue ${this.config.dbPath} cannot be written (${code}: ${markError instanceof Error ? markError.message : String(markError)}); downloads have stopped. Make it writable, then start isoman again`);
+				return;
+			}
+
+			this.log.warn('job.mark_failed_failed', {id: image.id, error: markError});
+		}
+
+		const crashes = (this.heldBack.get(image.id)?.crashes ?? 0) + 1;
+		const delay = Math.min(CRASH_BACKOFF_MAX_MS, CRASH_BACKOFF_MS * 2 ** (crashes - 1));
+		this.heldBack.set(image.id, {crashes, until: Date.now() + delay});
+		this.log.warn('job.held_back', {id: image.id, crashes, delayMs: delay});
+	}
+
+	private stopForGood(reason: string): void {
+		if (this.fatalReason) return;
+		this.fatalReason = reason;
+		this.running = false;
+		this.log.error('downloads.stopped', {reason});
+		this.emit('notice', {level: 'error', message: reason});
+		this.emit('fatal', reason);
 	}
 
 	private launch(image: Image, host: string): void {
@@ -416,13 +501,20 @@ export class Manager extends EventEmitter<ManagerEvents> {
 			})
 			.catch((error: unknown) => {
 				this.log.error('job.crashed', {id: image.id, error});
+				this.jobCrashed(image, error);
 			})
 			.finally(() => {
 				this.active.delete(image.id);
 				this.progress.delete(image.id);
 				this.progressDirty = true;
 				this.scheduleProgress();
-				const final = this.catalogue.get(image.id);
+				let final: Image | undefined;
+				try {
+					final = this.catalogue.get(image.id);
+				} catch (error) {
+					this.log.warn('job.reread_failed', {id: image.id, error});
+				}
+
 				if (final?.status === 'failed' && final.errorCode !== 'cancelled') {
 					this.emit('notice', {level: 'error', id: image.id, message: `Download failed: ${final.name} ${final.version}: ${final.errorMessage ?? final.errorCode}`});
 				} else if (final?.status === 'complete') {
@@ -518,9 +610,17 @@ export class Manager extends EventEmitter<ManagerEvents> {
 	}
 
 	private async deleteFiles(image: Image): Promise<void> {
-		const final = finalPathFor(this.config, image);
-		const files = [partPathFor(this.config, image.id), final];
-		if (image.checksumType) files.push(path.join(path.dirname(final), sidecarFileName(image.filename, image.checksumType)));
+		const files = [partPathFor(this.config, image.id)];
+		let final: string | undefined;
+		try {
+			final = finalPathFor(this.config, image);
+		} catch (error) {
+			// A stored path that breaks the rules names no file isoman may delete.
+			this.log.warn('file.path_unusable', {id: image.id, error});
+		}
+
+		if (final) files.push(final);
+		if (final && image.checksumType) files.push(path.join(path.dirname(final), sidecarFileName(image.filename, image.checksumType)));
 		for (const file of files) {
 			try {
 				// The name only (a link is unlinked, never followed), never a directory, no link among its parents.

@@ -36,7 +36,8 @@ import {pendingMoves} from './catalogue/edits.js';
 import {finishMove} from './edit.js';
 import {finalPathFor, partPathFor} from './paths.js';
 import {assertNoLink, ensureRealDir, lstatFile, removeFile, SymlinkError} from './safe-fs.js';
-import type {Image, Logger} from './types.js';
+import {canTransition} from './catalogue/transitions.js';
+import {IsomanError, type Image, type Logger} from './types.js';
 
 export type RecoveryReport = {
 	/** Images whose interrupted move (an edit) was finished or undone. */
@@ -108,6 +109,26 @@ export async function recover(config: Config, catalogue: Catalogue, log: Logger)
 	const report: RecoveryReport = {moved: [], requeued: [], completed: [], failed: [], progressReset: [], partsDeleted: [], foreignInTmp: [], filesDeleted: [], missing: [], corrupt: [], reverified: [], untracked: []};
 	ensureRealDir(config.dataDir, config.tmpDir, 0o700);
 	const act = (event: string, fields: Record<string, unknown>) => log.info(`recovery.${event}`, fields);
+	/**
+	 * The row's final path, or undefined when its stored path breaks the rules (an edited or imported row): that
+	 * row fails with the reason (once) and recovery goes on with the others.
+	 */
+	const finalPathOf = (image: Image): string | undefined => {
+		try {
+			return finalPathFor(config, image);
+		} catch (error) {
+			if (!(error instanceof IsomanError)) throw error;
+			const message = `the stored path is not usable: ${error.message}`;
+			if (image.status !== 'failed' && canTransition(image.status, 'failed')) {
+				catalogue.transition(image.id, 'failed', {errorCode: 'io', errorMessage: message}, 'recovery: its stored path breaks the rules');
+				report.failed.push(image.id);
+				act('failed', {id: image.id, path: image.filePath, reason: message});
+			}
+
+			return undefined;
+		}
+	};
+
 	/** Fails the row when a link sits at its final path or among its directories; true when it did. */
 	const failLinked = (image: Image, finalPath: string, errorCode: 'io' | 'corrupt'): boolean => {
 		const linked = linkProblem(config, finalPath);
@@ -127,8 +148,8 @@ export async function recover(config: Config, catalogue: Catalogue, log: Logger)
 
 	// 1. Rows a crash left mid-flight.
 	for (const image of [...catalogue.withStatus('downloading'), ...catalogue.withStatus('verifying')]) {
-		const finalPath = finalPathFor(config, image);
-		if (failLinked(image, finalPath, 'io')) continue;
+		const finalPath = finalPathOf(image);
+		if (finalPath === undefined || failLinked(image, finalPath, 'io')) continue;
 
 		if (image.status === 'verifying' && lstatFile(finalPath)) {
 			// The rename happened; the commit did not.
@@ -196,8 +217,8 @@ export async function recover(config: Config, catalogue: Catalogue, log: Logger)
 
 	// 4. Complete rows: file gone → missing; size changed → re-verify.
 	for (const image of catalogue.withStatus('complete')) {
-		const finalPath = finalPathFor(config, image);
-		if (failLinked(image, finalPath, 'corrupt')) continue;
+		const finalPath = finalPathOf(image);
+		if (finalPath === undefined || failLinked(image, finalPath, 'corrupt')) continue;
 
 		const stat = lstatFile(finalPath);
 		if (!stat) {
@@ -226,7 +247,13 @@ export async function recover(config: Config, catalogue: Catalogue, log: Logger)
 	// 5. Files no row claims: reported, never deleted.
 	const claimed = new Set<string>();
 	for (const image of catalogue.list()) {
-		const finalPath = finalPathFor(config, image);
+		let finalPath: string;
+		try {
+			finalPath = finalPathFor(config, image);
+		} catch {
+			continue; // failed above; it claims nothing
+		}
+
 		claimed.add(finalPath);
 		if (image.checksumType) claimed.add(path.join(path.dirname(finalPath), sidecarFileName(image.filename, image.checksumType)));
 	}

@@ -147,6 +147,11 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 			return;
 		}
 
+		// The catalogue cannot be written: nothing can make progress; say so once and exit 1 (never a loop).
+		manager.on('fatal', reason => {
+			process.stderr.write(`isoman: ${messageText(reason)}\n`);
+			void finish(1, reason);
+		});
 		manager.watch(options.pollMs ?? 250);
 		poll = setInterval(checkIdle, options.pollMs ?? 250);
 		manager.on('idle', () => setImmediate(checkIdle));
