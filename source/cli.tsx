@@ -58,6 +58,7 @@ const cli = meow(mainHelp(), {
 		apiToken: {type: 'string'},
 		auth: {type: 'string'},
 		webRoot: {type: 'string'},
+		force: {type: 'boolean'},
 	},
 });
 
@@ -106,7 +107,7 @@ function passthroughArgs(config: Config): string[] {
 }
 
 /** Flags that belong to some commands only (the global settings and --help apply everywhere). */
-const COMMAND_FLAGS = ['json', 'name', 'version', 'arch', 'edition', 'checksumUrl', 'checksum', 'checksumType', 'move', 'dryRun', 'url'] as const;
+const COMMAND_FLAGS = ['json', 'name', 'version', 'arch', 'edition', 'checksumUrl', 'checksum', 'checksumType', 'move', 'dryRun', 'url', 'force'] as const;
 const kebab = (key: string) => `--${key.replaceAll(/[A-Z]/g, c => '-' + c.toLowerCase())}`;
 
 /** A flag given where it means nothing is an error (exit 2), not silently ignored. */

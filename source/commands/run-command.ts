@@ -10,7 +10,7 @@ import {imageUrl, readServerInfo, servedText} from '../core/server-info.js';
 import {DuplicateImageError, imageToJson, NotFoundError} from '../core/catalogue/repository.js';
 import {displayText, jsonText, messageText, redactUrl, redactUrlsIn} from '../core/display-text.js';
 import {Manager, type VerifyResult} from '../core/manager.js';
-import {readLock} from '../core/lock.js';
+import {breakLock, readLock} from '../core/lock.js';
 import {openLibrary, type OpenLibrary} from '../core/open-library.js';
 import {IsomanError, type Image, type Logger} from '../core/types.js';
 import {downloadTrend, libraryStats, statsToJson} from '../core/stats.js';
@@ -30,6 +30,7 @@ export type CommandFlags = {
 	url?: string;
 	/** `add --max-rate`: the new image's own limit. */
 	maxRate?: string;
+	force?: boolean;
 };
 
 export type Io = {out(text: string): void; err(text: string): void};
@@ -73,11 +74,24 @@ export async function runCommand(name: string, args: string[], flags: CommandFla
 		if (name === 'edit') return await edit(args, flags, config, log, io);
 		if (name === 'stats') return await stats(flags, config, log, io);
 		if (name === 'limit') return await limit(args, config, log, io);
+		if (name === 'unlock') return unlock(args, flags, config, log, io);
 		io.err(`isoman: unknown command "${displayText(name)}"; see isoman --help`);
 		return EXIT.invalid;
 	} catch (error) {
 		return exitFor(error, io);
 	}
+}
+
+function unlock(args: string[], flags: CommandFlags, config: Config, log: Logger, io: Io): number {
+	if (args.length > 0) {
+		io.err('isoman: invalid argument: unlock takes no arguments (see isoman unlock --help)');
+		return EXIT.invalid;
+	}
+
+	const result = breakLock(config.dataDir, flags.force === true);
+	log.info('lock.unlock', {force: flags.force === true, removed: result.removed, state: result.state, holder: result.holder});
+	(result.removed || result.state === 'none' ? io.out : io.err)(result.removed || result.state === 'none' ? result.message : `isoman: ${result.message}`);
+	return result.removed || result.state === 'none' ? EXIT.ok : EXIT.failure;
 }
 
 async function add(args: string[], flags: CommandFlags, config: Config, log: Logger, io: Io): Promise<number> {

@@ -84,6 +84,13 @@ export const COMMANDS: Record<string, CommandSpec> = {
 		flags: [],
 		exitCodes: '0 set; 1 nothing runs the downloads (global limit), or the daemon did not apply it; 2 invalid rate, unknown or ambiguous id.',
 	},
+	unlock: {
+		usage: 'isoman unlock [--force]',
+		description:
+			'Remove the library lock when no running isoman holds it. A lock whose process is gone is removed (a start does that too); one taken on another host only with --force, as this host cannot check that process; a lock held by a running isoman here never.',
+		flags: [{flag: '--force', description: 'Also break a lock taken on another host (if that isoman still runs, two downloaders would share the library)', default: 'off'}],
+		exitCodes: '0 no lock, or removed; 1 held by a running isoman, or taken on another host without --force.',
+	},
 	verify: {
 		usage: 'isoman verify [<id>...]',
 		description: 'Re-hash complete images (all of them when no id is given); corrupt ones become failed, vanished ones missing.',
