@@ -175,6 +175,7 @@ async function main(): Promise<number> {
 	const sink = fileSink(config.logPath);
 	const log = createLogger({level: config.logLevel, format: config.logFormat, sink});
 	fatalLog = log;
+	fatalDbPath = config.dbPath;
 
 	if (flags.daemon) {
 		const {runDaemon} = await import('./daemon/run-daemon.js');
@@ -230,12 +231,17 @@ async function main(): Promise<number> {
 
 /** The log, once open: an unexpected error's stack goes there, not to the terminal. */
 let fatalLog: Logger | undefined;
+let fatalDbPath: string | undefined;
 
 /** What a person reads when isoman stops on an error: the message (isoman's own errors say what to do), no stack. */
 function fatalMessage(error: unknown): string {
 	if (!(error instanceof Error)) return String(error);
 	const errno = (error as NodeJS.ErrnoException).code;
 	if (error instanceof IsomanError || error.name === 'SchemaTooNewError' || error.name === 'LockHeldError') return error.message;
+	if (typeof errno === 'string' && /^SQLITE_(READONLY|CANTOPEN|IOERR|FULL)/.test(errno)) {
+		return `the catalogue ${fatalDbPath ?? ''} cannot be written (${errno}: ${error.message}): the data dir must be writable by this user, and its disk not full`;
+	}
+
 	if (typeof errno === 'string') return `${error.message}`;
 	return `unexpected error: ${error.message}${fatalLog ? ' (the details are in the log)' : ''}`;
 }

@@ -155,7 +155,16 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 		manager.watch(options.pollMs ?? 250);
 		poll = setInterval(checkIdle, options.pollMs ?? 250);
 		manager.on('idle', () => setImmediate(checkIdle));
-		manager.start();
-		checkIdle();
+		try {
+			manager.start();
+			checkIdle();
+		} catch (error) {
+			// Starting writes the catalogue (the owner's settings, the queue): one that cannot be written stops here.
+			const code = (error as {code?: unknown}).code;
+			const reason = `${typeof code === 'string' && code.startsWith('SQLITE_') ? `the catalogue ${config.dbPath} cannot be written (${code}): ` : ''}${error instanceof Error ? error.message : String(error)}`;
+			log.error('daemon.start_failed', {error});
+			process.stderr.write(`isoman: ${messageText(reason)}\n`);
+			void finish(1, reason);
+		}
 	});
 }
