@@ -10,11 +10,21 @@ import meow from 'meow';
 import {ConfigError, loadConfig, type Config, type SettingKey} from './config.js';
 import {COMMANDS, commandHelp, mainHelp} from './commands/spec.js';
 import {displayLines} from './core/display-text.js';
-import {createLogger, fileSink} from './core/log.js';
+import {createLogger, fileSink, type LogSink} from './core/log.js';
 import {IsomanError, type Logger} from './core/types.js';
 import {VERSION} from './version.js';
 
-const cli = meow(mainHelp(), {
+/** meow throws on a flag given twice (`--name a --name b`): that is invalid input (exit 2), not a crash. */
+function parseArgv<T>(parse: () => T): T {
+	try {
+		return parse();
+	} catch (error) {
+		process.stderr.write(`isoman: ${displayLines(error instanceof Error ? error.message : String(error))} (see isoman --help)\n`);
+		process.exit(2);
+	}
+}
+
+const cli = parseArgv(() => meow(mainHelp(), {
 	importMeta: import.meta,
 	autoHelp: false,
 	autoVersion: false,
@@ -60,9 +70,13 @@ const cli = meow(mainHelp(), {
 		webRoot: {type: 'string'},
 		force: {type: 'boolean'},
 	},
-});
+}));
 
 const flags = cli.flags;
+
+// A reader that went away (`isoman --daemon | head -1`, `isoman list | head`) makes writes fail with EPIPE: the
+// output is dropped and the work goes on (the daemon keeps downloading; its log still has every line).
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
 
 /** Every line isoman writes to stderr: passwords in URLs as ***, no control or bidi character raw. */
 const printError = (text: string) => process.stderr.write(displayLines(text) + '\n');
@@ -172,7 +186,17 @@ async function main(): Promise<number> {
 	}
 
 	fs.mkdirSync(config.dataDir, {recursive: true});
-	const sink = fileSink(config.logPath);
+	let sink: LogSink;
+	try {
+		sink = fileSink(config.logPath);
+	} catch (error) {
+		// A data dir this user cannot write: a command still runs (and says so when the catalogue cannot be opened);
+		// a link at the log's name stays refused.
+		const code = (error as NodeJS.ErrnoException).code;
+		if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') throw error;
+		sink = () => undefined;
+	}
+
 	const log = createLogger({level: config.logLevel, format: config.logFormat, sink});
 	fatalLog = log;
 	fatalDbPath = config.dbPath;

@@ -244,6 +244,22 @@ function refusal(action: IdAction, image: Image): string | undefined {
 	}
 }
 
+/** The images recovery has just marked missing or corrupt (not already among `results`), as verify results. */
+function recoveryFindings(library: OpenLibrary, results: VerifyResult[]): VerifyResult[] {
+	const seen = new Set(results.map(r => r.id));
+	const found: VerifyResult[] = [];
+	for (const [ids, outcome] of [[library.recovery?.missing ?? [], 'missing'], [library.recovery?.corrupt ?? [], 'corrupt']] as const) {
+		for (const id of ids) {
+			if (seen.has(id)) continue;
+			seen.add(id);
+			const image = library.manager.get(id);
+			found.push({id, outcome, message: outcome === 'missing' ? `${image?.filePath ?? id} not found` : (image?.errorMessage ?? 'corrupt')});
+		}
+	}
+
+	return found;
+}
+
 /** Verify applies to complete images, and to missing or corrupt ones (which may have been put right). */
 const verifiable = (image: Image) => image.status === 'complete' || image.status === 'missing' || image.errorCode === 'corrupt';
 
@@ -284,6 +300,8 @@ async function act(action: IdAction, args: string[], config: Config, log: Logger
 		if (!manager.owner) return await throughOwner(action, images, library, io);
 		if (action === 'verify') {
 			const results = await manager.verify(images.length > 0 ? images.map(i => i.id) : undefined);
+			// Recovery ran as this command took the library: a file it has just found gone or corrupt is a result too.
+			if (images.length === 0) results.push(...recoveryFindings(library, results));
 			for (const r of results) io.out(`${r.id}  ${r.outcome}${r.message ? `  ${messageText(r.message)}` : ''}`);
 			return results.some(r => r.outcome === 'corrupt' || r.outcome === 'missing') ? EXIT.failure : EXIT.ok;
 		}

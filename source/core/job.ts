@@ -35,6 +35,7 @@
  *                                                        crash: nothing changed.
  * Failure of any kind deletes the .part first, then marks the row failed (invariant 2: only unfinished rows own one).
  */
+import {constants as fsConstants} from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type {Catalogue} from './catalogue/repository.js';
@@ -45,8 +46,8 @@ import {fetchText} from './download/fetch-text.js';
 import {transfer} from './download/transfer.js';
 import {JobAbort, type AbortKind} from './job-abort.js';
 import {fsyncDirectory} from './fsync.js';
-import {finalPathFor, partPathFor} from './paths.js';
-import {assertNoLink, ensureRealDir, lstatFile, removeFile} from './safe-fs.js';
+import {copyTempPathFor, finalPathFor, partPathFor} from './paths.js';
+import {assertNoLink, ensureRealDir, lstatFile, openNoFollow, removeFile} from './safe-fs.js';
 import {RateMeter, type Progress} from './progress.js';
 import {IsomanError, type ChecksumAlgorithm, type Image, type Logger} from './types.js';
 
@@ -90,15 +91,48 @@ export async function placeFile(
 	}
 
 	// rename() replaces a link at the final path itself (it never writes through one).
-	await fsp.rename(partPath, finalPath);
+	let copied = false;
+	try {
+		await fsp.rename(partPath, finalPath);
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+		// images/.tmp and the image's directory are on different file systems: copy, fsync, rename, then delete.
+		await copyAcross(root, partPath, finalPath);
+		copied = true;
+	}
+
 	onRenamed?.();
 	const after = lstatFile(finalPath);
-	if (!after || after.ino !== written.ino || after.size !== written.bytes) {
+	if (!after || (!copied && after.ino !== written.ino) || after.size !== written.bytes) {
 		throw new IsomanError('corrupt', `${finalPath} changed while it was being put in place: the download is discarded`);
 	}
 
+	if (copied) await removeFile(root, partPath);
+
 	await fsyncDirectory(path.dirname(finalPath));
 	await writeSidecar(path.dirname(finalPath), path.basename(finalPath), algorithm, hex);
+}
+
+/**
+ * Put `from` at `to` across file systems: copied to a private temporary file beside `to` (created exclusively),
+ * fsynced, then renamed over `to`. A crash leaves only that temporary file, which recovery deletes.
+ */
+async function copyAcross(root: string, from: string, to: string): Promise<void> {
+	const temp = copyTempPathFor(to);
+	try {
+		await fsp.copyFile(from, temp, fsConstants.COPYFILE_EXCL);
+		const fh = await openNoFollow(root, temp, fsConstants.O_RDONLY);
+		try {
+			await fh.sync();
+		} finally {
+			await fh.close();
+		}
+
+		await fsp.rename(temp, to);
+	} catch (error) {
+		await removeFile(root, temp).catch(() => undefined);
+		throw error;
+	}
 }
 
 /** Undo placeFile after a later step failed: the file and its sidecar go (invariant 1: no file without a complete row). */
@@ -141,6 +175,7 @@ async function resolveExpected(ctx: JobContext, image: Image, signal: AbortSigna
 		backoff: {baseMs: config.retryBaseMs, maxMs: config.retryMaxMs},
 		signal,
 		log,
+		stallTimeoutMs: config.stallTimeout * 1000,
 	});
 	const select = (candidates: string[]) =>
 		selectChecksum({

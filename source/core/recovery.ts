@@ -34,7 +34,7 @@ import type {Catalogue} from './catalogue/repository.js';
 import {hashFile, isSidecarTempName, sidecarFileName, writeSidecar} from './checksum/index.js';
 import {pendingMoves} from './catalogue/edits.js';
 import {finishMove} from './edit.js';
-import {finalPathFor, partPathFor} from './paths.js';
+import {finalPathFor, isCopyTempName, partPathFor} from './paths.js';
 import {assertNoLink, ensureRealDir, lstatFile, removeFile, SymlinkError} from './safe-fs.js';
 import {canTransition} from './catalogue/transitions.js';
 import {IsomanError, type Image, type Logger} from './types.js';
@@ -260,8 +260,8 @@ export async function recover(config: Config, catalogue: Catalogue, log: Logger)
 
 	for (const file of walk(config.imagesDir)) {
 		if (file.startsWith(config.tmpDir + path.sep) || claimed.has(file)) continue;
-		if (isSidecarTempName(path.basename(file))) {
-			// Our own half-written sidecar from a crash: never a user's file.
+		if (isSidecarTempName(path.basename(file)) || isCopyTempName(path.basename(file))) {
+			// Our own half-written sidecar or cross-device copy from a crash: never a user's file.
 			await removeFile(config.dataDir, file);
 			report.filesDeleted.push(path.relative(config.imagesDir, file));
 			act('file_deleted', {path: path.relative(config.imagesDir, file), reason: 'unfinished sidecar'});

@@ -57,6 +57,33 @@ export function discardBody(body: HttpResponse['body']): void {
 	body.destroy();
 }
 
+/**
+ * `url` without its user info, and the `Authorization: Basic` header that carries it (RFC 7617): undici ignores
+ * credentials in a URL. The redirect interceptor drops the header when a redirect leaves the origin.
+ */
+export function credentialsOf(url: string): {url: string; authorization?: string} {
+	let parsed: URL;
+	try {
+		parsed = new URL(url);
+	} catch {
+		return {url};
+	}
+
+	if (parsed.username === '' && parsed.password === '') return {url};
+	const decode = (s: string) => {
+		try {
+			return decodeURIComponent(s);
+		} catch {
+			return s;
+		}
+	};
+
+	const authorization = `Basic ${Buffer.from(`${decode(parsed.username)}:${decode(parsed.password)}`).toString('base64')}`;
+	parsed.username = '';
+	parsed.password = '';
+	return {url: parsed.href, authorization};
+}
+
 export function createHttpClient(options: HttpClientOptions): HttpClient {
 	const maxRedirects = options.maxRedirects ?? 10;
 	const agent = new Agent({
@@ -69,16 +96,23 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 
 	async function request(url: string, requestOptions: HttpRequestOptions = {}): Promise<HttpResponse> {
 		let data: Dispatcher.ResponseData;
+		const {url: target, authorization} = credentialsOf(url);
 		try {
-			data = await undiciRequest(url, {
+			data = await undiciRequest(target, {
 				dispatcher,
 				method: requestOptions.method ?? 'GET',
-				headers: {...requestOptions.headers, 'user-agent': options.userAgent},
+				// identity: the bytes of the file as it is (a re-encoded body could be neither resumed nor verified).
+				headers: {'accept-encoding': 'identity', ...requestOptions.headers, 'user-agent': options.userAgent, ...(authorization ? {authorization} : {})},
 				signal: requestOptions.signal,
 			});
 		} catch (error) {
 			if (error instanceof Error && error.name === 'InvalidArgumentError' && /redirect loop/i.test(error.message)) {
 				throw new TransferError('too_many_redirects', `redirect loop while fetching ${url}`, {cause: error});
+			}
+
+			if (error instanceof Error && error.name === 'InvalidArgumentError' && /protocol/i.test(error.message)) {
+				// A redirect to file:, ftp:, data: …: the server's answer, final (retrying cannot change it).
+				throw new TransferError('http_status', `refusing a redirect from ${url}: it leads to a URL that is not http or https (${error.message})`, {cause: error});
 			}
 
 			throw error;

@@ -308,6 +308,16 @@ async function download(opts: TransferOptions, log: Logger, part: PartWriter, op
 				throw new TransferError('http_status', message, {status});
 			}
 
+			// A Content-Encoding means the server re-encoded the file on the fly: those bytes are not the file (a
+			// `.gz` image labelled `gzip` is the exception: its bytes are the file, as they are on the mirror).
+			const encoding = header(res.headers, 'content-encoding')?.trim().toLowerCase();
+			if (encoding && encoding !== 'identity' && !(fileType.endsWith('.gz') && (encoding === 'gzip' || encoding === 'x-gzip'))) {
+				throw new TransferError(
+					'content',
+					`refusing ${finalUrl}: the server sent it with Content-Encoding: ${encoding} (compressed on the fly, although isoman asked for identity), so the bytes are not the file itself and could be neither resumed nor verified; the mirror must serve it as it is`,
+				);
+			}
+
 			let responseTotal: number | null;
 			/** End (exclusive) of a 206's range: a server may send less than the open range asked for. */
 			let rangeEnd: number | null = null;
