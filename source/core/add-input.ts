@@ -102,7 +102,8 @@ export function resolveChecksum(input: Pick<AddInput, 'checksumUrl' | 'checksum'
 
 		if (!blank(input.checksumUrl)) {
 			const parsed = httpUrlSchema('checksum_url').safeParse(input.checksumUrl!.trim());
-			if (parsed.success) checksumUrl = input.checksumUrl!.trim();
+			// The parsed, WHATWG-normalised href (control and bidi characters percent-encoded), never the raw text.
+			if (parsed.success) checksumUrl = parsed.data;
 			else problems.push({field: 'checksum_url', message: parsed.error.issues[0]?.message ?? 'checksum_url: not a valid http(s) URL'});
 		}
 	}

@@ -112,4 +112,11 @@ describe('hostile text on every display path', () => {
 		db.close();
 		expect(details.join('\n')).not.toContain('s3cr3t-pw');
 	});
+
+	it('URLs are stored as their parsed href: what was typed or pasted with control or bidi characters is percent-encoded', async () => {
+		const {dir} = await library.setUp();
+		const id = await addImage(dir, 'http://127.0.0.1:9/pub/debian-12.5.0-amd64-netinst.iso', ['--checksum-url', 'http://127.0.0.1:9/pub/SUMS\u202e\x1b[31m.txt']);
+		const image = JSON.parse((await isoman(dir, ['show', id, '--json'])).stdout) as {checksum_url: string};
+		expect(image.checksum_url).toBe('http://127.0.0.1:9/pub/SUMS%E2%80%AE%1B[31m.txt');
+	});
 });
