@@ -69,7 +69,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database.
 
 	try {
 		db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
-		db.pragma('journal_mode = WAL');
+		enableWal(db, options.busyTimeoutMs ?? 5000);
 		db.pragma('synchronous = FULL');
 		db.pragma('foreign_keys = ON');
 		migrate(db, file, options.targetVersion);
@@ -78,6 +78,27 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database.
 	} catch (error) {
 		db.close();
 		throw catalogueError(file, error);
+	}
+}
+
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * `PRAGMA journal_mode = WAL`, retried while another process holds the file: switching a new catalogue to WAL
+ * needs an exclusive lock, and SQLite answers SQLITE_BUSY at once there rather than calling the busy handler
+ * (several processes starting on a fresh library at the same moment).
+ */
+function enableWal(db: Database.Database, timeoutMs: number): void {
+	const deadline = Date.now() + timeoutMs;
+	for (let attempt = 0; ; attempt++) {
+		try {
+			db.pragma('journal_mode = WAL');
+			return;
+		} catch (error) {
+			const code = (error as {code?: unknown}).code;
+			if (typeof code !== 'string' || !code.startsWith('SQLITE_BUSY') || Date.now() > deadline) throw error;
+			Atomics.wait(pause, 0, 0, Math.min(50, 2 + attempt * 2 + Math.floor(Math.random() * 5)));
+		}
 	}
 }
 
