@@ -9,14 +9,14 @@
  *   --runs N            repetitions of each measurement (3)    BENCH_RUNS
  *   --tui-seconds N     TUI measurement window (20)            BENCH_TUI_SECONDS
  *   --catalogue N       images for the catalogue-scale test    BENCH_CATALOGUE (10000)
- *   --only 1,2,…        run only these items (1–6)             BENCH_ONLY
+ *   --only 1,2,…        run only these items (1–7)             BENCH_ONLY
  *   --keep              keep generated files and the scratch libraries (bench/data/)
  *   --out FILE          write the report here instead of bench/results/<date>.md
  *
  * Generated data lives in bench/data/ (git-ignored). The report (one table, plus notes and what was skipped)
  * is printed and written to bench/results/<date>.md (<date>-quick.md for --quick).
  */
-import {spawnSync} from 'node:child_process';
+import {spawn, spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -74,10 +74,10 @@ function parseOptions(argv) {
 		return n;
 	};
 
-	const only = (value('--only') ?? env.BENCH_ONLY ?? '1,2,3,4,5,6')
+	const only = (value('--only') ?? env.BENCH_ONLY ?? '1,2,3,4,5,6,7')
 		.split(',')
 		.map(s => Number(s.trim()))
-		.filter(n => n >= 1 && n <= 6);
+		.filter(n => n >= 1 && n <= 7);
 	return {
 		quick,
 		sizeMiB: Math.floor(num('--size-mib', 'BENCH_SIZE_MIB', 2048, 256)),
@@ -305,6 +305,7 @@ async function main() {
 			[4, () => benchResume(options, {big, bigUrl, work})],
 			[5, () => benchTui(options, {small, url, work})],
 			[6, () => benchCatalogue(options, {work, origin: server.origin})],
+			[7, () => benchServing(options, {big, bigUrl, curl, server, work})],
 		];
 		for (const [item, run] of items) {
 			if (!options.only.has(item)) continue;
@@ -614,6 +615,90 @@ async function benchConcurrency(options, {big, small, url, curl, out, work}) {
 	if (shared.bigRss) row(item, `isoman peak RSS, 1 × ${bytesText(big.size)} (item 1 runs)`, 'MB', shared.bigRss.map(k => (k * 1024) / 1e6), rssCheck);
 	else skip(item, `peak RSS for 1 × ${bytesText(big.size)}`, 'comes from item 1, which did not run');
 	note(item, `peak RSS is the isoman daemon's whole process (${gnuTime ? 'GNU time %M' : 'VmHWM'}), Node itself included.`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// 7. Serving: isoman --listen beside nginx (sendfile) on the same file
+
+/** `isoman --daemon --listen 127.0.0.1:0` on `dataDir`; resolves with its URL once it prints `listening`. */
+async function serveLibrary(dataDir) {
+	const child = spawn(process.execPath, [CLI, '--daemon', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {cwd: ROOT, env: isomanEnv(), stdio: ['ignore', 'pipe', 'pipe']});
+	const url = await new Promise((resolve, reject) => {
+		let buffered = '';
+		child.stdout.on('data', chunk => {
+			buffered += chunk;
+			for (const line of buffered.split('\n')) {
+				if (line.includes('"event":"listening"')) resolve(JSON.parse(line).url);
+			}
+		});
+		child.once('exit', code => reject(new Error(`isoman --listen exited ${code} before listening`)));
+	});
+	return {
+		url,
+		pid: child.pid,
+		async stop() {
+			if (child.exitCode !== null) return;
+			const exited = new Promise(resolve => child.once('exit', resolve));
+			child.kill('SIGTERM');
+			await exited;
+		},
+	};
+}
+
+async function benchServing(options, {big, bigUrl, curl, server, work}) {
+	const item = 7;
+	if (!curl) return skip(item, 'serving', 'curl not installed');
+	if (!server.kind?.startsWith('nginx')) skip(item, 'the nginx rows', `the server is ${server.kind}, not nginx: the comparison is against it instead`);
+	// A library holding the big file, complete and verified (a real download from the same server).
+	const dataDir = path.join(work, 'lib-7');
+	addImage(dataDir, bigUrl, 'serve', big.sha256);
+	const r = await daemon(dataDir, [], {scratch: work});
+	if (r.code !== 0) throw new Error(`isoman daemon (fill the library) exited ${r.code}: ${r.stderr.trim()}`);
+	assertComplete(dataDir, big.sha256);
+	const [image] = listJson(dataDir);
+	const isoman = await serveLibrary(dataDir);
+	const isomanUrl = `${isoman.url}/images/${image.file_path}`;
+	const results = {};
+	const push = (key, value) => (results[key] ??= []).push(value);
+	// n parallel `curl -o /dev/null`; GB/s = bytes sent in all ÷ wall time of the whole batch.
+	const fetchAll = async (url, n) => {
+		const script = Array.from({length: n}, () => `"$0" -sS --fail -o /dev/null "${url}" &`).join(' ') + ' wait';
+		const m = await measure('sh', ['-c', script, curl], {scratch: work, noTime: true});
+		if (m.code !== 0) throw new Error(`${n} × curl ${url}: ${m.stderr.trim()}`);
+		return gbps(big.size * n, m.ms);
+	};
+
+	try {
+		warmRead(path.join(dataDir, 'images', image.file_path));
+		let peakRss = 0;
+		const rssPoll = setInterval(() => (peakRss = Math.max(peakRss, procPeakRssKiB(isoman.pid) ?? 0)), 100);
+		for (let round = 0; round < options.runs; round++) {
+			for (const n of [1, 8]) {
+				const order = round % 2 === 0 ? ['isoman', 'nginx'] : ['nginx', 'isoman'];
+				const pair = {};
+				for (const who of order) pair[who] = await fetchAll(who === 'isoman' ? isomanUrl : bigUrl, n);
+				push(`isoman-${n}`, pair.isoman);
+				push(`nginx-${n}`, pair.nginx);
+				push(`ratio-${n}`, pair.isoman / pair.nginx);
+			}
+		}
+
+		clearInterval(rssPoll);
+		const size = bytesText(big.size);
+		const ratio = {target: '≥ 0.8', check: x => x >= 0.8};
+		for (const n of [1, 8]) {
+			const who = n === 1 ? '1 client' : `${n} clients at once (total)`;
+			row(item, `nginx (sendfile) → curl -o /dev/null, ${size}, ${who}`, 'GB/s', results[`nginx-${n}`]);
+			row(item, `isoman --listen → curl -o /dev/null, ${size}, ${who}`, 'GB/s', results[`isoman-${n}`]);
+			row(item, `ratio isoman / nginx, ${who}`, '×', results[`ratio-${n}`], ratio);
+		}
+
+		row(item, 'isoman peak RSS while serving (whole daemon)', 'MB', [(peakRss * 1024) / 1e6], {digits: 0});
+		note(item, 'both servers read the same file from the page cache over loopback; nginx: 1 worker, sendfile on; isoman: node:http, 1 MiB reads with one read ahead.');
+	} finally {
+		await isoman.stop();
+		if (!options.keep) fs.rmSync(dataDir, {recursive: true, force: true});
+	}
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
