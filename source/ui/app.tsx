@@ -17,6 +17,7 @@ import {Help, helpLines} from './components/help.js';
 import {MIN_COLUMNS, MIN_ROWS, TooSmall} from './components/too-small.js';
 import {TreeView} from './components/tree-view.js';
 import {useDiskFree} from './disk-free.js';
+import {useServerUrl} from './use-server-url.js';
 import type {LibraryStore} from './store.js';
 import type {Theme} from './theme.js';
 import type {UiOptions} from './ui-options.js';
@@ -40,6 +41,7 @@ export function App({controller, store, manager, dataDir, ui, theme}: AppProps) 
 	const state = useSyncExternalStore(controller.subscribe, controller.getState);
 	const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot);
 	const free = useDiskFree(dataDir);
+	const serving = useServerUrl(dataDir);
 	useKeypress(controller.handleInput);
 	// Stable, so the details re-read the audit log only when the selected image changes.
 	const events = useCallback((id: string, limit: number) => manager.events(id, limit), [manager]);
@@ -69,12 +71,12 @@ export function App({controller, store, manager, dataDir, ui, theme}: AppProps) 
 			<>
 				<TreeView model={model} selectedIndex={index} snapshot={snapshot} width={treeWidth} height={mainHeight} theme={theme} filter={state.filter} />
 				<Box borderStyle={theme.border} borderTop={false} borderRight={false} borderBottom={false} borderColor={theme.c('muted')} paddingLeft={1}>
-					<Details row={selected} snapshot={snapshot} events={events} width={columns - treeWidth - 2} height={mainHeight} theme={theme} />
+					<Details row={selected} snapshot={snapshot} events={events} serverUrl={serving} width={columns - treeWidth - 2} height={mainHeight} theme={theme} />
 				</Box>
 			</>
 		);
 	} else if (state.pane === 'details') {
-		main = <Details row={selected} snapshot={snapshot} events={events} width={columns} height={mainHeight} theme={theme} />;
+		main = <Details row={selected} snapshot={snapshot} events={events} serverUrl={serving} width={columns} height={mainHeight} theme={theme} />;
 	} else {
 		main = <TreeView model={model} selectedIndex={index} snapshot={snapshot} width={columns} height={mainHeight} theme={theme} filter={state.filter} />;
 	}
@@ -90,6 +92,7 @@ export function App({controller, store, manager, dataDir, ui, theme}: AppProps) 
 				filter={state.filter}
 				daemonPid={manager.daemonPid}
 				owner={manager.owner}
+				serving={serving}
 				width={columns}
 				theme={theme}
 				spinners={ui.spinners}

@@ -5,6 +5,7 @@
 import {useMemo, type ReactNode} from 'react';
 import {Box, Text} from 'ink';
 import {displayText, messageText, redactUrl} from '../../core/display-text.js';
+import {imageUrl, servedText} from '../../core/server-info.js';
 import type {AuditEvent, Image} from '../../core/types.js';
 import type {Progress} from '../../core/progress.js';
 import {fileStateSegments, groupSummary} from '../file-state.js';
@@ -18,6 +19,8 @@ export type DetailsProps = {
 	row: Row | undefined;
 	snapshot: LibrarySnapshot;
 	events: (id: string, limit: number) => AuditEvent[];
+	/** The daemon's URL when it serves the library: complete images show theirs. */
+	serverUrl?: string;
 	width: number;
 	height: number;
 	theme: Theme;
@@ -44,7 +47,7 @@ function checksumSource(image: Image): string {
 	return 'none (the digest is recorded, unverified)';
 }
 
-function FileDetails({image, progress, events, width, height, theme}: {image: Image; progress: Progress | undefined; events: AuditEvent[]; width: number; height: number; theme: Theme}) {
+function FileDetails({image, progress, events, serverUrl, width, height, theme}: {image: Image; progress: Progress | undefined; events: AuditEvent[]; serverUrl?: string; width: number; height: number; theme: Theme}) {
 	const valueWidth = Math.max(10, width - LABEL - 1);
 	// Shown through messageText before it is cut, so that the cut counts what is on the screen.
 	const url = (s: string) => truncateMiddle(messageText(s), valueWidth, theme.glyphs.ellipsis);
@@ -80,6 +83,16 @@ function FileDetails({image, progress, events, width, height, theme}: {image: Im
 		<Field key="path" label="Path" theme={theme}>
 			{url(`images/${image.filePath}`)}
 		</Field>,
+		...(serverUrl && image.status === 'complete'
+			? [
+					<Field key="url" label="URL" theme={theme} wrap="wrap">
+						{imageUrl(serverUrl, image.filePath)}
+					</Field>,
+				]
+			: []),
+		<Field key="served" label="Served" theme={theme}>
+			{servedText(image, formatBytes)}
+		</Field>,
 		<Field key="source" label="Source" theme={theme}>
 			{url(redactUrl(image.downloadUrl))}
 		</Field>,
@@ -103,6 +116,14 @@ function FileDetails({image, progress, events, width, height, theme}: {image: Im
 		lines.push(
 			<Field key="completed" label="Completed" theme={theme}>
 				{formatTimestamp(image.completedAt)}
+			</Field>,
+		);
+	}
+
+	if (image.verifiedAt) {
+		lines.push(
+			<Field key="verified" label="Verified" theme={theme}>
+				{formatTimestamp(image.verifiedAt)}
 			</Field>,
 		);
 	}
@@ -137,7 +158,7 @@ function FileDetails({image, progress, events, width, height, theme}: {image: Im
 	);
 }
 
-export function Details({row, snapshot, events: readEvents, width, height, theme}: DetailsProps) {
+export function Details({row, snapshot, events: readEvents, serverUrl, width, height, theme}: DetailsProps) {
 	const image = row?.kind === 'file' ? snapshot.byId.get(row.key) : undefined;
 	const eventCount = Math.max(0, Math.min(10, height - 16));
 	// The audit log is re-read only when the image itself changed.
@@ -146,7 +167,7 @@ export function Details({row, snapshot, events: readEvents, width, height, theme
 		// eslint-disable-next-line react-hooks/exhaustive-deps
 		[image?.id, image?.updatedAt, image?.status, eventCount, readEvents],
 	);
-	if (image) return <FileDetails image={image} progress={snapshot.progress.get(image.id)} events={events} width={width} height={height} theme={theme} />;
+	if (image) return <FileDetails image={image} progress={snapshot.progress.get(image.id)} events={events} serverUrl={serverUrl} width={width} height={height} theme={theme} />;
 	if (!row) {
 		return (
 			<Box width={width} height={height}>

@@ -13,12 +13,14 @@ export type HeaderProps = {
 	filter: string;
 	daemonPid: number | undefined;
 	owner: boolean;
+	/** The daemon's URL when it serves the library over HTTP. */
+	serving?: string;
 	width: number;
 	theme: Theme;
 	spinners: boolean;
 };
 
-export function Header({snapshot, dataDir, free, filter, daemonPid, owner, width, theme, spinners}: HeaderProps) {
+export function Header({snapshot, dataDir, free, filter, daemonPid, owner, serving, width, theme, spinners}: HeaderProps) {
 	let active = 0;
 	let queued = 0;
 	for (const image of snapshot.images) {
@@ -61,6 +63,12 @@ export function Header({snapshot, dataDir, free, filter, daemonPid, owner, width
 						<Text bold>{daemonPid === undefined ? 'downloads run in the daemon' : `downloads run in daemon pid ${daemonPid}`}</Text>
 					</Text>
 				)}
+				{serving ? (
+					<Text>
+						{sep}
+						<Text color={theme.c('active')}>serving {serving}/images/</Text>
+					</Text>
+				) : null}
 				{sep}
 				{free === undefined ? 'free space ?' : `${formatBytes(free)} free`}
 				{sep}
