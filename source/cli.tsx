@@ -7,11 +7,9 @@ import {spawn} from 'node:child_process';
 import fs from 'node:fs';
 import {fileURLToPath} from 'node:url';
 import meow from 'meow';
-import {ConfigError, loadConfig, type Config, type SettingKey} from './config.js';
+import {ConfigError, loadConfig, settingFlags, settingsArgs, settingsEnv, settingsFromArgv, type Config} from './config.js';
 import {COMMANDS, commandHelp, mainHelp} from './commands/spec.js';
-import {displayLines} from './core/display-text.js';
-import {createLogger, fileSink, type LogSink} from './core/log.js';
-import {IsomanError, type Logger} from './core/types.js';
+import {createLogger, displayLines, fileSink, IsomanError, openLibrary, type Logger, type LogSink} from './core/index.js';
 import {VERSION} from './version.js';
 
 /** meow throws on a flag given twice (`--name a --name b`): that is invalid input (exit 2), not a crash. */
@@ -37,24 +35,7 @@ const cli = parseArgv(() => meow(mainHelp(), {
 		version: {type: 'string'},
 		daemon: {type: 'boolean'},
 		exitWhenIdle: {type: 'boolean'},
-		dataDir: {type: 'string'},
-		concurrency: {type: 'string'},
-		perHost: {type: 'string'},
-		stallTimeout: {type: 'string'},
-		retries: {type: 'string'},
-		retryBaseMs: {type: 'string'},
-		retryMaxMs: {type: 'string'},
-		maxRate: {type: 'string'},
-		logLevel: {type: 'string'},
-		logFormat: {type: 'string'},
-		color: {type: 'boolean'},
-		ascii: {type: 'boolean'},
-		lowBandwidth: {type: 'boolean'},
-		listen: {type: 'string'},
-		corsOrigin: {type: 'string'},
-		maxConnections: {type: 'string'},
-		verifyEvery: {type: 'string'},
-		verifyRate: {type: 'string'},
+		...settingFlags(),
 		json: {type: 'boolean'},
 		name: {type: 'string'},
 		arch: {type: 'string'},
@@ -81,44 +62,6 @@ for (const stream of [process.stdout, process.stderr]) stream.on('error', () => 
 /** Every line isoman writes to stderr: passwords in URLs as ***, no control or bidi character raw. */
 const printError = (text: string) => process.stderr.write(displayLines(text) + '\n');
 const [command, ...args] = cli.input;
-
-function settingsFromFlags(): Partial<Record<SettingKey, unknown>> {
-	return {
-		dataDir: flags.dataDir,
-		concurrency: flags.concurrency,
-		perHost: flags.perHost,
-		stallTimeout: flags.stallTimeout,
-		retries: flags.retries,
-		retryBaseMs: flags.retryBaseMs,
-		retryMaxMs: flags.retryMaxMs,
-		// `add --max-rate` is the new image's own limit, not the global one.
-		maxRate: command === 'add' ? undefined : flags.maxRate,
-		logLevel: flags.logLevel,
-		logFormat: flags.logFormat,
-		noColor: flags.color === undefined ? undefined : !flags.color,
-		ascii: flags.ascii,
-		lowBandwidth: flags.lowBandwidth,
-		listen: flags.listen,
-		corsOrigin: flags.corsOrigin,
-		maxConnections: flags.maxConnections,
-		verifyEvery: flags.verifyEvery,
-		verifyRate: flags.verifyRate,
-		apiToken: flags.apiToken,
-		auth: flags.auth,
-		webRoot: flags.webRoot,
-	};
-}
-
-/** The global flags as given, to hand on to a background daemon. */
-function passthroughArgs(config: Config): string[] {
-	const out = ['--data-dir', config.dataDir];
-	for (const key of ['concurrency', 'perHost', 'stallTimeout', 'retries', 'retryBaseMs', 'retryMaxMs', 'maxRate', 'logLevel', 'logFormat', 'listen', 'corsOrigin', 'maxConnections', 'verifyEvery', 'verifyRate'] as const) {
-		const value = flags[key];
-		if (value !== undefined) out.push(`--${key.replaceAll(/[A-Z]/g, c => '-' + c.toLowerCase())}`, String(value));
-	}
-
-	return out;
-}
 
 /** Flags that belong to some commands only (the global settings and --help apply everywhere). */
 const COMMAND_FLAGS = ['json', 'name', 'version', 'arch', 'edition', 'checksumUrl', 'checksum', 'checksumType', 'move', 'dryRun', 'url', 'force'] as const;
@@ -162,7 +105,8 @@ async function main(): Promise<number> {
 
 	let config: Config;
 	try {
-		config = loadConfig(settingsFromFlags());
+		// `add --max-rate` is the new image's own limit, not the global one.
+		config = loadConfig(settingsFromArgv(command === 'add' ? {...flags, maxRate: undefined} : flags));
 	} catch (error) {
 		if (error instanceof ConfigError) {
 			printError(`isoman: ${error.message}`);
@@ -208,7 +152,7 @@ async function main(): Promise<number> {
 
 	if (command !== undefined) {
 		const {runCommand} = await import('./commands/run-command.js');
-		return runCommand(command, args, {...flags, version: flags.version, maxRate: command === 'add' ? flags.maxRate : undefined}, config, log, {
+		return runCommand(command, args, {...flags, version: flags.version, maxRate: command === 'add' ? (flags.maxRate as string | undefined) : undefined}, config, log, {
 			// Everything a command prints passes here: no control or bidi character reaches the terminal raw.
 			out: text => process.stdout.write(displayLines(text) + '\n'),
 			err: printError,
@@ -220,32 +164,31 @@ async function main(): Promise<number> {
 		return 2;
 	}
 
-	const {openLibrary} = await import('./core/open-library.js');
 	// The first frame comes before recovery (which visits every row and file: ~0.3 s per 10,000 images);
 	// nothing downloads until recovery has run.
 	const library = await openLibrary(config, log, 'tui', {
 		deferRecovery: true,
 		onWait: holder => printError(`isoman: waiting for isoman ${holder.role} pid ${holder.pid} to finish…`),
 	});
-	library.manager.watch(250);
+	library.library.watch(250);
 	// React's production build: its development build costs CPU on every frame.
 	process.env['NODE_ENV'] ??= 'production';
 	const {runTui} = await import('./ui/run-tui.js');
 	const cliPath = fileURLToPath(import.meta.url);
 	return runTui({
-		manager: library.manager,
+		manager: library.library,
 		config,
 		log,
 		releaseLibrary: async () => library.close(),
 		onStarted() {
 			library.recoverAndStart?.().catch((error: unknown) => {
 				log.error('recovery.failed', {error});
-				library.manager.emit('notice', {level: 'error', message: `recovery failed: ${error instanceof Error ? error.message : String(error)}; downloads are not running`});
+				library.library.notify({level: 'error', message: `recovery failed: ${error instanceof Error ? error.message : String(error)}; downloads are not running`});
 			});
 		},
 		async startBackgroundDaemon() {
 			const out = fs.openSync(config.logPath, 'a');
-			const child = spawn(process.execPath, [cliPath, '--daemon', ...passthroughArgs(config)], {detached: true, stdio: ['ignore', out, out]});
+			const child = spawn(process.execPath, [cliPath, '--daemon', ...settingsArgs(config)], {detached: true, stdio: ['ignore', out, out], env: {...process.env, ...settingsEnv(config)}});
 			child.unref();
 			fs.closeSync(out);
 			return child.pid ?? 0;

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {z} from 'zod';
 import {RATE_RULE, tryParseRate} from './core/rate.js';
+import {TEMP_DIR} from './core/naming.js';
 
 type SettingDef = {
 	/** Flag name as typed: `--data-dir`. */
@@ -18,7 +19,21 @@ type SettingDef = {
 	/** Default shown in help. */
 	defaultText: string;
 	kind: 'number' | 'string' | 'boolean';
+	/**
+	 * The value as a command-line argument that parses back to it (default: String(value)); null leaves the flag
+	 * out, so the default applies. Needed where the schema turns the text into something else.
+	 */
+	arg?: (value: never) => string | null;
+	/** Never on a command line (others can read it in `ps`): handed to a background daemon in its environment. */
+	secret?: true;
 };
+
+/** How a setting is read from meow's flags: its camelCase key, and for `--no-x` the key `x`, inverted. */
+function argvKeyOf(def: SettingDef): {key: string; negated: boolean} {
+	const negated = def.flag.startsWith('--no-');
+	const bare = def.flag.slice(negated ? 5 : 2);
+	return {key: bare.replaceAll(/-([a-z])/g, (_, c: string) => c.toUpperCase()), negated};
+}
 
 const int = (min: number, max: number) =>
 	z.preprocess(
@@ -155,6 +170,7 @@ export const SETTINGS = {
 		schema: z.preprocess(value => (value === '' ? undefined : value), z.string().transform(parseListen).optional()).transform(value => value ?? null),
 		defaultText: 'off',
 		kind: 'string',
+		arg: (value: ListenAddress | null) => (value === null ? null : `${value.host.includes(':') ? `[${value.host}]` : value.host}:${value.port}`),
 	},
 	corsOrigin: {
 		flag: '--cors-origin',
@@ -163,6 +179,7 @@ export const SETTINGS = {
 		schema: z.preprocess(value => (value === undefined ? '' : value), z.string().transform(parseOrigins)),
 		defaultText: 'none',
 		kind: 'string',
+		arg: (value: string[]) => (value.length === 0 ? null : value.join(',')),
 	},
 	maxConnections: {
 		flag: '--max-connections',
@@ -179,6 +196,7 @@ export const SETTINGS = {
 		schema: z.preprocess(value => (value === undefined ? 'off' : value), z.string().transform(parseDuration)),
 		defaultText: 'off',
 		kind: 'string',
+		arg: (value: number | null) => (value === null ? 'off' : `${value}s`),
 	},
 	verifyRate: {
 		flag: '--verify-rate',
@@ -187,6 +205,7 @@ export const SETTINGS = {
 		schema: z.preprocess(value => (value === undefined ? '50' : value), z.union([z.number(), z.string()]).transform(parseRate)),
 		defaultText: '50 MB/s',
 		kind: 'string',
+		arg: (value: number) => `${value / 1000}k`,
 	},
 	apiToken: {
 		flag: '--api-token',
@@ -200,6 +219,7 @@ export const SETTINGS = {
 			.optional(),
 		defaultText: 'the contents of <data>/api-token',
 		kind: 'string',
+		secret: true,
 	},
 	auth: {
 		flag: '--auth',
@@ -221,42 +241,67 @@ export const SETTINGS = {
 
 export type SettingKey = keyof typeof SETTINGS;
 
-export type Config = {
+/** Every setting's value (typed by its schema), plus the paths resolved from the data directory. */
+export type Config = {-readonly [K in SettingKey]: z.output<(typeof SETTINGS)[K]['schema']>} & {
+	/** Absolute. */
 	dataDir: string;
 	/** `<dataDir>/images` */
 	imagesDir: string;
-	/** `<dataDir>/images/.tmp` */
+	/** `<dataDir>/images/.tmp` (the name is TEMP_DIR) */
 	tmpDir: string;
 	dbPath: string;
 	logPath: string;
-	concurrency: number;
-	perHost: number;
-	stallTimeout: number;
-	retries: number;
-	retryBaseMs: number;
-	retryMaxMs: number;
-	/** Bytes per second for all downloads together; 0 = no limit. */
-	maxRate: number;
-	logLevel: 'debug' | 'info' | 'warn' | 'error';
-	logFormat: 'json' | 'text';
-	noColor: boolean;
-	ascii: boolean;
-	lowBandwidth: boolean;
-	/** `--listen`: where the HTTP server listens; null when it does not. */
-	listen: ListenAddress | null;
-	/** `--cors-origin`: origins given CORS headers (empty: none). */
-	corsOrigin: string[];
-	maxConnections: number;
-	/** `--verify-every` in seconds; null when the scheduled re-hash is off. */
-	verifyEvery: number | null;
-	/** `--verify-rate` in bytes per second. */
-	verifyRate: number;
-	/** HTTP API token from the flag/environment (else the server reads or makes `<data>/api-token`). */
-	apiToken?: string;
-	auth: 'changes' | 'all' | 'none';
-	/** Absolute. */
-	webRoot?: string;
 };
+
+/** The meow flag definitions of the settings (numbers are read as strings: the schema parses them). */
+export function settingFlags(): Record<string, {type: 'string' | 'boolean'}> {
+	return Object.fromEntries(
+		Object.values(SETTINGS).map((def: SettingDef) => [argvKeyOf(def).key, {type: def.kind === 'boolean' ? ('boolean' as const) : ('string' as const)}]),
+	);
+}
+
+/** The settings given on the command line, from meow's parsed flags (undefined = not given). */
+export function settingsFromArgv(flags: Record<string, unknown>): Partial<Record<SettingKey, unknown>> {
+	const values: Partial<Record<SettingKey, unknown>> = {};
+	for (const [key, def] of Object.entries(SETTINGS) as Array<[SettingKey, SettingDef]>) {
+		const {key: argvKey, negated} = argvKeyOf(def);
+		const value = flags[argvKey];
+		values[key] = value === undefined ? undefined : negated ? !value : value;
+	}
+
+	return values;
+}
+
+/** The environment that carries the secret settings (settingsArgs leaves them out) to another isoman process. */
+export function settingsEnv(config: Config): Record<string, string> {
+	const env: Record<string, string> = {};
+	for (const [key, def] of Object.entries(SETTINGS) as Array<[SettingKey, SettingDef]>) {
+		const value = config[key];
+		if (def.secret && value !== undefined) env[def.env] = String(value);
+	}
+
+	return env;
+}
+
+/**
+ * The command line that gives another isoman process (a background daemon) exactly this configuration: every
+ * setting, as resolved here (secrets go in its environment: settingsEnv).
+ */
+export function settingsArgs(config: Config): string[] {
+	const out: string[] = [];
+	for (const [key, def] of Object.entries(SETTINGS) as Array<[SettingKey, SettingDef]>) {
+		const value = config[key];
+		const {negated} = argvKeyOf(def);
+		if (def.secret || value === undefined) continue;
+		if (def.kind !== 'boolean') {
+			const text = def.arg ? def.arg(value as never) : String(value);
+			if (text !== null) out.push(def.flag, text);
+		} else if (value) out.push(def.flag);
+		else out.push(negated ? `--${def.flag.slice(5)}` : `--no-${def.flag.slice(2)}`);
+	}
+
+	return out;
+}
 
 export type ListenAddress = {host: string; port: number};
 
@@ -383,7 +428,7 @@ export function loadConfig(flags: Partial<Record<SettingKey, unknown>>, env: Nod
 		...(values as Omit<Config, 'dataDir' | 'imagesDir' | 'tmpDir' | 'dbPath' | 'logPath'>),
 		dataDir,
 		imagesDir,
-		tmpDir: path.join(imagesDir, '.tmp'),
+		tmpDir: path.join(imagesDir, TEMP_DIR),
 		dbPath: path.join(dataDir, 'isoman.db'),
 		logPath: path.join(dataDir, 'isoman.log'),
 	};

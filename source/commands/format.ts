@@ -1,20 +1,5 @@
 /** Human output for subcommands: sizes in binary units, states as words, a plain aligned table. */
-import {progressOf} from '../core/catalogue/repository.js';
-import {displayText} from '../core/display-text.js';
-import type {Image} from '../core/types.js';
-
-export function formatBytes(bytes: number | null | undefined): string {
-	if (bytes === null || bytes === undefined) return '?';
-	const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-	let value = bytes;
-	let unit = 0;
-	while (value >= 1024 && unit < units.length - 1) {
-		value /= 1024;
-		unit++;
-	}
-
-	return unit === 0 ? `${value} B` : `${value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
-}
+import {displayText, formatBytes, progressOf, type Image} from '../core/index.js';
 
 export function stateWord(image: Image): string {
 	switch (image.status) {

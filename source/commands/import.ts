@@ -6,12 +6,21 @@
  * ISOMan data directory). Ctrl-C stops after cleaning up the row in progress; a rerun finishes the job.
  */
 import type {Config} from '../config.js';
-import {importIsoman, ImportLockedError, SourceError, type ImportReport, type ProgressEvent, type RowResult} from '../core/import/index.js';
-import {displayText, jsonText} from '../core/display-text.js';
-import {quote} from '../core/naming.js';
-import {Throttle} from '../core/throttle.js';
-import type {Logger} from '../core/types.js';
-import {formatBytes, table} from './format.js';
+import {
+	displayText,
+	formatBytes,
+	importIsoman,
+	ImportLockedError,
+	jsonText,
+	quote,
+	SourceError,
+	Throttle,
+	type ImportReport,
+	type ImportProgressEvent,
+	type Logger,
+	type RowResult,
+} from '../core/index.js';
+import {table} from './format.js';
 
 export type ImportFlags = {move?: boolean; dryRun?: boolean; json?: boolean};
 
@@ -110,7 +119,7 @@ export function humanReport(report: ImportReport): string {
 
 /** Progress on a terminal: one line per file, redrawn in place, left at its end state. */
 function terminalProgress(io: ImportIo) {
-	let current: ProgressEvent | undefined;
+	let current: ImportProgressEvent | undefined;
 	const draw = () => {
 		if (!current) return;
 		const width = Math.max(40, Math.min(io.progress.columns || 80, 160)) - 1;
@@ -127,7 +136,7 @@ function terminalProgress(io: ImportIo) {
 
 	const throttle = new Throttle(draw, 100);
 	return {
-		progress(event: ProgressEvent) {
+		progress(event: ImportProgressEvent) {
 			if (current && current.isomanId !== event.isomanId) io.progress.write('\n');
 			current = event;
 			throttle.request();
@@ -153,7 +162,7 @@ function ndjsonProgress(io: ImportIo) {
 	let lastId = '';
 	const line = (fields: Record<string, unknown>) => io.progress.write(`${jsonText({ts: new Date().toISOString(), level: 'info', ...fields})}\n`);
 	return {
-		progress(event: ProgressEvent) {
+		progress(event: ImportProgressEvent) {
 			const now = Date.now();
 			if (event.isomanId === lastId && now - last < 1000 && event.done < event.total) return;
 			last = now;

@@ -6,17 +6,35 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type {Config} from '../config.js';
-import {imageUrl, readServerInfo, servedText} from '../core/server-info.js';
-import {DuplicateImageError, imageToJson, NotFoundError} from '../core/catalogue/repository.js';
-import {displayText, jsonText, messageText, redactUrl, redactUrlsIn} from '../core/display-text.js';
-import {Manager, type VerifyResult} from '../core/manager.js';
-import {breakLock, readLock} from '../core/lock.js';
-import {openLibrary, type OpenLibrary} from '../core/open-library.js';
-import {IsomanError, type Image, type Logger} from '../core/types.js';
-import {downloadTrend, libraryStats, statsToJson} from '../core/stats.js';
-import {formatBytes, imageTable, stateWord, table} from './format.js';
+import {
+	DuplicateImageError,
+	displayText,
+	jsonText,
+	messageText,
+	redactUrl,
+	redactUrlsIn,
+	IsomanError,
+	NotFoundError,
+	formatBytes,
+	imageToJson,
+	openLibrary,
+	openReader,
+	type Image,
+	type LibraryReader,
+	type Logger,
+	type OpenLibrary,
+	type VerifyResult,
+	statsToJson,
+	formatRateLimit,
+	parseRate,
+	readLock,
+	breakLock,
+	imageUrl,
+	readServerInfo,
+	servedText,
+} from '../core/index.js';
+import {imageTable, stateWord, table} from './format.js';
 import {statsText} from './stats-text.js';
-import {formatRateLimit, parseRate} from '../core/rate.js';
 
 export type CommandFlags = {
 	json?: boolean;
@@ -100,9 +118,9 @@ async function add(args: string[], flags: CommandFlags, config: Config, log: Log
 		return EXIT.invalid;
 	}
 
-	const manager = new Manager({config, log, owner: false});
+	const library = await openLibrary(config, log, 'command', {onWait: holder => io.err(`isoman: waiting for isoman ${holder.role} pid ${holder.pid} to finish…`)});
 	try {
-		const image = manager.add({
+		const image = await library.library.add({
 			url: args[0]!,
 			name: flags.name,
 			version: flags.version,
@@ -116,7 +134,7 @@ async function add(args: string[], flags: CommandFlags, config: Config, log: Log
 		io.out(flags.json ? jsonText(imageToJson(image), 2) : image.id);
 		return EXIT.ok;
 	} finally {
-		await manager.close();
+		await library.close();
 	}
 }
 
@@ -148,8 +166,8 @@ async function edit(args: string[], flags: CommandFlags, config: Config, log: Lo
 
 	const library = await openLibrary(config, log, 'command', {onWait: holder => io.err(`isoman: waiting for isoman ${holder.role} pid ${holder.pid} to finish…`)});
 	try {
-		const before = library.manager.resolve(args[0]!);
-		const after = await library.manager.edit(before.id, patch);
+		const before = library.library.resolve(args[0]!);
+		const after = await library.library.edit(before.id, patch);
 		if (flags.json) io.out(JSON.stringify(imageToJson(after), null, 2));
 		else if (after === before) io.out(`${after.id}  unchanged`);
 		else io.out(`${after.id}  ${stateWord(after)}  ${after.filePath}${before.filePath === after.filePath ? '' : ` (was ${before.filePath})`}`);
@@ -160,10 +178,10 @@ async function edit(args: string[], flags: CommandFlags, config: Config, log: Lo
 }
 
 async function stats(flags: CommandFlags, config: Config, log: Logger, io: Io): Promise<number> {
-	const manager = new Manager({config, log, owner: false});
+	const manager = openReader(config, log);
 	try {
-		const s = libraryStats(manager.catalogue, config.imagesDir);
-		const trend = downloadTrend(manager.catalogue, 'daily', 30);
+		const s = manager.stats();
+		const trend = manager.trend('daily', 30);
 		io.out(flags.json ? JSON.stringify({...statsToJson(s), trends: trend}, null, 2) : statsText(s, trend, config.ascii));
 		return EXIT.ok;
 	} finally {
@@ -172,7 +190,7 @@ async function stats(flags: CommandFlags, config: Config, log: Logger, io: Io): 
 }
 
 async function read(name: 'list' | 'show', args: string[], flags: CommandFlags, config: Config, log: Logger, io: Io): Promise<number> {
-	const manager = new Manager({config, log, owner: false});
+	const manager = openReader(config, log);
 	try {
 		if (name === 'list') {
 			const images = manager.list();
@@ -198,7 +216,7 @@ async function read(name: 'list' | 'show', args: string[], flags: CommandFlags, 
 	}
 }
 
-function describe(image: Image, manager: Manager, ownerRuns: boolean): string {
+function describe(image: Image, manager: LibraryReader, ownerRuns: boolean): string {
 	const rows: Array<[string, string]> = [
 		['id', image.id],
 		['name', image.name],
@@ -252,7 +270,7 @@ function recoveryFindings(library: OpenLibrary, results: VerifyResult[]): Verify
 		for (const id of ids) {
 			if (seen.has(id)) continue;
 			seen.add(id);
-			const image = library.manager.get(id);
+			const image = library.library.get(id);
 			found.push({id, outcome, message: outcome === 'missing' ? `${image?.filePath ?? id} not found` : (image?.errorMessage ?? 'corrupt')});
 		}
 	}
@@ -264,7 +282,7 @@ function recoveryFindings(library: OpenLibrary, results: VerifyResult[]): Verify
 const verifiable = (image: Image) => image.status === 'complete' || image.status === 'missing' || image.errorCode === 'corrupt';
 
 /** Whether the owner has carried out `action` on `image` (queued when the newest event was `sinceEvent`). */
-function carriedOut(action: IdAction, manager: Manager, image: Image, sinceEvent: number): boolean {
+function carriedOut(action: IdAction, manager: LibraryReader, image: Image, sinceEvent: number): boolean {
 	const now = manager.get(image.id);
 	if (action === 'remove') return now === undefined;
 	if (!now) return true; // removed meanwhile: nothing left to wait for
@@ -293,11 +311,11 @@ async function act(action: IdAction, args: string[], config: Config, log: Logger
 	}
 
 	const library = await openLibrary(config, log, 'command', {onWait: holder => io.err(`isoman: waiting for isoman ${holder.role} pid ${holder.pid} to finish…`)});
-	const {manager} = library;
+	const {library: manager} = library;
 	try {
 		// Every id first: an unknown or ambiguous one stops the command before anything is done (exit 2).
 		const images = args.length > 0 ? args.map(ref => manager.resolve(ref)) : [];
-		if (!manager.owner) return await throughOwner(action, images, library, io);
+		if (library.holder) return await throughOwner(action, images, library, io);
 		if (action === 'verify') {
 			const results = await manager.verify(images.length > 0 ? images.map(i => i.id) : undefined);
 			// Recovery ran as this command took the library: a file it has just found gone or corrupt is a result too.
@@ -333,7 +351,7 @@ async function act(action: IdAction, args: string[], config: Config, log: Logger
  * report the outcome as if it had run here.
  */
 async function throughOwner(action: IdAction, images: Image[], library: OpenLibrary, io: Io): Promise<number> {
-	const {manager} = library;
+	const {library: manager} = library;
 	const holder = library.holder ? `${library.holder.role} pid ${library.holder.pid}` : 'the process that holds the library';
 	let code: number = EXIT.ok;
 	if (action === 'verify' && images.length === 0) images.push(...manager.list().filter(i => i.status === 'complete'));
@@ -373,7 +391,7 @@ async function throughOwner(action: IdAction, images: Image[], library: OpenLibr
 	for (;;) {
 		pending = pending.filter(({image, sinceEvent}) => !carriedOut(action, manager, image, sinceEvent));
 		if (pending.length === 0 || Date.now() > deadline) break;
-		if (readLock(manager.config.dataDir)?.pid !== library.holder?.pid) {
+		if (!library.holderAlive?.()) {
 			// The owner exited (or crashed): nobody will carry these out. One last look, then give up.
 			gone = true;
 			pending = pending.filter(({image, sinceEvent}) => !carriedOut(action, manager, image, sinceEvent));
@@ -385,7 +403,7 @@ async function throughOwner(action: IdAction, images: Image[], library: OpenLibr
 
 	if (pending.length > 0) {
 		// Withdraw what was not taken, so that a later owner does not do it when nobody expects it any more.
-		manager.catalogue.withdrawCommands();
+		library.withdrawQueued?.();
 	}
 
 	for (const {image} of queued) {
@@ -417,11 +435,11 @@ async function limit(args: string[], config: Config, log: Logger, io: Io): Promi
 
 	const rate = parseRate(args.at(-1)!, 'rate');
 	const library = await openLibrary(config, log, 'command', {onWait: holder => io.err(`isoman: waiting for isoman ${holder.role} pid ${holder.pid} to finish…`)});
-	const {manager} = library;
+	const {library: manager} = library;
 	try {
 		const image = args.length === 2 ? manager.resolve(args[0]!) : undefined;
 		const what = image ? `${image.id}  rate limit` : 'global rate limit';
-		if (manager.owner) {
+		if (!library.holder) {
 			if (!image) {
 				io.err('isoman: nothing is downloading in this library: the global limit applies while isoman runs; start it with --max-rate RATE (or ISOMAN_MAX_RATE), or give an image id');
 				return EXIT.failure;
@@ -436,12 +454,12 @@ async function limit(args: string[], config: Config, log: Logger, io: Io): Promi
 		await manager.setLimit(image?.id, rate);
 		const applied = () => (image ? (manager.get(image.id)?.maxRate ?? 0) === rate : manager.maxRate() === rate);
 		const deadline = Date.now() + 10_000;
-		while (!applied() && Date.now() < deadline && readLock(config.dataDir)?.pid === library.holder?.pid) {
+		while (!applied() && Date.now() < deadline && library.holderAlive?.()) {
 			await new Promise(resolve => setTimeout(resolve, 50));
 		}
 
 		if (!applied()) {
-			manager.catalogue.withdrawCommands();
+			library.withdrawQueued?.();
 			io.err(`isoman: limit: not done: ${holder} did not apply it`);
 			return EXIT.failure;
 		}

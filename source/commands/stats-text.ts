@@ -1,6 +1,6 @@
 /** `isoman stats` as text: the totals, the top images and a sparkline of the last 30 days' downloads. */
-import type {LibraryStats, Trend} from '../core/stats.js';
-import {formatBytes, table} from './format.js';
+import {formatBytes, type LibraryStats, type Trend} from '../core/index.js';
+import {table} from './format.js';
 
 const BARS = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 const ASCII_BARS = ['_', '.', '-', '=', '*', '#'];

@@ -49,7 +49,7 @@ import {fsyncDirectory} from './fsync.js';
 import {copyTempPathFor, finalPathFor, partPathFor} from './paths.js';
 import {assertNoLink, ensureRealDir, lstatFile, openNoFollow, removeFile} from './safe-fs.js';
 import {RateMeter, type Progress} from './progress.js';
-import {IsomanError, type ChecksumAlgorithm, type Image, type Logger} from './types.js';
+import {IsomanError, toErrorCode, type ChecksumAlgorithm, type ErrorCode, type Image, type Logger} from './types.js';
 
 export {JobAbort, type AbortKind} from './job-abort.js';
 
@@ -158,9 +158,9 @@ function decodedBasename(url: string): string {
 	}
 }
 
-function failure(error: unknown): {code: string; message: string} {
+function failure(error: unknown): {code: ErrorCode; message: string} {
 	// A row that breaks the path rules (`invalid`) is an i/o problem of this library, not of the user's input now.
-	if (error instanceof IsomanError) return error.code === 'invalid' ? {code: 'io', message: `the stored path is not usable: ${error.message}`} : {code: error.code, message: error.message};
+	if (error instanceof IsomanError) return error.code === 'invalid' ? {code: 'io', message: `the stored path is not usable: ${error.message}`} : {code: toErrorCode(error.code), message: error.message};
 	const errno = (error as NodeJS.ErrnoException).code;
 	if (errno === 'ENOSPC') return {code: 'disk_full', message: `disk full: ${(error as Error).message}`};
 	return {code: 'io', message: error instanceof Error ? error.message : String(error)};

@@ -47,7 +47,7 @@ export class LockHeldError extends Error {
 	}
 }
 
-export function lockPathFor(dataDir: string): string {
+function lockPathFor(dataDir: string): string {
 	return path.join(dataDir, 'isoman.lock');
 }
 

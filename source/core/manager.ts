@@ -21,36 +21,13 @@ import {readLock} from './lock.js';
 import {limiter, TokenBucket} from './download/rate-limit.js';
 import {Throttle} from './throttle.js';
 import {JobAbort, type AbortKind} from './job-abort.js';
+import type {ImageChange, Library, LibraryEvents, Notice, ServedBatch, VerifyResult} from './library.js';
 import {finalPathFor, partPathFor} from './paths.js';
 import type {Progress} from './progress.js';
 import {RateMeter} from './progress.js';
 import {startScrub, type Scrubber} from './scrub.js';
+import {downloadTrend, libraryStats, type LibraryStats, type Trend, type TrendPeriod} from './stats.js';
 import {IsomanError, type AuditEvent, type Image, type Logger, type Status} from './types.js';
-
-export type ImageChange =
-	| {type: 'added'; image: Image}
-	| {type: 'updated'; image: Image; previous: Status | undefined}
-	| {type: 'removed'; id: string; image?: Image};
-
-export type Notice = {level: 'info' | 'warn' | 'error'; message: string; id?: string};
-
-export type ManagerEvents = {
-	change: [ImageChange];
-	/** Every active transfer's progress, coalesced: at most 10 events a second in all. */
-	progress: [Progress[]];
-	notice: [Notice];
-	/** Nothing pending or active. */
-	idle: [];
-	/** The global bandwidth limit changed (bytes per second, 0 = none). */
-	limit: [number];
-	/**
-	 * Downloads have stopped for good in this process (the catalogue cannot be written): the message says why.
-	 * The daemon exits 1 on it; the TUI shows it.
-	 */
-	fatal: [string];
-};
-
-export type VerifyResult = {id: string; outcome: 'ok' | 'corrupt' | 'missing' | 'skipped'; message?: string};
 
 export type ManagerOptions = {
 	config: Config;
@@ -89,7 +66,7 @@ const hostOf = (url: string) => {
 	}
 };
 
-export class Manager extends EventEmitter<ManagerEvents> {
+export class Manager extends EventEmitter<LibraryEvents> implements Library {
 	readonly catalogue: Catalogue;
 	readonly config: Config;
 	readonly owner: boolean;
@@ -154,6 +131,26 @@ export class Manager extends EventEmitter<ManagerEvents> {
 		return this.catalogue.events(id, limit);
 	}
 
+	withStatus(status: Status): Image[] {
+		return this.catalogue.withStatus(status);
+	}
+
+	completeByPath(filePath: string): Image | undefined {
+		return this.catalogue.completeByPath(filePath);
+	}
+
+	stats(): LibraryStats {
+		return libraryStats(this.catalogue, this.config.imagesDir);
+	}
+
+	trend(period: TrendPeriod, days: number): Trend {
+		return downloadTrend(this.catalogue, period, days);
+	}
+
+	recordServed(batch: ServedBatch): void {
+		this.catalogue.recordServed(batch);
+	}
+
 	/** Progress of every active transfer or verification right now. */
 	progressSnapshot(): Progress[] {
 		return [...this.progress.values()];
@@ -173,7 +170,12 @@ export class Manager extends EventEmitter<ManagerEvents> {
 	// ---- commands ----
 
 	/** Validate, insert `pending`, record `added`. Throws IsomanError (field named) or DuplicateImageError. */
-	add(input: AddInput): Image {
+	async add(input: AddInput): Promise<Image> {
+		return this.addNow(input);
+	}
+
+	/** `add`, synchronously (this process owns the catalogue connection). */
+	addNow(input: AddInput): Image {
 		const row = prepareAdd(input);
 		const image = this.catalogue.insert(row);
 		this.log.info('image.added', {id: image.id, name: image.name, version: image.version, url: image.downloadUrl});
@@ -653,6 +655,10 @@ export class Manager extends EventEmitter<ManagerEvents> {
 		return updated;
 	}
 
+	notify(notice: Notice): void {
+		this.emit('notice', notice);
+	}
+
 	private emitChange(change: ImageChange): void {
 		if (change.type === 'removed') this.known.delete(change.id);
 		else this.known.set(change.image.id, stamp(change.image));
@@ -801,4 +807,3 @@ function stamp(image: Image): string {
 	return `${image.status}|${image.updatedAt}|${image.downloadedBytes}|${image.bytesServed}`;
 }
 
-export {NotFoundError};

@@ -14,18 +14,17 @@ import {IsomanError} from './types.js';
 // ---------------------------------------------------------------------------------------------------------------
 // Limits and vocabulary
 
-export const LIMITS = {name: 100, version: 50, arch: 20, edition: 50, url: 8192} as const;
+const LIMITS = {name: 100, version: 50, arch: 20, edition: 50, url: 8192} as const;
 
 /** The rule for version, arch and edition. */
 export const PART_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
 const PART_RULE = `must match ${PART_PATTERN.source} (letters, digits, . _ + -; no spaces or slashes)`;
 
 export const IMAGE_TYPES = ['iso', 'qcow2', 'img', 'raw', 'vmdk', 'vdi', 'vhd', 'vhdx'] as const;
-export type ImageType = (typeof IMAGE_TYPES)[number];
-export const COMPRESSIONS = ['xz', 'gz', 'zst', 'bz2'] as const;
+const COMPRESSIONS = ['xz', 'gz', 'zst', 'bz2'] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
 
-export const SUPPORTED_TYPES_TEXT = `${IMAGE_TYPES.map(t => '.' + t).join(', ')}, optionally followed by ${COMPRESSIONS.map(c => '.' + c).join(', ')}`;
+const SUPPORTED_TYPES_TEXT = `${IMAGE_TYPES.map(t => '.' + t).join(', ')}, optionally followed by ${COMPRESSIONS.map(c => '.' + c).join(', ')}`;
 
 export type Field = 'url' | 'name' | 'version' | 'arch' | 'edition' | 'type';
 export const FIELDS: readonly Field[] = ['url', 'name', 'version', 'arch', 'edition', 'type'];
@@ -55,7 +54,7 @@ const ARCH_ALIASES: ReadonlyMap<string, string> = new Map([
 	['loongarch64', 'loongarch64'],
 ]);
 
-export const DEFAULT_ARCH = 'x86_64';
+const DEFAULT_ARCH = 'x86_64';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers
@@ -124,7 +123,7 @@ export const versionSchema = partSchema('version');
 /** An edition (netinst, live-server, …): same rule as the version, ≤ 50 characters. */
 export const editionSchema = partSchema('edition');
 /** An architecture as typed: same rule, ≤ 20 characters; not yet canonical. */
-export const archInputSchema = partSchema('arch');
+const archInputSchema = partSchema('arch');
 /** An architecture: validated, then canonicalised (`amd64` → `x86_64`; unknown values kept as given). */
 export const archSchema = archInputSchema.transform(canonicalArch);
 
@@ -221,11 +220,6 @@ function canonicalArch(valid: string): string {
  */
 export function normaliseArch(s: string): string {
 	return parseField(archSchema, 'arch', s);
-}
-
-/** True when `s` (any case) is a known spelling of an architecture. */
-export function isKnownArch(s: string): boolean {
-	return ARCH_ALIASES.has(s.toLowerCase());
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -5,13 +5,14 @@
 import fs from 'node:fs';
 import type {Config} from '../config.js';
 import {acquireLock, LockHeldError, readLock, type LibraryLock, type LockInfo} from './lock.js';
+import type {Library, LibraryReader} from './library.js';
 import {Manager} from './manager.js';
 import {recover, type RecoveryReport} from './recovery.js';
 import {ensureRealDir} from './safe-fs.js';
 import type {Logger} from './types.js';
 
 export type OpenLibrary = {
-	manager: Manager;
+	library: Library;
 	/** Set when this process holds the lock. */
 	lock?: LibraryLock;
 	/** Set when another process holds it. */
@@ -20,6 +21,10 @@ export type OpenLibrary = {
 	recovery?: RecoveryReport;
 	/** Owner only: run recovery (if deferred, or again) and start downloading. */
 	recoverAndStart?: () => Promise<RecoveryReport>;
+	/** Client only: whether the holder still holds the library. (Goes when queued commands get replies.) */
+	holderAlive?: () => boolean;
+	/** Client only: withdraw this process's commands the holder has not taken. (Goes with holderAlive.) */
+	withdrawQueued?: () => number;
 	/** Stop, close the catalogue, release the lock. Idempotent. */
 	close(): Promise<void>;
 };
@@ -75,7 +80,13 @@ export async function openLibrary(config: Config, log: Logger, role: string, opt
 
 	if (!lock) {
 		const manager = new Manager({config, log, owner: false, daemonPid: holder?.pid});
-		return {manager, holder, close: async () => manager.close()};
+		return {
+			library: manager,
+			holder,
+			holderAlive: () => readLock(config.dataDir)?.pid === holder?.pid,
+			withdrawQueued: () => manager.catalogue.withdrawCommands(),
+			close: async () => manager.close(),
+		};
 	}
 
 	let manager: Manager | undefined;
@@ -85,7 +96,7 @@ export async function openLibrary(config: Config, log: Logger, role: string, opt
 		let closed = false;
 		const owned = manager;
 		return {
-			manager,
+			library: manager,
 			lock,
 			recovery,
 			async recoverAndStart() {
@@ -110,4 +121,9 @@ export async function openLibrary(config: Config, log: Logger, role: string, opt
 		lock.release();
 		throw error;
 	}
+}
+
+/** The catalogue for reading only (`list`, `show`): no lock, no recovery, no commands. */
+export function openReader(config: Config, log: Logger): LibraryReader {
+	return new Manager({config, log, owner: false});
 }

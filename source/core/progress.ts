@@ -47,12 +47,6 @@ export class RateMeter {
 		this.count = Math.min(SLOTS, this.count + 1);
 	}
 
-	/** Forget history (after a restart from 0, say). */
-	reset(): void {
-		this.count = 0;
-		this.lastBytes = -1;
-	}
-
 	rate(): number {
 		if (this.count < 2) return 0;
 		const t = this.now();

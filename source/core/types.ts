@@ -25,7 +25,16 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-/** One catalogue row as the core sees it (camelCase). `toJson` in catalogue/ maps it to snake_case. */
+export function isErrorCode(code: unknown): code is ErrorCode {
+	return typeof code === 'string' && (ERROR_CODES as readonly string[]).includes(code);
+}
+
+/** A stored or thrown code as one of ERROR_CODES: anything else (an older or foreign row, a bug) reads as `io`. */
+export function toErrorCode(code: string): ErrorCode {
+	return isErrorCode(code) ? code : 'io';
+}
+
+/** One catalogue row as the core sees it (camelCase). `imageToJson` (image-json.ts) maps it to snake_case. */
 export type Image = {
 	id: string;
 	name: string;
@@ -46,7 +55,7 @@ export type Image = {
 	expectedChecksum: string | null;
 	downloadUrl: string;
 	checksumUrl: string | null;
-	errorCode: string | null;
+	errorCode: ErrorCode | null;
 	errorMessage: string | null;
 	etag: string | null;
 	lastModified: string | null;

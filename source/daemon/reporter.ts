@@ -2,12 +2,17 @@
  * NDJSON reporter for the daemon: one line per state change (`{"ts","level","event","id",…}`) and a progress
  * line per active download at most every `progressEveryMs` (5 s).
  */
-import {jsonText, redactUrl, redactUrlsIn} from '../core/display-text.js';
-import type {ImageChange, Manager, Notice} from '../core/manager.js';
-import type {Progress} from '../core/progress.js';
-import type {Image, Status} from '../core/types.js';
+import {jsonText, percentOf, redactUrl, redactUrlsIn, type Image, type ImageChange, type Library, type Notice, type Progress, type Status} from '../core/index.js';
 
 export type Write = (line: string) => void;
+
+/** The daemon's one NDJSON line writer: `{"ts","level","event",…fields}`. */
+export function ndjsonWriter(write: Write) {
+	return (level: string, event: string, fields: Record<string, unknown> = {}) => {
+		// jsonText: C1 and bidi characters escaped too, so the lines are safe to read on a terminal.
+		write(jsonText({ts: new Date().toISOString(), level, event, ...fields}));
+	};
+}
 
 function imageFields(image: Image) {
 	return {
@@ -20,11 +25,8 @@ function imageFields(image: Image) {
 	};
 }
 
-export function attachReporter(manager: Manager, write: Write, progressEveryMs = 5000): () => void {
-	const line = (level: string, event: string, fields: Record<string, unknown>) => {
-		// jsonText: C1 and bidi characters escaped too, so the lines are safe to read on a terminal.
-		write(jsonText({ts: new Date().toISOString(), level, event, ...fields}));
-	};
+export function attachReporter(manager: Library, write: Write, progressEveryMs = 5000): () => void {
+	const line = ndjsonWriter(write);
 
 	const lastProgress = new Map<string, number>();
 	// The status last reported per image: one line per real change, however many times a change is announced.
@@ -58,7 +60,7 @@ export function attachReporter(manager: Manager, write: Write, progressEveryMs =
 				phase: p.phase,
 				downloaded_bytes: p.downloaded,
 				size_bytes: p.total,
-				progress: p.total ? Math.floor((p.downloaded / p.total) * 1000) / 10 : null,
+				progress: percentOf(p.downloaded, p.total),
 				rate_bps: Math.round(p.rate),
 				eta_seconds: p.eta === null ? null : Math.round(p.eta),
 				stalled: p.stalled,

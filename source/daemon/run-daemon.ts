@@ -4,11 +4,8 @@
  * SIGINT/SIGTERM: stop taking work, return active downloads to pending (their .part kept), close, exit 0.
  */
 import type {Config} from '../config.js';
-import {jsonText, messageText} from '../core/display-text.js';
-import {LockHeldError} from '../core/lock.js';
-import {openLibrary, type OpenLibrary} from '../core/open-library.js';
-import type {Logger} from '../core/types.js';
-import {attachReporter, type Write} from './reporter.js';
+import {LockHeldError, messageText, openLibrary, type Logger, type OpenLibrary} from '../core/index.js';
+import {attachReporter, ndjsonWriter, type Write} from './reporter.js';
 import {fanOut, startServing, type Serving} from './serve.js';
 
 export type DaemonOptions = {
@@ -28,7 +25,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 	const {config, log} = options;
 	// Every line also goes to the HTTP server's subscribers (Server-Sent Events), when it serves.
 	const {write, feed} = fanOut(options.write ?? ((line: string) => process.stdout.write(line + '\n')));
-	const emit = (level: string, event: string, fields: Record<string, unknown> = {}) => write(jsonText({ts: new Date().toISOString(), level, event, ...fields}));
+	const emit = ndjsonWriter(write);
 	// A signal during start-up (recovery can take a while) is honoured as soon as the library is open.
 	let signalled: NodeJS.Signals | undefined;
 	const starting = new AbortController();
@@ -68,7 +65,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 		throw error;
 	}
 
-	const {manager, recovery} = library;
+	const {library: manager, recovery} = library;
 	const detach = attachReporter(manager, write, options.progressEveryMs);
 	emit('info', 'started', {pid: process.pid, data_dir: config.dataDir, recovery});
 	let serving: Serving | undefined;

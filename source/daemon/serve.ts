@@ -3,8 +3,7 @@
  * `listening` event, tells other processes the URL (`<data>/isoman.serve`), and stops it all on shutdown.
  */
 import type {Config} from '../config.js';
-import {removeServerInfo, writeServerInfo} from '../core/server-info.js';
-import type {Logger} from '../core/types.js';
+import {removeServerInfo, writeServerInfo, type Logger} from '../core/index.js';
 import type {DaemonEvent, EventFeed, RequestHandlerFactory} from '../server/context.js';
 import type {ServedLibrary} from '../server/library.js';
 import type {Write} from './reporter.js';

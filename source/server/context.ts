@@ -10,7 +10,7 @@
 import type {IncomingMessage, ServerResponse} from 'node:http';
 import type {Duplex} from 'node:stream';
 import type {Config} from '../config.js';
-import type {Logger} from '../core/types.js';
+import type {Logger} from '../core/index.js';
 import type {ServedLibrary} from './library.js';
 
 /** One NDJSON event as the daemon prints it on stdout (`{"ts","level","event",…}`). */

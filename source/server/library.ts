@@ -3,12 +3,10 @@
  * their sidecars), the complete images for the index pages, and the download counts written back. Everything the
  * server needs from the library goes through here, so moving to another core surface touches this file only.
  */
-import {sidecarExtension} from '../core/checksum/algorithms.js';
-import type {Manager} from '../core/manager.js';
-import {CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, type Image} from '../core/types.js';
+import {CHECKSUM_ALGORITHMS, sidecarExtension, type ChecksumAlgorithm, type Image, type Library, type ServedBatch} from '../core/index.js';
 
 /** The library object the daemon owns (what the pluggable handler gets as `context.library` too). */
-export type ServedLibrary = Manager;
+export type ServedLibrary = Library;
 
 export type Servable =
 	| {kind: 'image'; image: Image}
@@ -30,11 +28,11 @@ const SIDECAR_SUFFIXES = [...new Set(CHECKSUM_ALGORITHMS.flatMap(alg => [sidecar
  * or nothing. Never decided from the disk.
  */
 export function findServable(library: ServedLibrary, filePath: string): Servable | undefined {
-	const image = library.catalogue.completeByPath(filePath);
+	const image = library.completeByPath(filePath);
 	if (image) return {kind: 'image', image};
 	const dot = filePath.lastIndexOf('.');
 	if (dot <= 0 || !SIDECAR_SUFFIXES.includes(filePath.slice(dot + 1))) return undefined;
-	const owner = library.catalogue.completeByPath(filePath.slice(0, dot));
+	const owner = library.completeByPath(filePath.slice(0, dot));
 	if (!owner?.checksumType) return undefined;
 	const fileName = filePath.slice(filePath.lastIndexOf('/') + 1);
 	return sidecarNames(owner).includes(fileName) ? {kind: 'sidecar', image: owner, fileName} : undefined;
@@ -47,12 +45,10 @@ export function sidecarOnDisk(image: Image & {checksumType: ChecksumAlgorithm}):
 
 /** Every complete image (for the index pages). */
 export function completeImages(library: ServedLibrary): Image[] {
-	return library.catalogue.withStatus('complete');
+	return library.withStatus('complete');
 }
-
-export type ServedBatch = ReadonlyArray<{id: string; bytes: number; downloads: readonly string[]}>;
 
 /** Write a batch of download counts (see Accounting). */
 export function recordServed(library: ServedLibrary, batch: ServedBatch): void {
-	library.catalogue.recordServed(batch);
+	library.recordServed(batch);
 }

@@ -8,7 +8,7 @@ import type {AddressInfo, Socket} from 'node:net';
 import os from 'node:os';
 import type {Duplex} from 'node:stream';
 import type {Config, ListenAddress} from '../config.js';
-import type {Logger} from '../core/types.js';
+import type {Logger} from '../core/index.js';
 import {VERSION} from '../version.js';
 import {HEADERS_TIMEOUT_MS, IDLE_SOCKET_MS, type EventFeed, type RequestHandler, type RequestHandlerFactory, type ServerContext} from './context.js';
 import {createImageRoutes} from './images/routes.js';

@@ -4,10 +4,7 @@
  * either an http(s) URL (→ checksumUrl) or a digest `[alg:]hex` (→ checksum). Validation uses the core's schemas
  * while typing and `prepareAdd` (the very function `manager.add` runs) on submit; errors map to fields.
  */
-import type {AddInput} from '../core/add-input.js';
-import {parseDigestArg} from '../core/checksum/algorithms.js';
-import {detectFromUrl, fieldProblem, httpUrlSchema, inferFromFilename} from '../core/naming.js';
-import {IsomanError} from '../core/types.js';
+import {detectFromUrl, fieldProblem, httpUrlSchema, inferFromFilename, IsomanError, parseDigestArg, type AddInput} from '../core/index.js';
 
 export const FORM_FIELDS = ['url', 'name', 'version', 'arch', 'edition', 'checksum'] as const;
 export type FormField = (typeof FORM_FIELDS)[number];
@@ -57,7 +54,7 @@ export function emptyForm(): FormState {
 	};
 }
 
-export const focusedField = (state: FormState): FormField => FORM_FIELDS[state.focus] ?? 'url';
+const focusedField = (state: FormState): FormField => FORM_FIELDS[state.focus] ?? 'url';
 
 /** The last path segment of what looks like a URL, even a half-typed one (query and fragment ignored). */
 function rawBasename(url: string): string {
@@ -132,7 +129,7 @@ export function moveFocus(state: FormState, delta: number): FormState {
 }
 
 /** True when the value reads as an http(s) URL (then it is a checksum file's URL, else a digest). */
-export function isHttpUrl(value: string): boolean {
+function isHttpUrl(value: string): boolean {
 	try {
 		const url = new URL(value.trim());
 		return url.protocol === 'http:' || url.protocol === 'https:';
@@ -157,7 +154,7 @@ export function toAddInput(state: FormState): AddInput {
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** The form field an IsomanError is about. */
-export function errorField(error: unknown): ErrorField {
+function errorField(error: unknown): ErrorField {
 	const field = error instanceof IsomanError ? error.field : undefined;
 	switch (field) {
 		case 'url':

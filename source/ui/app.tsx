@@ -6,7 +6,7 @@
  */
 import {useCallback, useSyncExternalStore} from 'react';
 import {Box} from 'ink';
-import type {Manager} from '../core/manager.js';
+import type {Library} from '../core/index.js';
 import type {UiController} from './controller.js';
 import {AddFormView} from './components/add-form-view.js';
 import {Details} from './components/details.js';
@@ -25,12 +25,12 @@ import {useKeypress} from './use-keypress.js';
 import {useTerminalSize} from './use-terminal-size.js';
 
 /** At this width and above the details sit beside the list; below, Tab/Enter switch between them. */
-export const WIDE_COLUMNS = 120;
+const WIDE_COLUMNS = 120;
 
 export type AppProps = {
 	controller: UiController;
 	store: LibraryStore;
-	manager: Pick<Manager, 'owner' | 'daemonPid' | 'events'>;
+	manager: Pick<Library, 'daemonPid' | 'events'>;
 	dataDir: string;
 	ui: Pick<UiOptions, 'spinners'>;
 	theme: Theme;
@@ -91,7 +91,7 @@ export function App({controller, store, manager, dataDir, ui, theme}: AppProps) 
 				free={free}
 				filter={state.filter}
 				daemonPid={manager.daemonPid}
-				owner={manager.owner}
+				owner={manager.daemonPid === undefined}
 				serving={serving}
 				width={columns}
 				theme={theme}

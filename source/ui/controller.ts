@@ -4,9 +4,7 @@
  * State lives here, outside React, so a burst of keys in one read sees each previous key's effect; components read
  * it with `useSyncExternalStore`. Commands go to the manager; nothing here touches the database or the disk.
  */
-import type {Manager} from '../core/manager.js';
-import {DuplicateImageError} from '../core/catalogue/repository.js';
-import type {Image} from '../core/types.js';
+import {DuplicateImageError, type Image, type Library} from '../core/index.js';
 import * as form from './add-form.js';
 import {describeImage, duplicateDialog, quitDialog, removeDialog, type DialogState} from './dialogs.js';
 import {parseKeys, type KeyEvent} from './keys.js';
@@ -37,10 +35,10 @@ export type UiState = {
 	quitting: string | undefined;
 };
 
-export type ManagerCommands = Pick<Manager, 'add' | 'pause' | 'resume' | 'cancel' | 'retry' | 'remove' | 'verify' | 'get' | 'owner' | 'activeCount'>;
+export type LibraryCommands = Pick<Library, 'add' | 'pause' | 'resume' | 'cancel' | 'retry' | 'remove' | 'verify' | 'get' | 'daemonPid' | 'activeCount'>;
 
 export type ControllerOptions = {
-	manager: ManagerCommands;
+	manager: LibraryCommands;
 	store: LibraryStore;
 	onQuit: (choice: QuitChoice) => void;
 	/** Whether "keep downloading in the background" can be offered. */
@@ -69,7 +67,7 @@ export class UiController {
 
 	private readonly listeners = new Set<() => void>();
 	private readonly selectRows = createRowSelector();
-	private readonly manager: ManagerCommands;
+	private readonly manager: LibraryCommands;
 	private readonly store: LibraryStore;
 	private readonly options: ControllerOptions;
 	private readonly now: () => number;
@@ -376,7 +374,7 @@ export class UiController {
 
 	private command(promise: Promise<unknown>, done: string): void {
 		promise.then(
-			() => this.say(this.manager.owner ? done : `${done} (sent to the daemon)`),
+			() => this.say(this.manager.daemonPid === undefined ? done : `${done} (sent to the daemon)`),
 			(error: unknown) => this.say(errorText(error), 'error'),
 		);
 	}
@@ -423,19 +421,22 @@ export class UiController {
 	private submitForm(): void {
 		const state = this.state.form;
 		if (!state) return;
-		try {
-			const image = this.manager.add(form.toAddInput(state));
-			this.update({form: undefined});
-			this.reveal(image.id);
-			this.say(`Added ${describeImage(image)}`);
-		} catch (error) {
-			if (error instanceof DuplicateImageError) {
-				this.offerDuplicate(error.existingId);
-				return;
-			}
+		this.manager.add(form.toAddInput(state)).then(
+			image => {
+				this.update({form: undefined});
+				this.reveal(image.id);
+				this.say(`Added ${describeImage(image)}`);
+			},
+			(error: unknown) => {
+				if (error instanceof DuplicateImageError) {
+					this.offerDuplicate(error.existingId);
+					return;
+				}
 
-			this.update({form: form.withSubmitError(state, error)});
-		}
+				// The form as it is now (typing may have gone on while the library answered).
+				this.update({form: form.withSubmitError(this.state.form ?? state, error)});
+			},
+		);
 	}
 
 	private offerDuplicate(existingId: string): void {
@@ -486,7 +487,7 @@ export class UiController {
 		}
 
 		if (ctrlC) this.lastCtrlC = now;
-		const active = this.manager.owner ? this.manager.activeCount() : 0;
+		const active = this.manager.activeCount();
 		if (active === 0) {
 			this.finish('plain');
 			return;

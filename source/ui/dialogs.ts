@@ -1,5 +1,5 @@
 /** The TUI's dialogs: what they say and which lettered choices they offer (the highlighted one is the safe default). */
-import type {Image} from '../core/types.js';
+import type {Image} from '../core/index.js';
 import {formatBytes} from './format.js';
 import {fileLabel} from './tree.js';
 

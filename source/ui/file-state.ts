@@ -4,8 +4,7 @@
  * ("stalled" when no byte arrives, an indeterminate bar when the size is unknown), and the one-line summary of a
  * collapsed group. Pure: returns text segments, the components only colour them.
  */
-import type {Progress} from '../core/progress.js';
-import type {Image} from '../core/types.js';
+import type {Image, Progress} from '../core/index.js';
 import {formatBytes, formatBytesOf, formatDuration, formatPercent, formatRate} from './format.js';
 import type {ColorName, Theme} from './theme.js';
 
@@ -25,7 +24,7 @@ const REASONS: Record<string, string> = {
 };
 
 /** A short reason for a failed row: "HTTP 404", "checksum mismatch", "cancelled". */
-export function failureReason(image: Pick<Image, 'errorCode' | 'errorMessage'>): string {
+function failureReason(image: Pick<Image, 'errorCode' | 'errorMessage'>): string {
 	if (image.errorCode === 'http_status') {
 		const status = /\b([1-5]\d\d)\b/.exec(image.errorMessage ?? '');
 		return status ? `HTTP ${status[1]!}` : 'HTTP error';
@@ -36,7 +35,7 @@ export function failureReason(image: Pick<Image, 'errorCode' | 'errorMessage'>):
 }
 
 /** A bar of exactly `width` columns (brackets included in ASCII). `fraction` null → indeterminate. */
-export function progressBar(fraction: number | null, width: number, theme: Theme, downloaded = 0): string {
+function progressBar(fraction: number | null, width: number, theme: Theme, downloaded = 0): string {
 	const g = theme.glyphs;
 	const inner = width - g.barOpen.length - g.barClose.length;
 	if (inner <= 0) return '';

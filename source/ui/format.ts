@@ -1,27 +1,13 @@
 /** Human-readable numbers for the screen: sizes, rates, durations, times. Pure. */
+import {BYTE_UNITS, formatBytes} from '../core/index.js';
 
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-
-/** 1536 → "1.5 KiB"; three significant digits above 1 KiB. */
-export function formatBytes(bytes: number | null | undefined): string {
-	if (bytes === null || bytes === undefined || !Number.isFinite(bytes) || bytes < 0) return '?';
-	if (bytes < 1024) return `${Math.round(bytes)} B`;
-	let value = bytes;
-	let unit = 0;
-	while (value >= 1024 && unit < UNITS.length - 1) {
-		value /= 1024;
-		unit++;
-	}
-
-	const digits = value >= 100 ? 0 : value >= 10 ? 1 : 2;
-	return `${value.toFixed(digits)} ${UNITS[unit]!}`;
-}
+export {formatBytes};
 
 /** Done/total in the total's unit: "1.20/2.80 GiB"; done alone when the total is unknown. */
 export function formatBytesOf(done: number, total: number | null): string {
 	if (total === null || total <= 0) return formatBytes(done);
 	const [totalNumber, unit] = formatBytes(total).split(' ') as [string, string];
-	const index = UNITS.indexOf(unit);
+	const index = (BYTE_UNITS as readonly string[]).indexOf(unit);
 	const doneValue = index <= 0 ? Math.round(done) : done / 1024 ** index;
 	const digits = index <= 0 ? 0 : Math.min(2, totalNumber.split('.')[1]?.length ?? 0);
 	return `${doneValue.toFixed(digits)}/${totalNumber} ${unit}`;

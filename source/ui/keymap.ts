@@ -151,7 +151,7 @@ const KEY_LABELS: Record<string, [unicode: string, ascii: string]> = {
 	' ': ['Space', 'Space'],
 };
 
-export function keyLabel(key: string, ascii = false): string {
+function keyLabel(key: string, ascii = false): string {
 	const known = KEY_LABELS[key];
 	if (known) return ascii ? known[1] : known[0];
 	const ctrl = /^ctrl\+(.)$/.exec(key);

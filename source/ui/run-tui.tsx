@@ -13,17 +13,15 @@
  * Output: Ink renders in debug mode into a FrameWriter, which writes only the changed lines at most `maxFps` times
  * a second (Ink 6.8's own `incrementalRendering` misplaces frames shorter than the terminal: see frame-writer.ts).
  */
-import {displayLines} from '../core/display-text.js';
 import type {Config} from '../config.js';
-import type {Manager} from '../core/manager.js';
-import type {Logger} from '../core/types.js';
+import {displayLines, type Library, type Logger} from '../core/index.js';
 import type {QuitChoice} from './controller.js';
 import {FrameWriter} from './frame-writer.js';
 import {createScreen} from './terminal.js';
 import {uiOptionsFrom} from './ui-options.js';
 
 export type RunTuiOptions = {
-	manager: Manager;
+	manager: Library;
 	config: Config;
 	log: Logger;
 	stdin?: NodeJS.ReadStream;
@@ -170,7 +168,7 @@ export async function runTui(options: RunTuiOptions): Promise<number> {
 	const controller = new UiController({
 		manager,
 		store,
-		canBackground: Boolean(options.startBackgroundDaemon) && manager.owner,
+		canBackground: Boolean(options.startBackgroundDaemon) && manager.daemonPid === undefined,
 		onQuit: choice => void quit(choice),
 	});
 

@@ -6,10 +6,7 @@
  * In client mode (a daemon owns the library) the manager's `watch()` turns the daemon's writes into the same
  * events, so the store does not care who runs the downloads.
  */
-import type {ImageChange, Manager, Notice} from '../core/manager.js';
-import type {Progress} from '../core/progress.js';
-import type {Image} from '../core/types.js';
-import {Throttle} from '../core/throttle.js';
+import {Throttle, type Image, type ImageChange, type Library, type Notice, type Progress} from '../core/index.js';
 
 export type LibrarySnapshot = {
 	/** Catalogue rows, in no particular order (the tree sorts). */
@@ -27,7 +24,7 @@ export type StoreOptions = {
 	now?: () => number;
 };
 
-type ManagerLike = Pick<Manager, 'list' | 'progressSnapshot' | 'on' | 'off'>;
+type ManagerLike = Pick<Library, 'list' | 'progressSnapshot' | 'on' | 'off'>;
 
 export class LibraryStore {
 	private byId: Map<string, Image>;

@@ -3,7 +3,7 @@
  * plus a text filter decide which rows exist (lazygit's filetree model). Rows carry stable keys so the selection
  * can follow an item when rows are added, removed or re-sorted. Pure; memoised on its inputs' identity.
  */
-import type {Image} from '../core/types.js';
+import type {Image} from '../core/index.js';
 import {compareVersions} from './version-order.js';
 
 export type RowKind = 'name' | 'version' | 'file';

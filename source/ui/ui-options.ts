@@ -21,7 +21,7 @@ export function isUtf8Locale(env: NodeJS.ProcessEnv): boolean {
 	return locale !== undefined && /utf-?8/i.test(locale);
 }
 
-export function isSsh(env: NodeJS.ProcessEnv): boolean {
+function isSsh(env: NodeJS.ProcessEnv): boolean {
 	return Boolean(env['SSH_CONNECTION'] || env['SSH_TTY']);
 }
 

@@ -12,9 +12,8 @@ import type {Progress} from '../../source/core/progress.js';
 import {tempLibrary, waitFor, type TempLibrary} from '../support/library.js';
 import {startTestServer, type TestServer} from '../support/server.js';
 import {addImage, inProcess, isEvent, isoman, killChildren, listJson, partSize, runCli, startDaemon, type Daemon} from './helpers.js';
+import {KiB, MiB} from '../support/sizes.js';
 
-const KiB = 1024;
-const MiB = 1024 * KiB;
 
 let lib: TempLibrary | undefined;
 let server: TestServer | undefined;
@@ -170,7 +169,7 @@ describe('a daemon and other processes', () => {
 		const daemon = startDaemon(dir);
 		await daemon.next(isEvent('started'));
 
-		client = new Manager({config, log: createLogger({level: 'debug', sink: memorySink()}), owner: false});
+		client = new Manager({config, log: createLogger({level: 'debug', sink: memorySink()})});
 		expect(client.owner).toBe(false);
 		const seen: Array<{at: number; downloaded: number; total: number | null; lag: number}> = [];
 		const changes: string[] = [];

@@ -19,7 +19,7 @@ const setUp = async () => library.setUp();
 
 /** Download the queue in this process (a quick way to get complete images for the commands to work on). */
 async function downloadQueue(): Promise<void> {
-	const manager = new Manager({config: library.lib!.config, log: silentLogger, owner: true});
+	const manager = new Manager({config: library.lib!.config, log: silentLogger});
 	try {
 		manager.start();
 		await manager.whenIdle();
@@ -114,7 +114,7 @@ describe('isoman list and show', () => {
 		expect(table[0]!.split(/\s{2,}/)).toEqual(['ID', 'NAME', 'VERSION', 'ARCH', 'EDITION', 'TYPE', 'SIZE', 'STATE']);
 		const row = (id: string) => table.find(l => l.startsWith(id))!.split(/\s{2,}/);
 		expect(row(alpha)).toEqual([alpha, 'alpha', '1.0', 'x86_64', '-', 'iso', '1.50 MiB', 'verified']);
-		expect(row(beta)).toEqual([beta, 'beta', '2.0', 'x86_64', '-', 'iso', '768.0 KiB', 'unverified']);
+		expect(row(beta)).toEqual([beta, 'beta', '2.0', 'x86_64', '-', 'iso', '768 KiB', 'unverified']);
 		expect(row(gamma)).toEqual([gamma, 'gamma', '3.0', 'x86_64', '-', 'iso', '?', 'queued']);
 		expect(row(delta).at(-1)).toBe('paused');
 		expect(row(epsilon).at(-1)).toBe('failed (cancelled)');
@@ -182,11 +182,11 @@ describe('isoman list and show', () => {
 
 	it('accepts a unique id prefix like git; an ambiguous or unknown one exits 2 naming it', async () => {
 		const {dir, config} = await setUp();
-		const manager = new Manager({config, log: silentLogger, owner: false});
+		const manager = new Manager({config, log: silentLogger});
 		const ids: string[] = [];
 		try {
 			// 17 ids: at least two share their first hex digit.
-			for (let i = 0; i < 17; i++) ids.push(manager.add({url: `http://127.0.0.1:9/p/os${i}-1.0-x86_64.iso`}).id);
+			for (let i = 0; i < 17; i++) ids.push(manager.addNow({url: `http://127.0.0.1:9/p/os${i}-1.0-x86_64.iso`}).id);
 		} finally {
 			await manager.close();
 		}

@@ -11,12 +11,14 @@ import {createInterface} from 'node:readline';
 import {fileURLToPath} from 'node:url';
 import {loadConfig} from '../../source/config.js';
 import type {AddInput} from '../../source/core/add-input.js';
-import {imageToJson} from '../../source/core/catalogue/repository.js';
+import {imageToJson} from '../../source/core/image-json.js';
 import {silentLogger} from '../../source/core/log.js';
 import {Manager} from '../../source/core/manager.js';
 import {afterEach} from 'vitest';
 import {tempLibrary, type TempLibrary} from '../support/library.js';
 import {startTestServer, type TestServer} from '../support/server.js';
+import {KiB, MiB} from '../support/sizes.js';
+export {KiB, MiB} from '../support/sizes.js';
 
 /**
  * The catalogue read and written in this process, for setting a scene or checking rows without the cost of a
@@ -25,7 +27,7 @@ import {startTestServer, type TestServer} from '../support/server.js';
 export function inProcess(dir: string) {
 	const config = loadConfig({dataDir: dir}, {});
 	const withManager = async <T>(fn: (manager: Manager) => T | Promise<T>): Promise<T> => {
-		const manager = new Manager({config, log: silentLogger, owner: false});
+		const manager = new Manager({config, log: silentLogger});
 		try {
 			return await fn(manager);
 		} finally {
@@ -36,7 +38,7 @@ export function inProcess(dir: string) {
 	return {
 		config,
 		/** Add an image (as `isoman add` would); returns its id. */
-		add: async (input: AddInput) => withManager(manager => manager.add(input).id),
+		add: async (input: AddInput) => withManager(manager => manager.addNow(input).id),
 		/** Every image as `list --json` prints it. */
 		images: async () => withManager(manager => manager.list().map(imageToJson) as ImageJson[]),
 		image: async (id: string) => withManager(manager => {
@@ -311,8 +313,6 @@ export function partSize(dir: string, id: string): number {
 	}
 }
 
-export const KiB = 1024;
-export const MiB = 1024 * KiB;
 export const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 
 /**

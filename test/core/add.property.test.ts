@@ -14,7 +14,7 @@ let lib: TempLibrary;
 let manager: Manager;
 beforeAll(() => {
 	lib = tempLibrary();
-	manager = new Manager({config: lib.config, log: silentLogger, owner: true});
+	manager = new Manager({config: lib.config, log: silentLogger});
 	// Thousands of inserts: durability is not what this test is about.
 	manager.catalogue.db.pragma('synchronous = OFF');
 });
@@ -34,7 +34,7 @@ describe('manager.add on random and hostile input', () => {
 				const before = count.get();
 				let image;
 				try {
-					image = manager.add(input);
+					image = manager.addNow(input);
 				} catch (error) {
 					if (error instanceof DuplicateImageError) return;
 					checkRejection(error, ['url', 'name', 'version', 'arch', 'edition', 'type', 'checksum', 'checksum_url', 'checksum_type', 'path']);

@@ -1,8 +1,36 @@
 import path from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {ConfigError, loadConfig, SETTINGS, settingsHelp} from '../../source/config.js';
+import meow from 'meow';
+import {ConfigError, loadConfig, SETTINGS, settingFlags, settingsArgs, settingsEnv, settingsFromArgv, settingsHelp} from '../../source/config.js';
+
+/** Parse `argv` with meow as cli.tsx does (the settings' flags from the table). */
+function parseArgv(argv: string[]) {
+	return meow('', {importMeta: import.meta, argv, autoHelp: false, autoVersion: false, allowUnknownFlags: false, booleanDefault: undefined, flags: settingFlags()}).flags;
+}
 
 describe('config', () => {
+	it('the command line of a background daemon carries every setting as resolved, booleans either way', () => {
+		for (const given of [
+			{dataDir: '/lib', concurrency: 5, perHost: 1, stallTimeout: 9, logLevel: 'debug', logFormat: 'text', noColor: true, ascii: true, lowBandwidth: false, listen: '0.0.0.0:8080', corsOrigin: 'https://a.example,https://b.example:8443', maxConnections: 10, verifyEvery: '12h', verifyRate: '1.5GB/s', apiToken: 'abcdefghijklmnopqrstuvwxyz', auth: 'all', webRoot: '/srv/web'},
+			{dataDir: '/other', noColor: false, ascii: false, lowBandwidth: true, listen: '[::1]:0', verifyRate: '500KB/s'},
+			{dataDir: '/defaults'},
+		]) {
+			const config = loadConfig(given, {}, '/cwd');
+			// Read back by meow and the same table, with an environment that says otherwise: the flags win.
+			const env = {ISOMAN_CONCURRENCY: '30', ISOMAN_ASCII: String(!config.ascii), ISOMAN_NO_COLOR: String(!config.noColor), NO_COLOR: '1'};
+			// Secrets (the API token) go in the environment, never on the command line.
+			const args = settingsArgs(config);
+			expect(args.join(' ')).not.toContain('api-token');
+			expect(loadConfig(settingsFromArgv(parseArgv(args)), {...env, ...settingsEnv(config)}, '/elsewhere')).toEqual(config);
+		}
+	});
+
+	it('reads every setting from its flag; --no-color sets noColor; nothing given is undefined', () => {
+		expect(settingsFromArgv(parseArgv(['--per-host', '4', '--no-color', '--ascii']))).toMatchObject({perHost: '4', noColor: true, ascii: true, concurrency: undefined, lowBandwidth: undefined});
+		expect(settingsFromArgv(parseArgv(['--color'])).noColor).toBe(false);
+		expect(Object.keys(settingsFromArgv({})).sort()).toEqual(Object.keys(SETTINGS).sort());
+	});
+
 	it('uses defaults when nothing is given', () => {
 		const config = loadConfig({}, {HOME: '/home/u', XDG_DATA_HOME: '/xdg'}, '/cwd');
 		expect(config.dataDir).toBe('/xdg/isoman');

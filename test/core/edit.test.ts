@@ -43,7 +43,7 @@ async function imageIn(status: Status): Promise<Image> {
 		const file = `/st${n}-1.0-x86_64.iso`;
 		const sha = await h.server.serve(file, {kind: 'generated', size: 64 * KiB, seed: n, fileType: 'iso'});
 		h.manager.start();
-		const image = h.manager.add({url: h.server.url(file), checksum: `sha256:${sha}`});
+		const image = h.manager.addNow({url: h.server.url(file), checksum: `sha256:${sha}`});
 		const done = await h.until(image.id, 'complete');
 		await h.manager.stop();
 		if (status === 'complete') return done;
@@ -52,7 +52,7 @@ async function imageIn(status: Status): Promise<Image> {
 	}
 
 	await h.manager.stop();
-	const image = h.manager.add({url: `https://example.org/st${n}-1.0-x86_64.iso`});
+	const image = h.manager.addNow({url: `https://example.org/st${n}-1.0-x86_64.iso`});
 	const c = h.manager.catalogue;
 	switch (status) {
 		case 'pending':
@@ -158,7 +158,7 @@ describe('edit: every state × every field', () => {
 		await h.server.serve('/orig-1.0-x86_64.iso', {kind: 'generated', size, seed: 77, fileType: 'iso'}, {throttleBps: 128 * KiB});
 		const other = await h.server.serve('/other-1.0-x86_64.iso', {kind: 'generated', size, seed: 78, fileType: 'iso'});
 		h.manager.start();
-		const image = h.manager.add({url: h.server.url('/orig-1.0-x86_64.iso')});
+		const image = h.manager.addNow({url: h.server.url('/orig-1.0-x86_64.iso')});
 		await h.until(image.id, 'downloading');
 		await new Promise<void>(resolve => {
 			const check = () => ((h.manager.get(image.id)?.downloadedBytes ?? 0) > 0 ? resolve() : setTimeout(check, 20));

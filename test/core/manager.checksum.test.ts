@@ -45,11 +45,11 @@ describe('manager: verification against checksum sources', () => {
 		await server.serve('/bare/rocky-9.4-x86_64-minimal.iso.md5', text(`${md5D}\n`));
 		const shaE = await serveImage('/lit/debian-12.7.0-amd64-netinst.iso', 5);
 
-		const a = manager.add({url: server.url('/gnu/alpine-standard-3.20.3-x86_64.iso'), checksumUrl: server.url('/gnu/SHA256SUMS')});
-		const b = manager.add({url: server.url('/bsd/FreeBSD-14.1-RELEASE-amd64-disc1.iso'), checksumUrl: server.url('/bsd/CHECKSUM.SHA256')});
-		const c = manager.add({url: server.url('/f/Fedora-Server-netinst-x86_64-41-1.4.iso'), checksumUrl: server.url('/f/Fedora-Server-41-1.4-x86_64-CHECKSUM')});
-		const d = manager.add({url: server.url('/bare/rocky-9.4-x86_64-minimal.iso'), checksumUrl: server.url('/bare/rocky-9.4-x86_64-minimal.iso.md5')});
-		const e = manager.add({url: server.url('/lit/debian-12.7.0-amd64-netinst.iso'), checksum: `sha256:${shaE.toUpperCase()}`});
+		const a = manager.addNow({url: server.url('/gnu/alpine-standard-3.20.3-x86_64.iso'), checksumUrl: server.url('/gnu/SHA256SUMS')});
+		const b = manager.addNow({url: server.url('/bsd/FreeBSD-14.1-RELEASE-amd64-disc1.iso'), checksumUrl: server.url('/bsd/CHECKSUM.SHA256')});
+		const c = manager.addNow({url: server.url('/f/Fedora-Server-netinst-x86_64-41-1.4.iso'), checksumUrl: server.url('/f/Fedora-Server-41-1.4-x86_64-CHECKSUM')});
+		const d = manager.addNow({url: server.url('/bare/rocky-9.4-x86_64-minimal.iso'), checksumUrl: server.url('/bare/rocky-9.4-x86_64-minimal.iso.md5')});
+		const e = manager.addNow({url: server.url('/lit/debian-12.7.0-amd64-netinst.iso'), checksum: `sha256:${shaE.toUpperCase()}`});
 		manager.start();
 		const expectations = [
 			[a, 'sha256', shaA],
@@ -76,7 +76,7 @@ describe('manager: verification against checksum sources', () => {
 		h = await startHarness();
 		const sha = await serveImage('/w/alpine-standard-3.20.3-x86_64.iso', 9);
 		const wrong = 'ab'.repeat(32);
-		const {id} = h.manager.add({url: h.server.url('/w/alpine-standard-3.20.3-x86_64.iso'), checksum: wrong});
+		const {id} = h.manager.addNow({url: h.server.url('/w/alpine-standard-3.20.3-x86_64.iso'), checksum: wrong});
 		h.manager.start();
 		const image = await h.until(id, 'failed', 'complete');
 		expect(image.errorCode).toBe('checksum_mismatch');
@@ -89,7 +89,7 @@ describe('manager: verification against checksum sources', () => {
 	it('a 404 checksum URL fails before the image is requested', async () => {
 		h = await startHarness();
 		await serveImage('/n/alpine-standard-3.20.3-x86_64.iso', 9);
-		const {id} = h.manager.add({url: h.server.url('/n/alpine-standard-3.20.3-x86_64.iso'), checksumUrl: h.server.url('/n/SHA256SUMS')});
+		const {id} = h.manager.addNow({url: h.server.url('/n/alpine-standard-3.20.3-x86_64.iso'), checksumUrl: h.server.url('/n/SHA256SUMS')});
 		h.manager.start();
 		const image = await h.until(id, 'failed', 'complete');
 		expect(image.errorCode).toBe('http_status');
@@ -101,7 +101,7 @@ describe('manager: verification against checksum sources', () => {
 		h = await startHarness();
 		await serveImage('/x/alpine-standard-3.20.3-x86_64.iso', 9);
 		await h.server.serve('/x/SHA256SUMS', text(`${'0'.repeat(64)}  debian-edu-alpine-standard-3.20.3-x86_64.iso\n`));
-		const {id} = h.manager.add({url: h.server.url('/x/alpine-standard-3.20.3-x86_64.iso'), checksumUrl: h.server.url('/x/SHA256SUMS')});
+		const {id} = h.manager.addNow({url: h.server.url('/x/alpine-standard-3.20.3-x86_64.iso'), checksumUrl: h.server.url('/x/SHA256SUMS')});
 		h.manager.start();
 		const image = await h.until(id, 'failed', 'complete');
 		expect(image.errorCode).toBe('checksum_source');
@@ -116,7 +116,7 @@ describe('manager: verification against checksum sources', () => {
 		const sha = await serveImage('/r/alpine-standard-3.20.3-x86_64.iso', 11);
 		await h.server.serve('/r/latest-x86_64.iso', {kind: 'buffer', data: Buffer.alloc(0)}, {redirectTo: '/r/alpine-standard-3.20.3-x86_64.iso'});
 		await h.server.serve('/r/SHA256SUMS', text(`${sha}  alpine-standard-3.20.3-x86_64.iso\n`));
-		const {id} = h.manager.add({url: h.server.url('/r/latest-x86_64.iso'), name: 'alpine', version: '3.20.3', checksumUrl: h.server.url('/r/SHA256SUMS')});
+		const {id} = h.manager.addNow({url: h.server.url('/r/latest-x86_64.iso'), name: 'alpine', version: '3.20.3', checksumUrl: h.server.url('/r/SHA256SUMS')});
 		h.manager.start();
 		const image = await h.until(id, 'complete', 'failed');
 		expect(image.status, image.errorMessage ?? '').toBe('complete');
@@ -126,7 +126,7 @@ describe('manager: verification against checksum sources', () => {
 	it('without a checksum the sha256 is still recorded and the image is unverified', async () => {
 		h = await startHarness();
 		const sha = await serveImage('/u/alpine-standard-3.20.3-x86_64.iso', 12);
-		const {id} = h.manager.add({url: h.server.url('/u/alpine-standard-3.20.3-x86_64.iso')});
+		const {id} = h.manager.addNow({url: h.server.url('/u/alpine-standard-3.20.3-x86_64.iso')});
 		h.manager.start();
 		const image = await h.until(id, 'complete', 'failed');
 		expect(image).toMatchObject({status: 'complete', checksum: sha, checksumType: 'sha256', expectedChecksum: null});
@@ -138,7 +138,7 @@ describe('manager: verification against checksum sources', () => {
 		const ids: string[] = [];
 		for (let i = 0; i < 3; i++) {
 			const sha = await serveImage(`/v/os${i}-1.0-x86_64.iso`, 20 + i);
-			ids.push(h.manager.add({url: h.server.url(`/v/os${i}-1.0-x86_64.iso`), checksum: sha}).id);
+			ids.push(h.manager.addNow({url: h.server.url(`/v/os${i}-1.0-x86_64.iso`), checksum: sha}).id);
 		}
 
 		h.manager.start();
@@ -174,7 +174,7 @@ describe('manager: verification against checksum sources', () => {
 	it('re-verify reports progress and can be cancelled through its signal', async () => {
 		h = await startHarness();
 		const sha = await serveImage('/big/os-1.0-x86_64.iso', 30, 256 * MiB);
-		const {id} = h.manager.add({url: h.server.url('/big/os-1.0-x86_64.iso'), checksum: sha});
+		const {id} = h.manager.addNow({url: h.server.url('/big/os-1.0-x86_64.iso'), checksum: sha});
 		h.manager.start();
 		await h.until(id, 'complete');
 		const progressSeen: number[] = [];
@@ -208,12 +208,12 @@ describe('manager: a file already at its final path', () => {
 		const sha = await serveImage('/ad/os-1.0-x86_64.iso', 40);
 		const bytes = Buffer.from(await (await fetch(h.server.url('/ad/os-1.0-x86_64.iso'))).arrayBuffer());
 		h.server.resetStats();
-		const good = h.manager.add({url: h.server.url('/ad/os-1.0-x86_64.iso'), checksum: sha});
+		const good = h.manager.addNow({url: h.server.url('/ad/os-1.0-x86_64.iso'), checksum: sha});
 		const goodPath = path.join(h.lib.config.imagesDir, good.filePath);
 		fs.mkdirSync(path.dirname(goodPath), {recursive: true});
 		fs.writeFileSync(goodPath, bytes);
 		const other = await serveImage('/ad/other-2.0-x86_64.iso', 41);
-		const bad = h.manager.add({url: h.server.url('/ad/other-2.0-x86_64.iso'), checksum: other});
+		const bad = h.manager.addNow({url: h.server.url('/ad/other-2.0-x86_64.iso'), checksum: other});
 		const badPath = path.join(h.lib.config.imagesDir, bad.filePath);
 		fs.mkdirSync(path.dirname(badPath), {recursive: true});
 		fs.writeFileSync(badPath, 'not the image');

@@ -18,7 +18,7 @@ describe('manager: scheduling and transfers', () => {
 			const size = (32 + i * 6) * MiB;
 			const file = `/pub/os${i}-1.${i}-x86_64.iso`;
 			const sha = await server.serve(file, {kind: 'generated', size, seed: i + 1, fileType: 'iso'}, {throttleBps: 64 * MiB});
-			ids.push({id: manager.add({url: hosts[i % 2]! + file}).id, sha});
+			ids.push({id: manager.addNow({url: hosts[i % 2]! + file}).id, sha});
 		}
 
 		let maxActive = 0;
@@ -54,7 +54,7 @@ describe('manager: scheduling and transfers', () => {
 		h = await startHarness();
 		const {server, manager} = h;
 		const sha = await server.serve('/a/alpine-standard-3.20.3-x86_64.iso', {kind: 'generated', size: 16 * MiB, seed: 7, fileType: 'iso'}, {throttleBps: 4 * MiB});
-		const {id} = manager.add({url: server.url('/a/alpine-standard-3.20.3-x86_64.iso')});
+		const {id} = manager.addNow({url: server.url('/a/alpine-standard-3.20.3-x86_64.iso')});
 		manager.start();
 		await waitFor(() => (server.requestsFor('/a/alpine-standard-3.20.3-x86_64.iso')[0]?.bytesSent ?? 0) > 2 * MiB, {what: '2 MiB sent'});
 		const paused = await manager.pause(id);
@@ -78,8 +78,8 @@ describe('manager: scheduling and transfers', () => {
 		const {server, manager} = h;
 		await server.serve('/c/one-1.0-x86_64.iso', {kind: 'generated', size: 16 * MiB, seed: 1, fileType: 'iso'}, {throttleBps: 2 * MiB});
 		await server.serve('/c/two-1.0-x86_64.iso', {kind: 'generated', size: 16 * MiB, seed: 2, fileType: 'iso'}, {throttleBps: 2 * MiB});
-		const one = manager.add({url: server.url('/c/one-1.0-x86_64.iso')});
-		const two = manager.add({url: server.url('/c/two-1.0-x86_64.iso')});
+		const one = manager.addNow({url: server.url('/c/one-1.0-x86_64.iso')});
+		const two = manager.addNow({url: server.url('/c/two-1.0-x86_64.iso')});
 		manager.start();
 		await waitFor(() => h.tmpFiles().length === 2 && server.requests.every(r => r.bytesSent > 1024), {what: 'both downloading'});
 		const cancelled = await manager.cancel(one.id);
@@ -95,7 +95,7 @@ describe('manager: scheduling and transfers', () => {
 	it('fails a 404 after exactly one request, with the status in the message', async () => {
 		h = await startHarness();
 		const {server, manager} = h;
-		const {id} = manager.add({url: server.url('/missing/x-1.0-x86_64.iso')});
+		const {id} = manager.addNow({url: server.url('/missing/x-1.0-x86_64.iso')});
 		manager.start();
 		const image = await h.until(id, 'failed', 'complete');
 		expect(image.errorCode).toBe('http_status');
@@ -107,7 +107,7 @@ describe('manager: scheduling and transfers', () => {
 		h = await startHarness();
 		const {server, manager} = h;
 		await server.serve('/h/fake-1.0-x86_64.iso', {kind: 'generated', size: MiB, seed: 3, fileType: 'iso'}, {html: true});
-		const {id} = manager.add({url: server.url('/h/fake-1.0-x86_64.iso')});
+		const {id} = manager.addNow({url: server.url('/h/fake-1.0-x86_64.iso')});
 		manager.start();
 		const image = await h.until(id, 'failed', 'complete');
 		expect(image.errorCode).toBe('content');
@@ -126,7 +126,7 @@ describe('manager: faults on the wire', () => {
 		manager.on('change', change => {
 			if (change.type === 'updated') statuses.push(change.image.status);
 		});
-		const {id} = manager.add({url: server.url('/s/os-1.0-x86_64.iso')});
+		const {id} = manager.addNow({url: server.url('/s/os-1.0-x86_64.iso')});
 		manager.start();
 		const image = await h.until(id, 'complete', 'failed');
 		expect(image.status).toBe('complete');
@@ -142,7 +142,7 @@ describe('manager: faults on the wire', () => {
 		const {server, manager} = h;
 		const offsets = [3, 7, 11, 19, 23].map(n => n * MiB + 12_345);
 		const sha = await server.serve('/r/os-1.0-x86_64.iso', {kind: 'generated', size: 32 * MiB, seed: 6, fileType: 'iso'}, {resetAt: offsets});
-		const {id} = manager.add({url: server.url('/r/os-1.0-x86_64.iso')});
+		const {id} = manager.addNow({url: server.url('/r/os-1.0-x86_64.iso')});
 		manager.start();
 		const image = await h.until(id, 'complete', 'failed');
 		expect(image.status, image.errorMessage ?? '').toBe('complete');

@@ -11,10 +11,10 @@ import {Manager} from '../../source/core/manager.js';
 import {silentLogger} from '../../source/core/log.js';
 import {tempLibrary, waitFor, type TempLibrary} from '../support/library.js';
 import {startTestServer, type TestServer} from '../support/server.js';
+import {MiB} from '../support/sizes.js';
 
 const haveTmux = spawnSync('tmux', ['-V']).status === 0;
 const cli = path.resolve('dist/cli.js');
-const MiB = 1024 * 1024;
 
 function tmux(...args: string[]): string {
 	return execFileSync('tmux', args, {encoding: 'utf8'});
@@ -87,7 +87,7 @@ describe.skipIf(!haveTmux)('the TUI in tmux', () => {
 		tmux('send-keys', '-t', session, '-l', server.url('/pub/SHA256SUMS'));
 		tmux('send-keys', '-t', session, 'Enter');
 
-		const reader = new Manager({config: lib.config, log: silentLogger, owner: false});
+		const reader = new Manager({config: lib.config, log: silentLogger});
 		try {
 			await waitFor(() => reader.list().length === 2 && reader.list().every(i => i.status === 'complete'), {timeoutMs: 60_000, what: 'both complete in the catalogue'});
 			const verified = await until(session, t => (t.match(/✓ verified/g) ?? []).length >= 2, 'two "✓ verified" rows');

@@ -40,9 +40,9 @@ import {checkLibrary, type CheckResult} from '../support/crash-checker.js';
 import {waitFor} from '../support/library.js';
 import {startTestServer, type TestServer} from '../support/server.js';
 import {seededRandom} from '../support/random.js';
+import {MiB} from '../support/sizes.js';
 
 const execFileAsync = promisify(execFile);
-const MiB = 1024 * 1024;
 const KILLS = Number(process.env['ISOMAN_CRASH_KILLS'] ?? 25);
 const SEED = Number(process.env['ISOMAN_CRASH_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
 /** The program under test; ISOMAN_CRASH_CLI points a long run at a snapshot of dist/ that a rebuild cannot change. */

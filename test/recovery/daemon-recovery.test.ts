@@ -17,10 +17,10 @@ import type {RecoveryReport} from '../../source/core/recovery.js';
 import {checkLibrary} from '../support/crash-checker.js';
 import {tempLibrary, type TempLibrary} from '../support/library.js';
 import {generatedBytes, startTestServer, type TestServer} from '../support/server.js';
+import {MiB} from '../support/sizes.js';
 
 const execFileAsync = promisify(execFile);
 const CLI = path.resolve('dist/cli.js');
-const MiB = 1024 * 1024;
 
 let lib: TempLibrary | undefined;
 let server: TestServer | undefined;

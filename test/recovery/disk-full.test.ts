@@ -13,12 +13,13 @@ import {loadConfig, type Config} from '../../source/config.js';
 import {createLogger, memorySink} from '../../source/core/log.js';
 import {openLibrary, type OpenLibrary} from '../../source/core/open-library.js';
 import type {Image} from '../../source/core/types.js';
+import type {Manager} from '../../source/core/manager.js';
 import {checkLibrary} from '../support/crash-checker.js';
 import {waitFor} from '../support/library.js';
 import {mountTmpfs, unmountTmpfs} from '../support/tmpfs.js';
 import {startTestServer, type TestServer} from '../support/server.js';
+import {MiB} from '../support/sizes.js';
 
-const MiB = 1024 * 1024;
 const TMPFS_SIZE = 24 * MiB;
 
 const mount = mountTmpfs(TMPFS_SIZE, 'isoman-diskfull-');
@@ -42,6 +43,9 @@ describe.skipIf(!mountDir)('disk full on a 24 MiB tmpfs', () => {
 		if (mountDir) unmount(mountDir);
 	});
 
+	/** This process owns the library: its engine, with the catalogue the checks read. */
+	const own = (lib: OpenLibrary) => lib.library as Manager;
+
 	/** A fresh library directory on the tmpfs, opened as a real start does it (lock, recovery). */
 	async function start(dataDir?: string): Promise<{config: Config; library: OpenLibrary}> {
 		const dir = dataDir ?? path.join(mountDir!, `lib${++libraryCount}`);
@@ -50,17 +54,17 @@ describe.skipIf(!mountDir)('disk full on a 24 MiB tmpfs', () => {
 		const config = loadConfig({dataDir: dir, retryBaseMs: 20, retryMaxMs: 200, perHost: 3}, {});
 		sink = memorySink();
 		library = await openLibrary(config, createLogger({level: 'debug', sink}), 'test', {requireOwner: true});
-		library.manager.start();
+		library.library.start();
 		return {config, library};
 	}
 
 	async function until(lib: OpenLibrary, id: string, ...statuses: Array<Image['status']>): Promise<Image> {
 		return waitFor(
 			() => {
-				const image = lib.manager.get(id);
+				const image = lib.library.get(id);
 				return image && statuses.includes(image.status) ? image : undefined;
 			},
-			{timeoutMs: 30_000, what: `${id} to be ${statuses.join('/')} (is ${lib.manager.get(id)?.status})`},
+			{timeoutMs: 30_000, what: `${id} to be ${statuses.join('/')} (is ${lib.library.get(id)?.status})`},
 		);
 	}
 
@@ -68,13 +72,13 @@ describe.skipIf(!mountDir)('disk full on a 24 MiB tmpfs', () => {
 	async function afterwards(config: Config, lib: OpenLibrary): Promise<void> {
 		// Nothing blew up on the way (a catalogue write failing on the full disk would show here).
 		expect(sink.records().filter(r => r['level'] === 'error')).toEqual([]);
-		const checked = await checkLibrary(config, {db: lib.manager.catalogue.db});
+		const checked = await checkLibrary(config, {db: own(lib).catalogue.db});
 		expect(checked.violations).toEqual([]);
-		expect(lib.manager.catalogue.integrityCheck()).toBe('ok');
+		expect(own(lib).catalogue.integrityCheck()).toBe('ok');
 		// Still writable: a new row goes in (and is removed again, so nothing downloads it).
-		const added = lib.manager.add({url: server.url('/later/later-1.0-x86_64.iso')});
-		expect(lib.manager.get(added.id)?.status).toBeDefined();
-		await lib.manager.remove(added.id);
+		const added = own(lib).addNow({url: server.url('/later/later-1.0-x86_64.iso')});
+		expect(lib.library.get(added.id)?.status).toBeDefined();
+		await lib.library.remove(added.id);
 		await lib.close();
 		library = undefined;
 
@@ -82,22 +86,22 @@ describe.skipIf(!mountDir)('disk full on a 24 MiB tmpfs', () => {
 		const report = again.library.recovery!;
 		for (const [key, list] of Object.entries(report)) expect(list, `recovery ${key}`).toEqual([]);
 		expect(sink.records().filter(r => String(r['event']).startsWith('recovery.')).map(r => r['event'])).toEqual(['recovery.summary']);
-		expect((await checkLibrary(config, {db: again.library.manager.catalogue.db})).violations).toEqual([]);
+		expect((await checkLibrary(config, {db: own(again.library).catalogue.db})).violations).toEqual([]);
 	}
 
 	it('a known size larger than the free space fails before writing, naming both numbers; the others are unaffected', async () => {
 		server = await startTestServer();
 		const {config, library: lib} = await start();
-		const {manager} = lib;
+		const manager = own(lib);
 		// One already complete before the big one is added; one added with it.
 		const shaDone = await server.serve('/d/done-1.0-x86_64.iso', {kind: 'generated', size: 3 * MiB, seed: 1, fileType: 'iso'});
-		const done = manager.add({url: server.url('/d/done-1.0-x86_64.iso'), checksum: `sha256:${shaDone}`});
+		const done = manager.addNow({url: server.url('/d/done-1.0-x86_64.iso'), checksum: `sha256:${shaDone}`});
 		await until(lib, done.id, 'complete');
 		const big = 40 * MiB;
 		await server.serve('/d/big-1.0-x86_64.iso', {kind: 'generated', size: big, seed: 2, fileType: 'iso'});
 		const shaSmall = await server.serve('/d/small-1.0-x86_64.iso', {kind: 'generated', size: 2 * MiB, seed: 3, fileType: 'iso'});
-		const bigRow = manager.add({url: server.url('/d/big-1.0-x86_64.iso')});
-		const small = manager.add({url: server.url('/d/small-1.0-x86_64.iso')});
+		const bigRow = manager.addNow({url: server.url('/d/big-1.0-x86_64.iso')});
+		const small = manager.addNow({url: server.url('/d/small-1.0-x86_64.iso')});
 
 		const failed = await until(lib, bigRow.id, 'failed', 'complete');
 		expect(failed.status).toBe('failed');
@@ -123,15 +127,15 @@ describe.skipIf(!mountDir)('disk full on a 24 MiB tmpfs', () => {
 	it('an unknown size runs into ENOSPC while writing: disk_full naming the free space, .part deleted, the others unaffected', async () => {
 		server = await startTestServer();
 		const {config, library: lib} = await start();
-		const {manager} = lib;
+		const manager = own(lib);
 		const shaDone = await server.serve('/e/done-1.0-x86_64.iso', {kind: 'generated', size: 3 * MiB, seed: 4, fileType: 'iso'});
-		const done = manager.add({url: server.url('/e/done-1.0-x86_64.iso')});
+		const done = manager.addNow({url: server.url('/e/done-1.0-x86_64.iso')});
 		await until(lib, done.id, 'complete');
 		const shaSmall = await server.serve('/e/small-1.0-x86_64.iso', {kind: 'generated', size: 2 * MiB, seed: 5, fileType: 'iso'});
 		// No Content-Length, so nothing to check up front; throttled so the small one (unthrottled) finishes first.
 		await server.serve('/e/big-1.0-x86_64.iso', {kind: 'generated', size: 40 * MiB, seed: 6, fileType: 'iso'}, {noContentLength: true, throttleBps: 24 * MiB});
-		const small = manager.add({url: server.url('/e/small-1.0-x86_64.iso')});
-		const bigRow = manager.add({url: server.url('/e/big-1.0-x86_64.iso')});
+		const small = manager.addNow({url: server.url('/e/small-1.0-x86_64.iso')});
+		const bigRow = manager.addNow({url: server.url('/e/big-1.0-x86_64.iso')});
 
 		const smallDone = await until(lib, small.id, 'complete', 'failed');
 		expect(smallDone.status, smallDone.errorMessage ?? '').toBe('complete');

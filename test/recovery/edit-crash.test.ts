@@ -14,6 +14,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import type {Config} from '../../source/config.js';
 import {createLogger, memorySink} from '../../source/core/log.js';
 import {openLibrary} from '../../source/core/open-library.js';
+import type {Manager} from '../../source/core/manager.js';
 import {checkLibrary} from '../support/crash-checker.js';
 import {tempLibrary, type TempLibrary} from '../support/library.js';
 import {seededRandom} from '../support/random.js';
@@ -64,9 +65,9 @@ async function recoverAndCheck(round: string): Promise<number> {
 	const log = createLogger({level: 'info', sink: memorySink()});
 	const library = await openLibrary(config, log, 'daemon', {requireOwner: true});
 	try {
-		const moves = library.manager.catalogue.db.prepare('SELECT count(*) FROM moves').pluck().get();
+		const moves = (library.library as Manager).catalogue.db.prepare('SELECT count(*) FROM moves').pluck().get();
 		expect(moves, `${round}: a move left recorded after recovery`).toBe(0);
-		const result = await checkLibrary(config, {db: library.manager.catalogue.db});
+		const result = await checkLibrary(config, {db: (library.library as Manager).catalogue.db});
 		expect(result.violations, `${round}: ${result.violations.join('; ')}`).toEqual([]);
 		expect(result.rows.map(r => r.status), round).toEqual(['complete', 'complete']);
 		// Exactly the two images and their two sidecars: one copy each, where the rows say.

@@ -21,7 +21,7 @@ describe('job: failures between the download and the commit', () => {
 		h = await startHarness();
 		const {server, manager, lib} = h;
 		const sha = await server.serve('/s/alpine-standard-3.20.3-x86_64.iso', {kind: 'generated', size: 2 * MiB, seed: 1, fileType: 'iso'});
-		const image = manager.add({url: server.url('/s/alpine-standard-3.20.3-x86_64.iso'), checksum: `sha256:${sha}`});
+		const image = manager.addNow({url: server.url('/s/alpine-standard-3.20.3-x86_64.iso'), checksum: `sha256:${sha}`});
 		// A directory where the sidecar goes: renaming the finished sidecar over it fails (EISDIR).
 		const final = path.join(lib.config.imagesDir, image.filePath);
 		fs.mkdirSync(`${final}.sha256`, {recursive: true});
@@ -49,7 +49,7 @@ describe('job: failures between the download and the commit', () => {
 		const file = '/l/debian-12.7.0-amd64-netinst.iso';
 		const sha = await server.serve(file, {kind: 'generated', size: 16 * MiB, seed: 2, fileType: 'iso'}, {throttleBps: 2 * MiB});
 		// Unverified: the digest computed while downloading is all there is, so it must be right.
-		const image = manager.add({url: server.url(file)});
+		const image = manager.addNow({url: server.url(file)});
 		manager.start();
 		await waitFor(() => manager.get(image.id)!.downloadedBytes > 0, {what: 'the first durable progress'});
 

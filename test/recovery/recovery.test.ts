@@ -18,8 +18,8 @@ import type {Image} from '../../source/core/types.js';
 import {checkLibrary} from '../support/crash-checker.js';
 import {tempLibrary, type TempLibrary} from '../support/library.js';
 import {generatedBytes} from '../support/server.js';
+import {KiB} from '../support/sizes.js';
 
-const KiB = 1024;
 
 type Prepared = {
 	lib: TempLibrary;

@@ -31,7 +31,7 @@ export type ImageSpec = {
 export async function completeImages(dir: string, server: TestServer, specs: ImageSpec[]): Promise<Image[]> {
 	const config = loadConfig({dataDir: dir}, {});
 	fs.mkdirSync(config.tmpDir, {recursive: true});
-	const manager = new Manager({config, log: silentLogger, owner: true});
+	const manager = new Manager({config, log: silentLogger});
 	try {
 		const ids: string[] = [];
 		for (const spec of specs) {
@@ -39,7 +39,7 @@ export async function completeImages(dir: string, server: TestServer, specs: Ima
 			const sha = await server.serve(spec.path, {kind: 'generated', size: spec.size, seed: spec.seed, fileType});
 			const algorithm = spec.algorithm ?? 'sha256';
 			const digest = algorithm === 'sha256' ? sha : createHash(algorithm).update(generatedBytes(spec.size, spec.seed, fileType)).digest('hex');
-			const image = manager.add({
+			const image = manager.addNow({
 				url: server.url(spec.path),
 				name: spec.name,
 				version: spec.version,

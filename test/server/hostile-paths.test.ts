@@ -58,8 +58,8 @@ beforeAll(async () => {
 
 	// A row that is not complete, with a file planted at its final path, and a .part of another.
 	const config = loadConfig({dataDir: lib.dir}, {});
-	const manager = new Manager({config, log: silentLogger, owner: true});
-	pending = manager.add({url: origin.url('/pub/fedora-40-x86_64.iso'), name: 'fedora', version: '40'});
+	const manager = new Manager({config, log: silentLogger});
+	pending = manager.addNow({url: origin.url('/pub/fedora-40-x86_64.iso'), name: 'fedora', version: '40'});
 	await manager.pause(pending.id);
 	await manager.close();
 	// Planted once the daemon runs (its recovery at start would otherwise deal with them first).

@@ -6,13 +6,13 @@ const {Manager} = await import(new URL('../../dist/core/manager.js', import.meta
 const {loadConfig} = await import(new URL('../../dist/config.js', import.meta.url).href);
 const {silentLogger} = await import(new URL('../../dist/core/log.js', import.meta.url).href);
 
-const manager = new Manager({config: loadConfig({dataDir: workerData.dataDir}, {}), log: silentLogger, owner: true});
+const manager = new Manager({config: loadConfig({dataDir: workerData.dataDir}, {}), log: silentLogger});
 const barrier = new Int32Array(workerData.barrier);
 Atomics.add(barrier, 0, 1);
 Atomics.notify(barrier, 0);
 while (Atomics.load(barrier, 1) === 0) Atomics.wait(barrier, 1, 0, 50);
 try {
-	const image = manager.add({url: workerData.url});
+	const image = manager.addNow({url: workerData.url});
 	parentPort.postMessage({ok: true, id: image.id});
 } catch (error) {
 	parentPort.postMessage({ok: false, name: error.name, code: error.code, existingId: error.existingId, message: error.message});

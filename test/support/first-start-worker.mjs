@@ -14,8 +14,8 @@ parentPort.on('message', async ({dataDir, url, barrier: shared}) => {
 	while (Atomics.load(barrier, 1) === 0) Atomics.wait(barrier, 1, 0, 50);
 	let manager;
 	try {
-		manager = new Manager({config: loadConfig({dataDir}, {}), log: silentLogger, owner: false});
-		const image = manager.add({url});
+		manager = new Manager({config: loadConfig({dataDir}, {}), log: silentLogger});
+		const image = manager.addNow({url});
 		parentPort.postMessage({ok: true, id: image.id});
 	} catch (error) {
 		parentPort.postMessage({ok: false, name: error.name, code: error.code, message: error.message});

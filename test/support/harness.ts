@@ -6,6 +6,8 @@ import {createLogger, memorySink} from '../../source/core/log.js';
 import type {Image, Status} from '../../source/core/types.js';
 import {tempLibrary, waitFor, type TempLibrary} from './library.js';
 import {startTestServer, type TestServer} from './server.js';
+import {MiB} from './sizes.js';
+export {MiB} from './sizes.js';
 
 export type Harness = {
 	lib: TempLibrary;
@@ -25,7 +27,7 @@ export async function startHarness(settings: Record<string, unknown> = {}): Prom
 	const lib = tempLibrary({retryBaseMs: 50, retryMaxMs: 500, ...settings});
 	const server = await startTestServer();
 	const logs = memorySink();
-	const manager = new Manager({config: lib.config, log: createLogger({level: 'debug', sink: logs}), owner: true});
+	const manager = new Manager({config: lib.config, log: createLogger({level: 'debug', sink: logs})});
 	const walk = (dir: string): string[] =>
 		fs.existsSync(dir)
 			? fs.readdirSync(dir, {withFileTypes: true}).flatMap(e => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]))
@@ -51,4 +53,3 @@ export async function startHarness(settings: Record<string, unknown> = {}): Prom
 	};
 }
 
-export const MiB = 1024 * 1024;

@@ -90,8 +90,8 @@ describe('add form', () => {
 			columns: 120,
 			rows: 30,
 			seed(manager) {
-				manager.add({url: url('debian-12.5.0-amd64-netinst.iso')});
-				manager.add({url: url('alpine-3.20.3-standard-x86_64.iso')});
+				manager.addNow({url: url('debian-12.5.0-amd64-netinst.iso')});
+				manager.addNow({url: url('alpine-3.20.3-standard-x86_64.iso')});
 			},
 		});
 		await h.waitFor(() => h!.selectedLine()?.includes('alpine') ?? false, 'alpine selected');

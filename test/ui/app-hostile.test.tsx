@@ -25,7 +25,7 @@ describe('hostile text in the TUI', () => {
 			columns: 160,
 			rows: 50,
 			seed(manager) {
-				id = manager.add({url: url('debian-12.5.0-amd64-netinst.iso')}).id;
+				id = manager.addNow({url: url('debian-12.5.0-amd64-netinst.iso')}).id;
 				manager.catalogue.db
 					.prepare("UPDATE images SET name = ?, version = ?, download_url = ?, checksum_url = ?, status = 'failed', error_code = 'network', error_message = ? WHERE id = ?")
 					.run(`deb${HOSTILE}`, `12${ALL}`, `http://user:hunter2@127.0.0.1:9/${HOSTILE}`, `http://u:pw2@127.0.0.1:9/SUMS\u202e`, `boom ${HOSTILE} ${ALL}`, id);

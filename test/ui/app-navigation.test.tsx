@@ -74,8 +74,8 @@ describe('library tree', () => {
 		h = await render({seed});
 		await h.press('G');
 		await h.waitFor(() => h!.selectedLine()?.includes('netinst') ?? false, 'last row');
-		h.manager.add({url: url('arch-2024.06.01-x86_64.iso')});
-		h.manager.add({url: url('alpine-3.19.0-standard-x86_64.iso')});
+		h.manager.addNow({url: url('arch-2024.06.01-x86_64.iso')});
+		h.manager.addNow({url: url('alpine-3.19.0-standard-x86_64.iso')});
 		await h.waitFor(f => f.includes('arch') && f.includes('3.19.0'), 'new rows');
 		expect(h.selectedLine()).toContain('netinst');
 	});

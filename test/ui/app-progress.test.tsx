@@ -2,11 +2,11 @@ import './helpers/env.js';
 import {describe, expect, it} from 'vitest';
 import type {Progress} from '../../source/core/progress.js';
 import {type Harness, appPerTest, seedFiles} from './helpers/render-app.js';
+import {MiB} from '../support/sizes.js';
 
 const render = appPerTest();
 let h: Harness | undefined;
 
-const MiB = 1024 * 1024;
 
 const seed = seedFiles(
 	'alpine-3.20.3-standard-x86_64.iso',

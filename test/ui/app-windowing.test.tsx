@@ -75,7 +75,7 @@ describe('windowing', () => {
 		await h.waitFor(f => f.includes('4100/4100'), 'G');
 		const selected = h.controller.selectedImage()!;
 		expect(selected.name).toBe('os099');
-		for (let i = 0; i < 3; i++) h.manager.add({url: url(`aaa${i}-1.0-x86_64.iso`)});
+		for (let i = 0; i < 3; i++) h.manager.addNow({url: url(`aaa${i}-1.0-x86_64.iso`)});
 		await h.waitFor(f => f.includes('4109/4109'), 'the same item, now further down');
 		expect(h.controller.selectedImage()?.id).toBe(selected.id);
 		expect(selectedPosition(h)).toBe(LIST_HEIGHT - 1);

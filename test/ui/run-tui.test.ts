@@ -54,8 +54,8 @@ afterEach(async () => {
 
 async function start() {
 	library = tempLibrary();
-	manager = new Manager({config: library.config, log: silentLogger, owner: true});
-	manager.add({url: 'http://127.0.0.1:9/x/alpine-3.20.3-standard-x86_64.iso'});
+	manager = new Manager({config: library.config, log: silentLogger});
+	manager.addNow({url: 'http://127.0.0.1:9/x/alpine-3.20.3-standard-x86_64.iso'});
 	const stdin = new FakeStdin();
 	const stdout = new FakeStdout();
 	const exit = runTui({manager, config: library.config, log: silentLogger, stdin: stdin as never, stdout: stdout as never});

@@ -6,8 +6,8 @@
 import {randomBytes} from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type {AuditEvent, ChecksumAlgorithm, EventKind, Image, Status} from '../types.js';
-import {IsomanError} from '../types.js';
-import {redactUrl, redactUrlsIn} from '../display-text.js';
+import {IsomanError, toErrorCode} from '../types.js';
+import {redactUrlsIn} from '../display-text.js';
 import {IllegalTransitionError, canTransition, eventKindFor} from './transitions.js';
 
 /** Column ↔ field map; the order is the SELECT order. */
@@ -47,7 +47,7 @@ type Row = Record<(typeof COLUMNS)[keyof typeof COLUMNS], unknown>;
 const SELECT = `SELECT ${Object.values(COLUMNS).join(', ')} FROM images`;
 
 /** Row → Image. The empty edition stored for the UNIQUE index reads back as null. */
-export function scanImage(row: Row): Image {
+function scanImage(row: Row): Image {
 	return {
 		id: row.id as string,
 		name: row.name as string,
@@ -65,7 +65,7 @@ export function scanImage(row: Row): Image {
 		expectedChecksum: row.expected_checksum as string | null,
 		downloadUrl: row.download_url as string,
 		checksumUrl: row.checksum_url as string | null,
-		errorCode: row.error_code as string | null,
+		errorCode: row.error_code === null ? null : toErrorCode(row.error_code as string),
 		errorMessage: row.error_message as string | null,
 		etag: row.etag as string | null,
 		lastModified: row.last_modified as string | null,
@@ -78,49 +78,6 @@ export function scanImage(row: Row): Image {
 		verifiedAt: row.verified_at as string | null,
 		maxRate: row.max_rate as number | null,
 	};
-}
-
-/**
- * image object (snake_case), as `list --json`, `show --json` and `add --json` print it. A password in a URL is
- * shown as `***` (the catalogue keeps it, to send it).
- */
-export function imageToJson(image: Image) {
-	return {
-		id: image.id,
-		name: image.name,
-		version: image.version,
-		arch: image.arch,
-		edition: image.edition,
-		file_type: image.fileType,
-		filename: image.filename,
-		file_path: image.filePath,
-		size_bytes: image.sizeBytes,
-		downloaded_bytes: image.downloadedBytes,
-		status: image.status,
-		progress: progressOf(image),
-		checksum: image.checksum,
-		checksum_type: image.checksumType,
-		expected_checksum: image.expectedChecksum,
-		download_url: redactUrl(image.downloadUrl),
-		checksum_url: image.checksumUrl === null ? null : redactUrl(image.checksumUrl),
-		error_code: image.errorCode,
-		error_message: image.errorMessage === null ? null : redactUrlsIn(image.errorMessage),
-		created_at: image.createdAt,
-		completed_at: image.completedAt,
-		download_count: image.downloadCount,
-		bytes_served: image.bytesServed,
-		verified_at: image.verifiedAt,
-		max_rate: image.maxRate,
-	};
-}
-
-export type ImageJson = ReturnType<typeof imageToJson>;
-
-/** 0–100, or null when the size is unknown. */
-export function progressOf(image: Pick<Image, 'status' | 'sizeBytes' | 'downloadedBytes'>): number | null {
-	if (image.status === 'complete') return 100;
-	if (!image.sizeBytes) return null;
-	return Math.min(100, Math.floor((image.downloadedBytes / image.sizeBytes) * 1000) / 10);
 }
 
 export class DuplicateImageError extends IsomanError {
@@ -415,11 +372,6 @@ export class Catalogue {
 	/** Withdraw the commands this process queued that the owner has not taken yet. */
 	withdrawCommands(): number {
 		return this.db.prepare('DELETE FROM commands WHERE requested_by = ?').run(process.pid).changes;
-	}
-
-	/** How many commands this process queued are still waiting for the owner. */
-	queuedCommands(): number {
-		return this.db.prepare('SELECT count(*) FROM commands WHERE requested_by = ?').pluck().get(process.pid) as number;
 	}
 
 	/** Changes when another connection commits (cheap polling for other processes' writes). */

@@ -109,7 +109,7 @@ export function parseAlgorithmName(s: string): ChecksumAlgorithm | undefined {
 const SUPPORTED_TEXT = CHECKSUM_ALGORITHMS.join(', ');
 
 /** Show a user's input in a message without letting a pasted essay flood it. */
-export function showInput(s: string, max = 72): string {
+function showInput(s: string, max = 72): string {
 	return JSON.stringify(s.length > max ? `${s.slice(0, max)}…` : s);
 }
 

@@ -69,17 +69,3 @@ export function toRetryable(error: unknown): RetryableFailure {
 	if (error instanceof RetryableFailure) return error;
 	return new RetryableFailure('network', describeNetworkError(error), {cause: error});
 }
-
-/** Bytes in a readable form: `1.5 GiB (1610612736 bytes)`. */
-export function formatBytes(n: number): string {
-	const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-	let value = n;
-	let unit = 0;
-	while (value >= 1024 && unit < units.length - 1) {
-		value /= 1024;
-		unit++;
-	}
-
-	if (unit === 0) return `${n} bytes`;
-	return `${value.toFixed(value >= 100 ? 0 : 1)} ${units[unit]!} (${n} bytes)`;
-}

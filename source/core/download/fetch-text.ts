@@ -4,7 +4,8 @@
  */
 import type {Logger} from '../types.js';
 import {backoffDelay, IdleWatchdog, isRetryableStatus, parseRetryAfter, sleep} from './backoff.js';
-import {RetryableFailure, TransferError, formatBytes, statusMessage, toRetryable} from './errors.js';
+import {formatBytesExact} from '../format-bytes.js';
+import {RetryableFailure, TransferError, statusMessage, toRetryable} from './errors.js';
 import {discardBody, header, type HttpClient, type HttpResponse} from './http.js';
 
 export type FetchTextOptions = {
@@ -60,11 +61,11 @@ export async function fetchText(client: HttpClient, url: string, options: FetchT
 			}
 
 			const tooLarge = (what: string) =>
-				new TransferError('content', `${res.url} is too large for a checksum file: ${what}, the limit is ${formatBytes(maxBytes)}`);
+				new TransferError('content', `${res.url} is too large for a checksum file: ${what}, the limit is ${formatBytesExact(maxBytes)}`);
 			const declared = header(res.headers, 'content-length');
 			if (declared !== undefined && /^\d+$/.test(declared.trim()) && Number(declared) > maxBytes) {
 				discardBody(body);
-				throw tooLarge(`the server says ${formatBytes(Number(declared))}`);
+				throw tooLarge(`the server says ${formatBytesExact(Number(declared))}`);
 			}
 
 			const chunks: Buffer[] = [];
@@ -72,7 +73,7 @@ export async function fetchText(client: HttpClient, url: string, options: FetchT
 			for await (const chunk of body as AsyncIterable<Buffer>) {
 				watchdog?.touch();
 				length += chunk.length;
-				if (length > maxBytes) throw tooLarge(`more than ${formatBytes(maxBytes)} arrived`);
+				if (length > maxBytes) throw tooLarge(`more than ${formatBytesExact(maxBytes)} arrived`);
 				chunks.push(chunk);
 			}
 

@@ -23,7 +23,7 @@ const MAGICS: Record<string, Magic[]> = {
 };
 
 /** The magic that applies to a file type such as `iso` or `qcow2.xz` (the outer layer), or undefined (img, raw, vhd). */
-export function magicFor(fileType: string): Magic[] | undefined {
+function magicFor(fileType: string): Magic[] | undefined {
 	const outer = fileType.split('.').at(-1) ?? fileType;
 	return MAGICS[outer];
 }

@@ -14,7 +14,9 @@ import type {ChecksumAlgorithm, Logger} from '../types.js';
 import {changedBehindOurBack, O_NOFOLLOW, SymlinkError} from '../safe-fs.js';
 import {bytesNeeded, checkContent} from './magic.js';
 import {backoffDelay, IdleWatchdog, isRetryableStatus, parseRetryAfter, sleep} from './backoff.js';
-import {CHANGED_BEHIND_OUR_BACK, RetryableFailure, TransferError, describeNetworkError, formatBytes, statusMessage} from './errors.js';
+import {formatBytesExact as formatBytes} from '../format-bytes.js';
+import {freeSpace} from '../free-space.js';
+import {CHANGED_BEHIND_OUR_BACK, RetryableFailure, TransferError, describeNetworkError, statusMessage} from './errors.js';
 import {discardBody, header, type HttpClient, type HttpResponse} from './http.js';
 import {PartWriter} from './part-writer.js';
 
@@ -73,18 +75,9 @@ function ioError(what: string, error: unknown): TransferError {
 	return new TransferError('io', `${what}: ${message}`, {cause: error});
 }
 
-async function freeBytes(dir: string): Promise<number | undefined> {
-	try {
-		const s = await fs.statfs(dir);
-		return s.bavail * s.bsize;
-	} catch {
-		return undefined;
-	}
-}
-
 async function writeError(path: string, error: unknown): Promise<TransferError> {
 	if (errnoCode(error) === 'ENOSPC' || errnoCode(error) === 'EDQUOT') {
-		const free = await freeBytes(dirname(path));
+		const free = await freeSpace(dirname(path));
 		const freeText = free === undefined ? '' : `: ${formatBytes(free)} free`;
 		return new TransferError('disk_full', `disk full while writing ${path}${freeText}`, {cause: error});
 	}
@@ -233,7 +226,7 @@ async function download(opts: TransferOptions, log: Logger, part: PartWriter, op
 	async function ensureSpace(needed: number): Promise<void> {
 		if (needed <= 0) return;
 		const dir = dirname(partPath);
-		const free = await freeBytes(dir);
+		const free = await freeSpace(dir);
 		if (free !== undefined && free < needed) {
 			throw new TransferError('disk_full', `not enough free space: needs ${formatBytes(needed)}, only ${formatBytes(free)} free on ${dir}`);
 		}

@@ -15,6 +15,7 @@ import {Catalogue} from '../catalogue/repository.js';
 import {openSnapshot, type Snapshot} from '../catalogue/snapshot.js';
 import {LockHeldError, type LockInfo} from '../lock.js';
 import {openLibrary} from '../open-library.js';
+import type {Manager} from '../manager.js';
 import {IsomanError, type Logger} from '../types.js';
 import {hashOpen, openSource, sameFileSystem} from './bring-file.js';
 import {baseResult, executeOne, SETTLED, type ExecuteContext, type ProgressEvent, type RowResult} from './execute.js';
@@ -199,7 +200,8 @@ export async function importIsoman(options: ImportOptions): Promise<ImportReport
 	}
 
 	try {
-		const {catalogue} = library.manager;
+		// requireOwner: this process holds the lock, so its library is the owner's Manager.
+		const {catalogue} = library.library as Manager;
 		const records = new ImportRecords(catalogue);
 		const plan = planImport(source.rows, source.isosDir, viewOf(catalogue, records, config));
 		const ctx: ExecuteContext = {config, catalogue, records, log, sourceDir: source.dataDir, move: options.move ?? false, onProgress: options.onProgress, signal: options.signal};

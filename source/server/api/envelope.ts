@@ -4,7 +4,7 @@
  * decodes it into one); isoman adds `error.fields`, one `{field, message}` per bad field.
  */
 import type {ServerResponse} from 'node:http';
-import {redactUrlsIn} from '../../core/display-text.js';
+import {redactUrlsIn} from '../../core/index.js';
 
 export const ERROR_STATUS = {
 	VALIDATION_FAILED: 400,

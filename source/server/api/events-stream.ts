@@ -5,13 +5,12 @@
  * A client that does not read is dropped once its unsent backlog passes the bound; the others never wait for it.
  */
 import type {IncomingMessage, ServerResponse} from 'node:http';
-import type {Manager} from '../../core/manager.js';
-import {jsonText} from '../../core/display-text.js';
+import {jsonText, type Library} from '../../core/index.js';
 import {attachReporter} from '../../daemon/reporter.js';
 import type {DaemonEvent, EventFeed} from '../context.js';
 
 /** The daemon's events made from a manager directly (when no daemon feed is given: an API on its own). */
-export function managerFeed(manager: Manager, progressEveryMs = 1000): EventFeed {
+export function managerFeed(manager: Library, progressEveryMs = 1000): EventFeed {
 	const listeners = new Set<(event: DaemonEvent) => void>();
 	let detach: (() => void) | undefined;
 	return {

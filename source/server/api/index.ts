@@ -5,8 +5,7 @@
  */
 import type {IncomingMessage, ServerResponse} from 'node:http';
 import type {Duplex} from 'node:stream';
-import type {Manager} from '../../core/manager.js';
-import type {Logger} from '../../core/types.js';
+import type {Library, Logger} from '../../core/index.js';
 import type {EventFeed, RequestHandler, ServerContext} from '../context.js';
 import {createGuard, type AuthMode, type FailureLimiter, type Guard} from './auth.js';
 import {ApiError, sendError} from './envelope.js';
@@ -16,7 +15,7 @@ import {WebRoot} from './web-root.js';
 import {ProgressSocket} from './websocket.js';
 
 export type ApiContext = {
-	manager: Manager;
+	manager: Library;
 	/** The daemon's NDJSON events (for /api/events); without it the API makes them from the manager itself. */
 	events?: EventFeed;
 	log: Logger;

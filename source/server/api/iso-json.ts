@@ -3,8 +3,7 @@
  * `progress` into an int, `size_bytes` into an int64, `edition`/`checksum_url`/`error_message` into strings), then
  * isoman's own fields. The CLI's `--json` keeps its own shape (nulls where a value is unknown).
  */
-import {redactUrl, redactUrlsIn} from '../../core/display-text.js';
-import type {Image} from '../../core/types.js';
+import {redactUrl, redactUrlsIn, type Image} from '../../core/index.js';
 
 /** 0–100, whole numbers only; 0 while the size is unknown. */
 export function integerProgress(image: Pick<Image, 'status' | 'sizeBytes' | 'downloadedBytes'>): number {

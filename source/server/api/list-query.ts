@@ -3,7 +3,7 @@
  * falls back to the default rather than failing), plus isoman's `status=` and `q=` filters (which do fail on a
  * status that does not exist: a typo must not look like an empty library).
  */
-import {STATUSES, type Image, type Status} from '../../core/types.js';
+import {STATUSES, type Image, type Status} from '../../core/index.js';
 import {ApiError} from './envelope.js';
 
 export const SORT_FIELDS = ['name', 'version', 'size_bytes', 'created_at', 'status'] as const;

@@ -3,7 +3,7 @@
  * UI sends them; a value of the wrong JSON type is a problem named like any other. The core's validation (the
  * same code `isoman add` runs) does the rest; its field names are mapped back to the API's (`url` → `download_url`).
  */
-import type {AddInput, FieldProblem} from '../../core/add-input.js';
+import type {AddInput, FieldProblem} from '../../core/index.js';
 import {ApiError} from './envelope.js';
 
 const API_FIELD: Record<string, string> = {url: 'download_url', type: 'download_url'};

@@ -3,11 +3,7 @@
  * core method, and answers with the envelope; core errors map to ISOMan's codes in one place (`asApiError`).
  */
 import type {IncomingMessage, ServerResponse} from 'node:http';
-import {ValidationError} from '../../core/add-input.js';
-import {DuplicateImageError, NotFoundError} from '../../core/catalogue/repository.js';
-import {IllegalTransitionError} from '../../core/catalogue/transitions.js';
-import {downloadTrend, libraryStats, statsToJson, trendOptions} from '../../core/stats.js';
-import {IsomanError, type Image} from '../../core/types.js';
+import {DuplicateImageError, IllegalTransitionError, IsomanError, NotFoundError, statsToJson, trendOptions, ValidationError, type Image} from '../../core/index.js';
 import {readJsonObject} from './body.js';
 import {ApiError, sendOk} from './envelope.js';
 import type {ApiContext} from './index.js';
@@ -66,10 +62,10 @@ async function dispatch(ctx: ApiContext, req: IncomingMessage, res: ServerRespon
 	if (rest.length > 0) throw notFound(req, url.pathname);
 
 	if (collection === 'stats' && method === 'GET') {
-		if (ref === undefined) return sendOk(res, 200, statsToJson(libraryStats(manager.catalogue, ctx.imagesDir)));
+		if (ref === undefined) return sendOk(res, 200, statsToJson(manager.stats()));
 		if (ref === 'trends' && action === undefined) {
 			const {period, days} = trendOptions(url.searchParams.get('period'), url.searchParams.get('days'));
-			return sendOk(res, 200, downloadTrend(manager.catalogue, period, days));
+			return sendOk(res, 200, manager.trend(period, days));
 		}
 	}
 
@@ -86,7 +82,7 @@ async function dispatch(ctx: ApiContext, req: IncomingMessage, res: ServerRespon
 
 		if (method === 'POST') {
 			const input = addInputFrom(await readJsonObject(req));
-			const image = manager.add(input);
+			const image = await manager.add(input);
 			return sendOk(res, 201, isoJson(image), 'ISO download queued successfully');
 		}
 

@@ -8,9 +8,7 @@
 import type {IncomingMessage} from 'node:http';
 import type {Duplex} from 'node:stream';
 import {WebSocketServer, type WebSocket} from 'ws';
-import type {ImageChange, Manager} from '../../core/manager.js';
-import type {Progress} from '../../core/progress.js';
-import type {Image, Status} from '../../core/types.js';
+import type {Image, ImageChange, Library, Progress, Status} from '../../core/index.js';
 import {integerProgress} from './iso-json.js';
 
 export const WS_MAX_BACKLOG = 1024 * 1024;
@@ -30,7 +28,7 @@ export class ProgressSocket {
 	private ping: NodeJS.Timeout | undefined;
 
 	constructor(
-		private readonly manager: Manager,
+		private readonly manager: Library,
 		private readonly progressEveryMs = 1000,
 		private readonly maxBacklog = WS_MAX_BACKLOG,
 	) {}

@@ -2,8 +2,7 @@
  * Download accounting, off the sending path: responses add to counters in memory; a timer writes them to the
  * catalogue in one transaction every second (and at close). A crash loses at most the last second of counts.
  */
-import type {Logger} from '../../core/types.js';
-import type {ServedBatch} from '../library.js';
+import type {Logger, ServedBatch} from '../../core/index.js';
 
 export type Accounting = {
 	/** `bytes` of image `id` were sent. */

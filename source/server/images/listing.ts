@@ -2,7 +2,7 @@
  * The directory listing below images/, built from the catalogue's complete images (only directories that lead to
  * one exist), with sizes and times from the disk (lstat; an entry that is gone or a symlink is left out).
  */
-import type {Image} from '../../core/types.js';
+import type {Image} from '../../core/index.js';
 import {sidecarOnDisk} from '../library.js';
 import {encodePath} from '../request-path.js';
 import {lstatInside} from './safe-open.js';

@@ -5,7 +5,7 @@
  */
 import {createHash} from 'node:crypto';
 import type {IncomingMessage, ServerResponse} from 'node:http';
-import type {Image} from '../../core/types.js';
+import type {Image} from '../../core/index.js';
 import {PAGE_CSP, type ServerContext} from '../context.js';
 import {completeImages, findServable, recordServed, sidecarOnDisk} from '../library.js';
 import type {RequestPath} from '../request-path.js';

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import fsp, {type FileHandle} from 'node:fs/promises';
 import path from 'node:path';
-import {openNoFollow, SymlinkError} from '../../core/safe-fs.js';
+import {openNoFollow, SymlinkError} from '../../core/index.js';
 
 export type OpenedFile = {handle: FileHandle; stat: fs.Stats};
 

@@ -1,8 +1,7 @@
 /** The add form: one line per field, the error of a field right under it, and where the file will be stored. */
-import {displayText, messageText} from '../../core/display-text.js';
 import type {ReactElement} from 'react';
 import {Box, Text} from 'ink';
-import {prepareAdd} from '../../core/add-input.js';
+import {displayText, messageText, prepareAdd} from '../../core/index.js';
 import {FIELD_LABELS, FIELD_PLACEHOLDERS, FORM_FIELDS, liveErrors, toAddInput, type FormState} from '../add-form.js';
 import {truncate} from '../format.js';
 import type {Theme} from '../theme.js';

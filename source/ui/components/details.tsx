@@ -4,10 +4,7 @@
  */
 import {useMemo, type ReactNode} from 'react';
 import {Box, Text} from 'ink';
-import {displayText, messageText, redactUrl} from '../../core/display-text.js';
-import {imageUrl, servedText} from '../../core/server-info.js';
-import type {AuditEvent, Image} from '../../core/types.js';
-import type {Progress} from '../../core/progress.js';
+import {displayText, imageUrl, messageText, redactUrl, servedText, type AuditEvent, type Image, type Progress} from '../../core/index.js';
 import {fileStateSegments, groupSummary} from '../file-state.js';
 import {formatBytes, formatBytesOf, formatTimestamp, truncateMiddle} from '../format.js';
 import type {LibrarySnapshot} from '../store.js';

@@ -1,6 +1,6 @@
 /** A modal choice: a title, a few lines, and lettered options; the highlighted one is inverse (Enter picks it). */
 import {Box, Text} from 'ink';
-import {messageText} from '../../core/display-text.js';
+import {messageText} from '../../core/index.js';
 import type {DialogState} from '../dialogs.js';
 import type {Theme} from '../theme.js';
 

@@ -3,7 +3,7 @@
  * transient message (manager notices, command results) or the position in the list. The footer shows the key
  * hints of the current mode, generated from the binding table and cut to the width.
  */
-import {displayText, messageText} from '../../core/display-text.js';
+import {displayText, messageText} from '../../core/index.js';
 import {Box, Text} from 'ink';
 import type {Message} from '../controller.js';
 import {footerHints, type Mode} from '../keymap.js';

@@ -1,7 +1,7 @@
 /** Top line: library path, free space, active/queued counts, total rate, the filter, and who runs the downloads. */
 import {Box, Text} from 'ink';
 import Spinner from 'ink-spinner';
-import {displayText} from '../../core/display-text.js';
+import {displayText} from '../../core/index.js';
 import {formatBytes, formatRate} from '../format.js';
 import type {LibrarySnapshot} from '../store.js';
 import type {Theme} from '../theme.js';

@@ -1,6 +1,6 @@
 /** Coloured text pieces inside a parent <Text> (colours dropped by the theme when there are none); shown through displayText. */
 import {Text} from 'ink';
-import {displayText} from '../../core/display-text.js';
+import {displayText} from '../../core/index.js';
 import type {Segment} from '../file-state.js';
 import type {Theme} from '../theme.js';
 

@@ -1,10 +1,8 @@
 /** One visible row of the library tree. Memoised: only rows whose data changed re-render. */
 import {memo} from 'react';
 import {Text} from 'ink';
-import type {Progress} from '../../core/progress.js';
-import type {Image} from '../../core/types.js';
+import {displayText, type Image, type Progress} from '../../core/index.js';
 import {fileSize, fileStateSegments, type Segment} from '../file-state.js';
-import {displayText} from '../../core/display-text.js';
 import {fit} from '../format.js';
 import type {Theme} from '../theme.js';
 import type {Row} from '../tree.js';

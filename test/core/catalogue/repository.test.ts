@@ -1,9 +1,10 @@
 import {Worker} from 'node:worker_threads';
 import {afterEach, describe, expect, it} from 'vitest';
 import {openDatabase} from '../../../source/core/catalogue/database.js';
-import {Catalogue, DuplicateImageError, NotFoundError, imageToJson, type NewImage} from '../../../source/core/catalogue/repository.js';
+import {Catalogue, DuplicateImageError, NotFoundError, type NewImage} from '../../../source/core/catalogue/repository.js';
+import {imageToJson} from '../../../source/core/image-json.js';
 import {IllegalTransitionError, TRANSITIONS} from '../../../source/core/catalogue/transitions.js';
-import {STATUSES, type Status} from '../../../source/core/types.js';
+import {ERROR_CODES, STATUSES, type Status} from '../../../source/core/types.js';
 import {tempLibrary, waitFor, type TempLibrary} from '../../support/library.js';
 
 let lib: TempLibrary;
@@ -43,6 +44,19 @@ describe('catalogue repository', () => {
 			'created_at', 'completed_at', 'download_count', 'bytes_served', 'verified_at', 'max_rate',
 		]);
 		expect(json.progress).toBeNull();
+		c.close();
+	});
+
+	it('error codes are a closed set: a code outside ERROR_CODES in a row reads (and prints) as io', () => {
+		const c = open();
+		const image = c.insert(sample());
+		c.transition(image.id, 'failed', {errorCode: 'network', errorMessage: 'reset'});
+		expect(imageToJson(c.get(image.id)!)).toMatchObject({status: 'failed', error_code: 'network', error_message: 'reset'});
+		// A foreign or older writer left a code isoman does not document.
+		c.db.prepare("UPDATE images SET error_code = 'invalid' WHERE id = ?").run(image.id);
+		expect(c.get(image.id)!.errorCode).toBe('io');
+		expect(imageToJson(c.get(image.id)!).error_code).toBe('io');
+		expect(ERROR_CODES).toContain(imageToJson(c.get(image.id)!).error_code);
 		c.close();
 	});
 

@@ -100,14 +100,14 @@ describe('a hostile checksum file beside a running download', () => {
 		await server.serve('/pub/alpine-virt-3.20.3-x86_64.iso', {kind: 'generated', size: 4096, seed: 5, fileType: 'iso'});
 		// One line of the size cap (a backtracking parser spends minutes on it, freezing every download).
 		await server.serve('/pub/SHA256SUMS', {kind: 'buffer', data: Buffer.from(ADVERSARIAL['BSD: many ") =" with a space in the tail']!)});
-		manager = new Manager({config: lib.config, log: silentLogger, owner: true});
-		const running = manager.add({url: server.url(big), checksum: `sha256:${sha}`});
+		manager = new Manager({config: lib.config, log: silentLogger});
+		const running = manager.addNow({url: server.url(big), checksum: `sha256:${sha}`});
 		manager.start();
 		const part = partPathFor(lib.config, running.id);
 		await waitFor(() => (fs.statSync(part, {throwIfNoEntry: false})?.size ?? 0) > 64 * 1024, {what: 'the first download under way'});
 		const sizeBefore = fs.statSync(part).size;
 
-		const victim = manager.add({url: server.url('/pub/alpine-virt-3.20.3-x86_64.iso'), checksumUrl: server.url('/pub/SHA256SUMS')});
+		const victim = manager.addNow({url: server.url('/pub/alpine-virt-3.20.3-x86_64.iso'), checksumUrl: server.url('/pub/SHA256SUMS')});
 		await waitFor(() => manager!.get(victim.id)?.status === 'failed', {what: 'the hostile checksum file refused'});
 		expect(manager.get(victim.id)).toMatchObject({errorCode: 'checksum_source'});
 		// The first download was not frozen meanwhile: it is still running and has grown.

@@ -68,7 +68,7 @@ describe('fetchText', () => {
 		await server.serve('/big/SUMS', {kind: 'buffer', data: big});
 		const declared = await failure(fetchText(client, server.url('/big/SUMS'), base));
 		expect(declared.code).toBe('content');
-		expect(declared.message).toMatch(/too large for a checksum file: the server says 2\.0 MiB \(2097152 bytes\), the limit is 1\.0 MiB/);
+		expect(declared.message).toMatch(/too large for a checksum file: the server says 2\.00 MiB \(2097152 bytes\), the limit is 1\.00 MiB/);
 
 		await server.serve('/big/chunked', {kind: 'buffer', data: big}, {noContentLength: true});
 		const streamed = await failure(fetchText(client, server.url('/big/chunked'), {...base, maxBytes: 1000}));

@@ -3,6 +3,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type {Logger} from '../../../source/core/types.js';
+import {MiB} from '../../support/sizes.js';
+export {MiB} from '../../support/sizes.js';
 
 export type LogRecord = {level: string; event: string; fields: Record<string, unknown>};
 
@@ -27,4 +29,3 @@ export async function tempDir(): Promise<string> {
 
 export {seededRandom} from '../../support/random.js';
 
-export const MiB = 1024 * 1024;

@@ -39,8 +39,8 @@ async function downloadUnderWay(bytes: number): Promise<{id: string; part: strin
 	lib = tempLibrary({retryBaseMs: 10, retryMaxMs: 50});
 	server = await startTestServer();
 	const sha = await server.serve(ISO, {kind: 'generated', size: SIZE, seed: 9, fileType: 'iso'}, {throttleBps: 1024 * 1024});
-	manager = new Manager({config: lib.config, log: silentLogger, owner: true});
-	const {id} = manager.add({url: server.url(ISO), checksum: `sha256:${sha}`});
+	manager = new Manager({config: lib.config, log: silentLogger});
+	const {id} = manager.addNow({url: server.url(ISO), checksum: `sha256:${sha}`});
 	const part = partPathFor(lib.config, id);
 	manager.start();
 	await waitFor(() => (fs.statSync(part, {throwIfNoEntry: false})?.size ?? 0) > bytes, {what: 'the .part to grow'});

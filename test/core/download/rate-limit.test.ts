@@ -40,7 +40,7 @@ describe('bandwidth limits', () => {
 		h = await startHarness({maxRate: String(limit)});
 		const path = '/r/alpine-standard-3.20.3-x86_64.iso';
 		await h.server.serve(path, {kind: 'generated', size: 64 * MiB, seed: 3, fileType: 'iso'});
-		const {id} = h.manager.add({url: h.server.url(path)});
+		const {id} = h.manager.addNow({url: h.server.url(path)});
 		const samples = record(h, id);
 		h.manager.start();
 		await waitFor(() => samples.length > 0, {what: 'first progress'});
@@ -65,7 +65,7 @@ describe('bandwidth limits', () => {
 		h = await startHarness({maxRate: String(1 * MiB)});
 		const path = '/r/debian-12.5.0-amd64-netinst.iso';
 		await h.server.serve(path, {kind: 'generated', size: 64 * MiB, seed: 4, fileType: 'iso'});
-		const {id} = h.manager.add({url: h.server.url(path)});
+		const {id} = h.manager.addNow({url: h.server.url(path)});
 		const samples = record(h, id);
 		h.manager.start();
 		await waitFor(() => samples.length > 0, {what: 'first progress'});
@@ -90,7 +90,7 @@ describe('bandwidth limits', () => {
 		h = await startHarness({maxRate: String(8 * MiB)});
 		const path = '/r/fedora-40-x86_64.iso';
 		const sha = await h.server.serve(path, {kind: 'generated', size: 12 * MiB, seed: 5, fileType: 'iso'});
-		const {id} = h.manager.add({url: h.server.url(path), maxRate: '1M'});
+		const {id} = h.manager.addNow({url: h.server.url(path), maxRate: '1M'});
 		expect(h.manager.get(id)!.maxRate).toBe(MiB);
 		const samples = record(h, id);
 		h.manager.start();

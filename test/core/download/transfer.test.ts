@@ -456,7 +456,7 @@ describe('transfer: free space', () => {
 		const run = await start('/big.iso', {dir: small});
 		const error = await failure(run.result);
 		expect(error.code).toBe('disk_full');
-		expect(error.message).toMatch(/^not enough free space: needs 8\.0 MiB \(8388608 bytes\), only .* \(\d+ bytes\) free on /);
+		expect(error.message).toMatch(/^not enough free space: needs 8\.00 MiB \(8388608 bytes\), only .* \(\d+ bytes\) free on /);
 		expect(error.message).toContain(small!);
 		expect((await fs.stat(run.partPath)).size).toBe(0);
 		await fs.rm(run.partPath);

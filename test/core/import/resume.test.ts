@@ -17,6 +17,8 @@ import {silentLogger} from '../../../source/core/log.js';
 import {openLibrary} from '../../../source/core/open-library.js';
 import {checkLibrary} from '../../support/crash-checker.js';
 import {bytes, goTimeString, makeIsomanDir, treeState} from '../../support/isoman-fixture.js';
+import type {Manager} from '../../../source/core/manager.js';
+import type {RecoveryReport} from '../../../source/core/recovery.js';
 
 const KiB = 1024;
 const roots: string[] = [];
@@ -37,10 +39,11 @@ function setUp() {
 const run = async (config: Config, dir: string, move = false) => importIsoman({config, log: silentLogger, source: dir, move});
 
 /** Do something to the library as the owner would (lock held), then release it. */
-async function withOwner<T>(config: Config, fn: (library: Awaited<ReturnType<typeof openLibrary>>) => T | Promise<T>): Promise<T> {
+async function withOwner<T>(config: Config, fn: (opened: {manager: Manager; recovery: RecoveryReport | undefined}) => T | Promise<T>): Promise<T> {
 	const library = await openLibrary(config, silentLogger, 'test', {requireOwner: true});
 	try {
-		return await fn(library);
+		// This process holds the lock: its library is the owner's Manager.
+		return await fn({manager: library.library as Manager, recovery: library.recovery});
 	} finally {
 		await library.close();
 	}

@@ -33,7 +33,7 @@ describe('--auth changes (the default)', () => {
 	it('every mutating route: no token → 401, wrong token → 401, nothing changed', async () => {
 		h = await startApi({limiter: new FailureLimiter(1000)});
 		h.manager.stop();
-		const image = h.manager.add({url: 'https://example.org/auth-1.0-x86_64.iso'});
+		const image = h.manager.addNow({url: 'https://example.org/auth-1.0-x86_64.iso'});
 		await h.manager.cancel(image.id);
 		const before = snapshot(h);
 		for (const [method, route, body] of mutations(image.id)) {
@@ -55,7 +55,7 @@ describe('--auth changes (the default)', () => {
 	it('the right token passes on every mutating route', async () => {
 		h = await startApi();
 		h.manager.stop();
-		const image = h.manager.add({url: 'https://example.org/ok-1.0-x86_64.iso'});
+		const image = h.manager.addNow({url: 'https://example.org/ok-1.0-x86_64.iso'});
 		await h.manager.cancel(image.id);
 		const statuses: number[] = [];
 		for (const [method, route, body] of mutations(image.id)) statuses.push((await h.call(method, route, {body})).status);

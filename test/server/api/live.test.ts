@@ -187,7 +187,7 @@ describe('a client that never reads', () => {
 	it('/ws: a socket that upgrades and never reads is terminated; a reading client keeps up meanwhile', async () => {
 		h = await startApi();
 		await h.manager.stop();
-		const image = h.manager.add({url: 'https://example.org/ws-1.0-x86_64.iso'});
+		const image = h.manager.addNow({url: 'https://example.org/ws-1.0-x86_64.iso'});
 		const socket = new ProgressSocket(h.manager, 1000, 16 * 1024);
 		const server = http.createServer((_req, res) => res.end());
 		server.on('upgrade', (req, duplex, head) => socket.accept(req, duplex, head));

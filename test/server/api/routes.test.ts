@@ -152,7 +152,7 @@ describe('GET /api/isos', () => {
 		const ids: string[] = [];
 		h.manager.stop();
 		for (let i = 0; i < n; i++) {
-			const image = h.manager.add({url: `https://example.org/img${String(i).padStart(2, '0')}-${(n - i) % 4}.${i}-x86_64.iso`});
+			const image = h.manager.addNow({url: `https://example.org/img${String(i).padStart(2, '0')}-${(n - i) % 4}.${i}-x86_64.iso`});
 			ids.push(image.id);
 		}
 
@@ -234,7 +234,7 @@ describe('GET /api/isos', () => {
 describe('one image', () => {
 	it('GET by id and by unique prefix; 404 NOT_FOUND otherwise', async () => {
 		h.manager.stop();
-		const image = h.manager.add({url: 'https://example.org/one-1.0-x86_64.iso'});
+		const image = h.manager.addNow({url: 'https://example.org/one-1.0-x86_64.iso'});
 		expect((await h.call('GET', `/api/isos/${image.id}`)).json.data.id).toBe(image.id);
 		expect((await h.call('GET', `/api/isos/${image.id.slice(0, 5)}`)).json.data.id).toBe(image.id);
 		const missing = await h.call('GET', '/api/isos/ffffffffffff');
@@ -244,7 +244,7 @@ describe('one image', () => {
 
 	it('GET and DELETE with Content-Type: application/json and no body are fine (as ISOMan’s UI sends them)', async () => {
 		h.manager.stop();
-		const image = h.manager.add({url: 'https://example.org/ui-1.0-x86_64.iso'});
+		const image = h.manager.addNow({url: 'https://example.org/ui-1.0-x86_64.iso'});
 		const get = await h.call('GET', `/api/isos/${image.id}`, {headers: {'content-type': 'application/json'}});
 		expect(get.status).toBe(200);
 		const del = await h.call('DELETE', `/api/isos/${image.id}`, {headers: {'content-type': 'application/json'}});
@@ -395,7 +395,7 @@ describe('routing and errors', () => {
 
 	it('credentials in URLs never appear in responses', async () => {
 		h.manager.stop();
-		h.manager.add({url: 'https://user:s3cret@example.org/cred-1.0-x86_64.iso'});
+		h.manager.addNow({url: 'https://user:s3cret@example.org/cred-1.0-x86_64.iso'});
 		const r = await h.call('GET', '/api/isos');
 		expect(r.text).not.toContain('s3cret');
 		expect(r.json.data.isos[0].download_url).toBe('https://user:***@example.org/cred-1.0-x86_64.iso');

@@ -50,7 +50,7 @@ const tick = () => new Promise<void>(resolve => setImmediate(resolve));
 export async function renderApp(options: HarnessOptions = {}): Promise<Harness> {
 	const library = tempLibrary(options.config);
 	const config: Config = library.config;
-	const manager = new Manager({config, log: silentLogger, owner: true});
+	const manager = new Manager({config, log: silentLogger});
 	options.seed?.(manager);
 	const store = new LibraryStore(manager, {maxPerSecond: 50});
 	const quits: QuitChoice[] = [];
@@ -146,5 +146,5 @@ export function appPerTest(): (options?: HarnessOptions) => Promise<Harness> {
 export const seedFiles =
 	(...files: string[]) =>
 	(manager: Harness['manager']): void => {
-		for (const file of files) manager.add({url: url(file)});
+		for (const file of files) manager.addNow({url: url(file)});
 	};
