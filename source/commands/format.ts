@@ -1,10 +1,10 @@
 /** Human output for subcommands: sizes in binary units, states as words, a plain aligned table. */
-import {displayText, formatBytes, progressOf, type Image} from '../core/index.js';
+import {displayText, formatBytes, isVerified, progressOf, type Image} from '../core/index.js';
 
 export function stateWord(image: Image): string {
 	switch (image.status) {
 		case 'complete':
-			return image.expectedChecksum ? 'verified' : 'unverified';
+			return isVerified(image) ? 'verified' : 'unverified';
 		case 'failed':
 			return `failed (${image.errorCode ?? 'error'})`;
 		case 'downloading': {

@@ -1,10 +1,8 @@
 /**
  * Non-interactive subcommands. Exit codes: 0 ok, 1 failure, 2 invalid input, 3 already exists.
- * Mutations run here when no process holds the library; with a daemon running they are queued in the
- * catalogue and this waits (up to 10 s) until the daemon has carried them out.
+ * Mutations run here when no process holds the library; with a daemon running they go through its command
+ * queue and this prints its answer (the Library is the same either way).
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import type {Config} from '../config.js';
 import {
 	DuplicateImageError,
@@ -21,13 +19,12 @@ import {
 	openReader,
 	type Image,
 	type LibraryReader,
-	type Logger,
 	type OpenLibrary,
+	type Logger,
 	type VerifyResult,
 	statsToJson,
 	formatRateLimit,
 	parseRate,
-	readLock,
 	breakLock,
 	imageUrl,
 	readServerInfo,
@@ -178,7 +175,7 @@ async function edit(args: string[], flags: CommandFlags, config: Config, log: Lo
 }
 
 async function stats(flags: CommandFlags, config: Config, log: Logger, io: Io): Promise<number> {
-	const manager = openReader(config, log);
+	const manager = openReader(config);
 	try {
 		const s = manager.stats();
 		const trend = manager.trend('daily', 30);
@@ -190,7 +187,7 @@ async function stats(flags: CommandFlags, config: Config, log: Logger, io: Io): 
 }
 
 async function read(name: 'list' | 'show', args: string[], flags: CommandFlags, config: Config, log: Logger, io: Io): Promise<number> {
-	const manager = openReader(config, log);
+	const manager = openReader(config);
 	try {
 		if (name === 'list') {
 			const images = manager.list();
@@ -209,14 +206,15 @@ async function read(name: 'list' | 'show', args: string[], flags: CommandFlags, 
 			return EXIT.ok;
 		}
 
-		io.out(describe(image, manager, readLock(config.dataDir) !== undefined));
+		io.out(describe(image, manager));
 		return EXIT.ok;
 	} finally {
 		await manager.close();
 	}
 }
 
-function describe(image: Image, manager: LibraryReader, ownerRuns: boolean): string {
+function describe(image: Image, manager: LibraryReader): string {
+	const globalRate = manager.maxRate();
 	const rows: Array<[string, string]> = [
 		['id', image.id],
 		['name', image.name],
@@ -232,7 +230,7 @@ function describe(image: Image, manager: LibraryReader, ownerRuns: boolean): str
 		['checksum', image.checksum ? `${image.checksumType ?? ''} ${image.checksum}` : '-'],
 		['expected', image.expectedChecksum ?? '-'],
 		['attempts', String(image.attempts)],
-		['rate limit', `${formatRateLimit(image.maxRate)} (global: ${ownerRuns ? formatRateLimit(manager.maxRate()) : 'set when isoman starts'})`],
+		['rate limit', `${formatRateLimit(image.maxRate)} (global: ${globalRate === undefined ? 'set when isoman starts' : formatRateLimit(globalRate)})`],
 		['added', image.createdAt],
 		['completed', image.completedAt ?? '-'],
 		['last checked', image.verifiedAt ?? 'never'],
@@ -243,23 +241,6 @@ function describe(image: Image, manager: LibraryReader, ownerRuns: boolean): str
 	if (image.errorMessage) rows.push(['error', image.errorMessage]);
 	const history = manager.events(image.id, 10).map(e => [e.ts, e.kind, redactUrlsIn(e.detail ?? '')]);
 	return `${rows.map(([k, v]) => `${k.padEnd(16)} ${messageText(v)}`).join('\n')}\n\nHistory (newest first):\n${table(['TIME', 'EVENT', 'DETAIL'], history)}`;
-}
-
-/** Why `action` cannot be done to `image` now (the manager's rules, checked before asking a daemon), if it cannot. */
-function refusal(action: IdAction, image: Image): string | undefined {
-	const cannot = (verb: string) => `image ${image.id} is ${image.status}; it cannot be ${verb}`;
-	switch (action) {
-		case 'pause':
-			return image.status === 'pending' || image.status === 'downloading' ? undefined : cannot('paused');
-		case 'resume':
-			return image.status === 'paused' ? undefined : cannot('resumed (only a paused image can)');
-		case 'cancel':
-			return ['pending', 'downloading', 'paused', 'verifying'].includes(image.status) ? undefined : cannot('cancelled (only a queued, paused or running download can)');
-		case 'retry':
-			return image.status === 'failed' || image.status === 'missing' ? undefined : cannot('retried (only a failed or missing image can)');
-		default:
-			return undefined;
-	}
 }
 
 /** The images recovery has just marked missing or corrupt (not already among `results`), as verify results. */
@@ -278,48 +259,22 @@ function recoveryFindings(library: OpenLibrary, results: VerifyResult[]): Verify
 	return found;
 }
 
-/** Verify applies to complete images, and to missing or corrupt ones (which may have been put right). */
-const verifiable = (image: Image) => image.status === 'complete' || image.status === 'missing' || image.errorCode === 'corrupt';
-
-/** Whether the owner has carried out `action` on `image` (queued when the newest event was `sinceEvent`). */
-function carriedOut(action: IdAction, manager: LibraryReader, image: Image, sinceEvent: number): boolean {
-	const now = manager.get(image.id);
-	if (action === 'remove') return now === undefined;
-	if (!now) return true; // removed meanwhile: nothing left to wait for
-	const newer = manager.events(image.id, 20).filter(e => e.id > sinceEvent);
-	const kinds: Record<Exclude<IdAction, 'remove'>, string[]> = {
-		pause: ['paused'],
-		resume: ['resumed'],
-		cancel: ['cancelled'],
-		retry: ['retried'],
-		verify: ['verified', 'failed', 'missing'],
-	};
-	return newer.some(e => kinds[action].includes(e.kind));
-}
-
-function verifyWord(image: Image | undefined): {outcome: VerifyResult['outcome']; message?: string} {
-	if (!image) return {outcome: 'missing', message: 'removed meanwhile'};
-	if (image.status === 'complete') return {outcome: 'ok'};
-	if (image.status === 'missing') return {outcome: 'missing', message: `${image.filePath} not found`};
-	return {outcome: 'corrupt', message: image.errorMessage ?? undefined};
-}
-
 async function act(action: IdAction, args: string[], config: Config, log: Logger, io: Io): Promise<number> {
 	if (args.length === 0 && action !== 'verify') {
 		io.err(`isoman: invalid id: ${action} needs at least one id`);
 		return EXIT.invalid;
 	}
 
-	const library = await openLibrary(config, log, 'command', {onWait: holder => io.err(`isoman: waiting for isoman ${holder.role} pid ${holder.pid} to finish…`)});
-	const {library: manager} = library;
+	// Here when nobody holds the library, else through the process that does: the same answers either way.
+	const opened = await openLibrary(config, log, 'command', {onWait: holder => io.err(`isoman: waiting for isoman ${holder.role} pid ${holder.pid} to finish…`)});
+	const {library} = opened;
 	try {
 		// Every id first: an unknown or ambiguous one stops the command before anything is done (exit 2).
-		const images = args.length > 0 ? args.map(ref => manager.resolve(ref)) : [];
-		if (library.holder) return await throughOwner(action, images, library, io);
+		const images = args.length > 0 ? args.map(ref => library.resolve(ref)) : [];
 		if (action === 'verify') {
-			const results = await manager.verify(images.length > 0 ? images.map(i => i.id) : undefined);
+			const results = await library.verify(images.length > 0 ? images.map(i => i.id) : undefined);
 			// Recovery ran as this command took the library: a file it has just found gone or corrupt is a result too.
-			if (images.length === 0) results.push(...recoveryFindings(library, results));
+			if (images.length === 0) results.push(...recoveryFindings(opened, results));
 			for (const r of results) io.out(`${r.id}  ${r.outcome}${r.message ? `  ${messageText(r.message)}` : ''}`);
 			return results.some(r => r.outcome === 'corrupt' || r.outcome === 'missing') ? EXIT.failure : EXIT.ok;
 		}
@@ -328,10 +283,10 @@ async function act(action: IdAction, args: string[], config: Config, log: Logger
 		for (const image of images) {
 			try {
 				if (action === 'remove') {
-					await manager.remove(image.id);
+					await library.remove(image.id);
 					io.out(`${image.id}  removed`);
 				} else {
-					const after = await manager[action](image.id);
+					const after = await library[action](image.id);
 					io.out(`${image.id}  ${stateWord(after)}`);
 				}
 			} catch (error) {
@@ -341,91 +296,13 @@ async function act(action: IdAction, args: string[], config: Config, log: Logger
 
 		return code;
 	} finally {
-		await library.close();
+		await opened.close();
 	}
 }
 
 /**
- * Another process (a daemon or a TUI) holds the library: record the commands in the catalogue, then wait until
- * that process has carried each one out (seen in the image's audit events, or the row gone for remove) and
- * report the outcome as if it had run here.
- */
-async function throughOwner(action: IdAction, images: Image[], library: OpenLibrary, io: Io): Promise<number> {
-	const {library: manager} = library;
-	const holder = library.holder ? `${library.holder.role} pid ${library.holder.pid}` : 'the process that holds the library';
-	let code: number = EXIT.ok;
-	if (action === 'verify' && images.length === 0) images.push(...manager.list().filter(i => i.status === 'complete'));
-	const queued: Array<{image: Image; sinceEvent: number}> = [];
-	for (const image of images) {
-		if (action === 'verify' && !verifiable(image)) {
-			io.out(`${image.id}  skipped  ${image.status}: only complete images can be verified`);
-			continue;
-		}
-
-		if (action === 'verify' && image.status === 'missing' && !fs.existsSync(path.join(manager.config.imagesDir, image.filePath))) {
-			// Still gone: the owner would find the same and record nothing.
-			io.out(`${image.id}  missing  ${messageText(image.filePath)} not found`);
-			code = EXIT.failure;
-			continue;
-		}
-
-		const refused = refusal(action, image);
-		if (refused) {
-			io.err(`isoman: ${refused}`);
-			code = EXIT.failure;
-			continue;
-		}
-
-		const sinceEvent = manager.events(image.id, 1)[0]?.id ?? 0;
-		if (action === 'verify') await manager.verify([image.id]);
-		else if (action === 'remove') await manager.remove(image.id);
-		else await manager[action](image.id);
-		queued.push({image, sinceEvent});
-	}
-
-	// Taken within a second by a live owner; then as long as the work takes (verify reads the whole file).
-	const bytes = queued.reduce((sum, {image}) => sum + (action === 'verify' ? (image.sizeBytes ?? 0) : 0), 0);
-	const deadline = Date.now() + 10_000 + Math.ceil(bytes / 20e6) * 1000;
-	let pending = queued;
-	let gone = false;
-	for (;;) {
-		pending = pending.filter(({image, sinceEvent}) => !carriedOut(action, manager, image, sinceEvent));
-		if (pending.length === 0 || Date.now() > deadline) break;
-		if (!library.holderAlive?.()) {
-			// The owner exited (or crashed): nobody will carry these out. One last look, then give up.
-			gone = true;
-			pending = pending.filter(({image, sinceEvent}) => !carriedOut(action, manager, image, sinceEvent));
-			break;
-		}
-
-		await new Promise(resolve => setTimeout(resolve, 50));
-	}
-
-	if (pending.length > 0) {
-		// Withdraw what was not taken, so that a later owner does not do it when nobody expects it any more.
-		library.withdrawQueued?.();
-	}
-
-	for (const {image} of queued) {
-		const now = manager.get(image.id);
-		if (pending.some(p => p.image.id === image.id)) {
-			io.err(`isoman: ${action} ${image.id}: not done: ${gone ? `${holder} exited before carrying it out` : `${holder} has not carried it out in time`}`);
-			code = EXIT.failure;
-		} else if (action === 'verify') {
-			const {outcome, message} = verifyWord(now);
-			io.out(`${image.id}  ${outcome}${message ? `  ${messageText(message)}` : ''}  (by ${holder})`);
-			if (outcome !== 'ok') code = EXIT.failure;
-		} else {
-			io.out(`${image.id}  ${now ? stateWord(now) : 'removed'}  (by ${holder})`);
-		}
-	}
-
-	return code;
-}
-
-/**
- * `limit [ID] RATE`: an image's own limit, or (without an id) the global one of the process that runs the downloads.
- * Through a running daemon or TUI: queued, then this waits until that process has applied it.
+ * `limit [ID] RATE`: an image's own limit, or (without an id) the global one of the process that runs the downloads
+ * (here when nobody does: then only an image's own limit can be set).
  */
 async function limit(args: string[], config: Config, log: Logger, io: Io): Promise<number> {
 	if (args.length < 1 || args.length > 2) {
@@ -434,39 +311,14 @@ async function limit(args: string[], config: Config, log: Logger, io: Io): Promi
 	}
 
 	const rate = parseRate(args.at(-1)!, 'rate');
-	const library = await openLibrary(config, log, 'command', {onWait: holder => io.err(`isoman: waiting for isoman ${holder.role} pid ${holder.pid} to finish…`)});
-	const {library: manager} = library;
+	const opened = await openLibrary(config, log, 'command', {onWait: holder => io.err(`isoman: waiting for isoman ${holder.role} pid ${holder.pid} to finish…`)});
+	const {library} = opened;
 	try {
-		const image = args.length === 2 ? manager.resolve(args[0]!) : undefined;
-		const what = image ? `${image.id}  rate limit` : 'global rate limit';
-		if (!library.holder) {
-			if (!image) {
-				io.err('isoman: nothing is downloading in this library: the global limit applies while isoman runs; start it with --max-rate RATE (or ISOMAN_MAX_RATE), or give an image id');
-				return EXIT.failure;
-			}
-
-			await manager.setLimit(image.id, rate);
-			io.out(`${what} ${formatRateLimit(rate)}`);
-			return EXIT.ok;
-		}
-
-		const holder = library.holder ? `${library.holder.role} pid ${library.holder.pid}` : 'the process that holds the library';
-		await manager.setLimit(image?.id, rate);
-		const applied = () => (image ? (manager.get(image.id)?.maxRate ?? 0) === rate : manager.maxRate() === rate);
-		const deadline = Date.now() + 10_000;
-		while (!applied() && Date.now() < deadline && library.holderAlive?.()) {
-			await new Promise(resolve => setTimeout(resolve, 50));
-		}
-
-		if (!applied()) {
-			library.withdrawQueued?.();
-			io.err(`isoman: limit: not done: ${holder} did not apply it`);
-			return EXIT.failure;
-		}
-
-		io.out(`${what} ${formatRateLimit(rate)}  (by ${holder})`);
+		const image = args.length === 2 ? library.resolve(args[0]!) : undefined;
+		await library.setLimit(image?.id, rate);
+		io.out(`${image ? `${image.id}  rate limit` : 'global rate limit'} ${formatRateLimit(rate)}`);
 		return EXIT.ok;
 	} finally {
-		await library.close();
+		await opened.close();
 	}
 }

@@ -29,6 +29,7 @@ import {fsyncDirectory} from './job.js';
 import {resolveInside} from './naming.js';
 import {partPathFor} from './paths.js';
 import {assertNoLink, ensureRealDir, removeFile} from './safe-fs.js';
+import {checkAction, statesAllowing} from './rules.js';
 import {IsomanError, type Image, type Logger, type Status} from './types.js';
 
 /** What can be changed; `undefined` = unchanged, `""` = none (edition, checksum URL). */
@@ -47,21 +48,13 @@ export type EditPatch = {
 const IDENTITY_FIELDS = ['name', 'version', 'arch', 'edition'] as const;
 const SOURCE_FIELDS = ['url', 'checksumUrl', 'checksum', 'checksumType'] as const;
 
-export const EDITABLE_STATES: readonly Status[] = ['complete', 'failed', 'paused'];
+/** The states in which an image can be edited at all (the rules module decides, with the reason when not). */
+export const EDITABLE_STATES: readonly Status[] = statesAllowing('edit');
 
-/** Why this edit may not be made to `image` now, or undefined when it may. */
+/** Why this edit may not be made to `image` now, or undefined when it may (a URL change needs `editUrl`). */
 export function editRefusal(image: Pick<Image, 'id' | 'status'>, change: {identity: boolean; sources: boolean}): string | undefined {
-	switch (image.status) {
-		case 'complete':
-			return change.sources ? `image ${image.id} is complete: only its name, version, arch and edition can be changed (its URLs only while it is failed or paused)` : undefined;
-		case 'failed':
-		case 'paused':
-			return undefined;
-		case 'missing':
-			return `image ${image.id} is missing its file: retry or remove it before editing it`;
-		default:
-			return `image ${image.id} is ${image.status}: it cannot be edited while it is queued or running (pause it first)`;
-	}
+	const verdict = checkAction(change.sources ? 'editUrl' : 'edit', image);
+	return verdict.allowed ? undefined : verdict.reason;
 }
 
 export type EditPlan = {

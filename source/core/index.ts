@@ -30,6 +30,10 @@ export {
 export {DuplicateImageError, NotFoundError} from './catalogue/repository.js';
 export {IllegalTransitionError} from './catalogue/transitions.js';
 export type {Progress} from './progress.js';
+export {OwnerUnavailableError} from './command-queue.js';
+
+// The rules: may action A run on image I now, and if not, why.
+export {LIBRARY_ACTIONS, assertAllowed, checkAction, isVerified, type LibraryAction, type Verdict} from './rules.js';
 
 // Importing an ISOMan data directory.
 export {importIsoman, ImportLockedError, SourceError, type ImportReport, type ProgressEvent as ImportProgressEvent, type RowResult} from './import/index.js';
@@ -40,11 +44,11 @@ export {imageToJson, percentOf, progressOf, type ImageJson} from './image-json.j
 // Input for `add` and `edit`, validated the same way everywhere.
 export {prepareAdd, ValidationError, type AddInput, type FieldProblem} from './add-input.js';
 export {EDITABLE_STATES, type EditPatch} from './edit.js';
+export {detectFromUrl, fieldProblem, httpUrlSchema, inferFromFilename, quote} from './naming.js';
+export {parseDigestArg, sidecarExtension} from './checksum/algorithms.js';
 
 // Statistics.
 export {statsToJson, trendOptions, type LibraryStats, type Trend, type TrendPeriod} from './stats.js';
-export {detectFromUrl, fieldProblem, httpUrlSchema, inferFromFilename, quote} from './naming.js';
-export {parseDigestArg, sidecarExtension} from './checksum/algorithms.js';
 
 // Helpers for front ends.
 export {displayLines, displayText, hasUnsafeText, jsonText, messageText, redactUrl, redactUrlsIn} from './display-text.js';

@@ -39,11 +39,12 @@ import {constants as fsConstants} from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type {Catalogue} from './catalogue/repository.js';
-import {ChecksumError, hashFile, selectChecksum, sidecarFileName, writeSidecar} from './checksum/index.js';
+import {ChecksumError, selectChecksum, sidecarFileName, writeSidecar} from './checksum/index.js';
 import type {Config} from '../config.js';
 import {discardBody, type HttpClient} from './download/http.js';
 import {fetchText} from './download/fetch-text.js';
 import {transfer} from './download/transfer.js';
+import {adoptChecked, checkFile, foreignFileMessage, referenceOf} from './file-check.js';
 import {JobAbort, type AbortKind} from './job-abort.js';
 import {fsyncDirectory} from './fsync.js';
 import {copyTempPathFor, finalPathFor, partPathFor} from './paths.js';
@@ -221,29 +222,14 @@ async function adoptExisting(ctx: JobContext, image: Image, finalPath: string, s
 	// A link at the final path or among its directories is refused (SymlinkError), never read or adopted.
 	assertNoLink(ctx.config.dataDir, finalPath, {self: true});
 	if (!lstatFile(finalPath)) return undefined;
-	const reference = image.expectedChecksum ?? image.checksum;
-	const algorithm = image.checksumType ?? 'sha256';
-	if (!reference) {
-		throw new IsomanError('io', `a file already exists at ${finalPath} and there is no checksum to verify it against: move it away, then retry`);
-	}
-
+	if (!referenceOf(image).reference) throw new IsomanError('io', foreignFileMessage(finalPath));
 	ctx.onImage(ctx.catalogue.transition(image.id, 'verifying', {}, 'existing file found; verifying it'));
-	const {hex, bytes} = await hashFile(finalPath, algorithm, {
+	const check = await checkFile(finalPath, image, {
 		signal,
 		onProgress: (done, total) => ctx.onProgress({id: image.id, phase: 'verifying', downloaded: done, total, rate: 0, eta: null, stalled: false}),
 	});
-	if (hex !== reference) {
-		throw new IsomanError('io', `a different file already exists at ${finalPath} (${algorithm} ${hex}, expected ${reference}): move it away, then retry`);
-	}
-
-	await writeSidecar(path.dirname(finalPath), path.basename(finalPath), algorithm, hex);
-	return ctx.catalogue.transition(image.id, 'complete', {
-		checksum: hex,
-		checksumType: algorithm,
-		sizeBytes: bytes,
-		downloadedBytes: bytes,
-		completedAt: new Date().toISOString(),
-	}, 'adopted the existing file');
+	if (!check.matches) throw new IsomanError('io', foreignFileMessage(finalPath, check));
+	return ctx.catalogue.transition(image.id, 'complete', await adoptChecked(finalPath, check), 'adopted the existing file');
 }
 
 /** Run one pending image to its end state. Never throws: every outcome is a row state. */

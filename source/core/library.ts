@@ -47,8 +47,8 @@ export interface LibraryReader {
 	resolve(ref: string): Image;
 	/** Audit events, newest first. */
 	events(id: string, limit?: number): AuditEvent[];
-	/** The global bandwidth limit in bytes per second (0 = none): the owner's, as it last recorded it. */
-	maxRate(): number;
+	/** The global bandwidth limit in bytes per second (0 = none), as the owner last recorded it; undefined when no process runs the downloads. */
+	maxRate(): number | undefined;
 	/** Images in one state, oldest first. */
 	withStatus(status: Status): Image[];
 	/** The complete image whose file_path (relative to images/) is `filePath`: what the HTTP server may serve. */
@@ -61,6 +61,8 @@ export interface LibraryReader {
 }
 
 export interface Library extends LibraryReader, Pick<EventEmitter<LibraryEvents>, 'on' | 'off' | 'once'> {
+	/** The global bandwidth limit in bytes per second (0 = none) of the process that runs the downloads. */
+	maxRate(): number;
 	/** The pid of the process that runs the downloads when it is not this one (shown by the TUI). */
 	readonly daemonPid: number | undefined;
 	/** Progress of every active transfer or verification right now. */

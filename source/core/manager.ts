@@ -1,30 +1,30 @@
 /**
- * The one object every front end talks to (TUI, daemon, subcommands, scripts): commands in, events and
- * snapshots out. It owns the catalogue and, when it holds the library lock, runs the downloads.
- * Without the lock (a daemon owns the library) it is a client: reads come from the catalogue, commands are
- * queued there for the owner, and changes are picked up by polling.
+ * The Library of the process that holds the library lock (the owner): the scheduler and the jobs, commands in,
+ * events and snapshots out. It also carries out the commands clients queue in the catalogue and writes each one's
+ * outcome back (command-queue.ts). A process without the lock gets a ClientLibrary instead (client-library.ts);
+ * openLibrary decides which.
  */
-import {EventEmitter} from 'node:events';
 import {assertNoLink, removeFile, SymlinkError} from './safe-fs.js';
 import path from 'node:path';
 import type {Config} from '../config.js';
 import {USER_AGENT} from '../version.js';
 import {prepareAdd, type AddInput} from './add-input.js';
-import {openDatabase} from './catalogue/database.js';
-import {Catalogue, NotFoundError} from './catalogue/repository.js';
+import {Catalogue} from './catalogue/repository.js';
 import {moveFor} from './catalogue/edits.js';
+import {CatalogueReader} from './catalogue-reader.js';
 import {canTransition} from './catalogue/transitions.js';
+import {ChangeFeed, pollEvery} from './change-feed.js';
+import {encodeError, isCommandAction, type CommandAction} from './command-queue.js';
 import {applyEdit, type EditPatch} from './edit.js';
-import {hashFile, sidecarFileName} from './checksum/index.js';
+import {checkFile, corruptMessage, sidecarPathOf} from './file-check.js';
 import type {HttpClient} from './download/http.js';
-import {readLock} from './lock.js';
 import {limiter, TokenBucket} from './download/rate-limit.js';
-import {Throttle} from './throttle.js';
+import {MAX_RATE_SETTING} from './rate.js';
 import {JobAbort, type AbortKind} from './job-abort.js';
 import type {ImageChange, Library, LibraryEvents, Notice, ServedBatch, VerifyResult} from './library.js';
 import {finalPathFor, partPathFor} from './paths.js';
-import type {Progress} from './progress.js';
-import {RateMeter} from './progress.js';
+import {ProgressBoard, RateMeter, type Progress} from './progress.js';
+import {assertAllowed, checkAction, isVerified} from './rules.js';
 import {startScrub, type Scrubber} from './scrub.js';
 import {downloadTrend, libraryStats, type LibraryStats, type Trend, type TrendPeriod} from './stats.js';
 import {IsomanError, type AuditEvent, type Image, type Logger, type Status} from './types.js';
@@ -32,19 +32,14 @@ import {IsomanError, type AuditEvent, type Image, type Logger, type Status} from
 export type ManagerOptions = {
 	config: Config;
 	log: Logger;
-	/** Run downloads here (true) or act as a client of the process that does (false). Default true. */
-	owner?: boolean;
 	/** Ms between progress events (default 100 = 10/s). */
 	progressIntervalMs?: number;
 	client?: HttpClient;
-	/** In client mode: the pid of the daemon that runs the downloads (shown by the TUI). */
-	daemonPid?: number;
 };
 
 type Active = {controller: AbortController; done: Promise<void>; host: string; bucket: TokenBucket};
 
 /** The catalogue setting that tells every process the owner's global limit. */
-const MAX_RATE_SETTING = 'max_rate';
 
 /** A job that crashed (outside its own error handling) is held back this long, doubling up to the maximum. */
 const CRASH_BACKOFF_MS = 1000;
@@ -66,20 +61,16 @@ const hostOf = (url: string) => {
 	}
 };
 
-export class Manager extends EventEmitter<LibraryEvents> implements Library {
-	readonly catalogue: Catalogue;
-	readonly config: Config;
-	readonly owner: boolean;
-	readonly daemonPid: number | undefined;
+export class Manager extends CatalogueReader implements Library {
+	/** This process runs the downloads. */
+	readonly daemonPid = undefined;
 	private readonly log: Logger;
 	/** The download engine (undici and the transfer code), loaded on the first download. */
 	private engine: Promise<typeof import('./engine.js')> | undefined;
 	private client: HttpClient | undefined;
 	private readonly active = new Map<string, Active>();
-	private readonly progress = new Map<string, Progress>();
+	private readonly progress: ProgressBoard;
 	private readonly verifying = new Map<string, AbortController>();
-	private progressDirty = false;
-	private readonly progressThrottle: Throttle;
 	private running = false;
 	private closed = false;
 	/** Why downloads stopped for good (see the `fatal` event). */
@@ -88,72 +79,27 @@ export class Manager extends EventEmitter<LibraryEvents> implements Library {
 	private readonly heldBack = new Map<string, {crashes: number; until: number}>();
 	private heldBackTimer: NodeJS.Timeout | undefined;
 	/** What the front ends were last told about each image, to spot other processes' writes. */
-	private readonly known = new Map<string, string>();
-	private lastDataVersion = -1;
-	private readonly meters = new Map<string, RateMeter>();
+	private readonly feed: ChangeFeed;
 	private watchTimer: NodeJS.Timeout | undefined;
 	private scrubber: Scrubber | undefined;
 	/** The global bandwidth limit (owner): every transfer takes from it, after its own image's bucket. */
 	private readonly globalLimit: TokenBucket;
-	private lastGlobalLimit: number;
 
 	constructor(options: ManagerOptions) {
-		super();
-		this.config = options.config;
+		super(options.config);
 		this.log = options.log;
-		this.owner = options.owner ?? true;
-		this.daemonPid = options.daemonPid;
-		this.progressThrottle = new Throttle(() => this.flushProgress(), options.progressIntervalMs ?? 100);
-		this.catalogue = new Catalogue(openDatabase(this.config.dbPath));
+		this.progress = new ProgressBoard(all => this.emit('progress', all), options.progressIntervalMs ?? 100);
 		this.client = options.client;
-		this.globalLimit = new TokenBucket(this.owner ? this.config.maxRate : 0);
-		this.lastGlobalLimit = this.maxRate();
-		this.lastDataVersion = this.catalogue.dataVersion();
-		for (const [id, value] of this.catalogue.stamps()) this.known.set(id, value);
+		this.globalLimit = new TokenBucket(this.config.maxRate);
+		this.feed = new ChangeFeed(this.catalogue, change => this.emit('change', change));
 	}
 
-	// ---- reads ----
+	// ---- reads: CatalogueReader ----
 
-	list(): Image[] {
-		return this.catalogue.list();
-	}
-
-	get(id: string): Image | undefined {
-		return this.catalogue.get(id);
-	}
-
-	/** By id or unique id prefix. */
-	resolve(ref: string): Image {
-		return this.catalogue.resolve(ref);
-	}
-
-	events(id: string, limit = 20): AuditEvent[] {
-		return this.catalogue.events(id, limit);
-	}
-
-	withStatus(status: Status): Image[] {
-		return this.catalogue.withStatus(status);
-	}
-
-	completeByPath(filePath: string): Image | undefined {
-		return this.catalogue.completeByPath(filePath);
-	}
-
-	stats(): LibraryStats {
-		return libraryStats(this.catalogue, this.config.imagesDir);
-	}
-
-	trend(period: TrendPeriod, days: number): Trend {
-		return downloadTrend(this.catalogue, period, days);
-	}
-
-	recordServed(batch: ServedBatch): void {
-		this.catalogue.recordServed(batch);
-	}
 
 	/** Progress of every active transfer or verification right now. */
 	progressSnapshot(): Progress[] {
-		return [...this.progress.values()];
+		return this.progress.snapshot();
 	}
 
 	activeCount(): number {
@@ -161,10 +107,8 @@ export class Manager extends EventEmitter<LibraryEvents> implements Library {
 	}
 
 	/** The global bandwidth limit in bytes per second (0 = none): the owner's, as it last recorded it for a client. */
-	maxRate(): number {
-		if (this.owner) return this.globalLimit.rate;
-		const stored = Number(this.catalogue.setting(MAX_RATE_SETTING) ?? 0);
-		return Number.isSafeInteger(stored) && stored > 0 ? stored : 0;
+	override maxRate(): number {
+		return this.globalLimit.rate;
 	}
 
 	// ---- commands ----
@@ -187,8 +131,7 @@ export class Manager extends EventEmitter<LibraryEvents> implements Library {
 	/** pending/downloading → paused (the .part is kept). */
 	async pause(ref: string): Promise<Image> {
 		const image = this.resolve(ref);
-		if (!this.owner) return this.queue('pause', image);
-		this.assertCan(image, 'paused');
+		assertAllowed('pause', image);
 		if (this.active.has(image.id)) {
 			await this.abortJob(image.id, 'pause');
 			return this.changed(image);
@@ -200,18 +143,14 @@ export class Manager extends EventEmitter<LibraryEvents> implements Library {
 	/** paused → pending. */
 	async resume(ref: string): Promise<Image> {
 		const image = this.resolve(ref);
-		if (!this.owner) return this.queue('resume', image);
-		this.assertCan(image, 'pending', ['paused']);
+		assertAllowed('resume', image);
 		return this.apply(image, 'pending');
 	}
 
 	/** Stop a download, delete its .part, leave it failed with code `cancelled`. */
 	async cancel(ref: string): Promise<Image> {
 		const image = this.resolve(ref);
-		if (!this.owner) return this.queue('cancel', image);
-		if (!['pending', 'downloading', 'paused', 'verifying'].includes(image.status)) {
-			throw new IsomanError('illegal_transition', `image ${image.id} is ${image.status}; only a queued, paused or running download can be cancelled`);
-		}
+		assertAllowed('cancel', image);
 
 		if (this.active.has(image.id)) {
 			await this.abortJob(image.id, 'cancel');
@@ -225,8 +164,7 @@ export class Manager extends EventEmitter<LibraryEvents> implements Library {
 	/** failed/missing → pending. */
 	async retry(ref: string): Promise<Image> {
 		const image = this.resolve(ref);
-		if (!this.owner) return this.queue('retry', image);
-		this.assertCan(image, 'pending', ['failed', 'missing']);
+		assertAllowed('retry', image);
 		if (image.errorCode === 'corrupt' || image.status === 'missing') {
 			// The file on disk is wrong or gone: download it again from scratch.
 			await this.deleteFiles(image);
@@ -254,11 +192,7 @@ export class Manager extends EventEmitter<LibraryEvents> implements Library {
 	/** Delete the row (first), then its files (best effort, logged). */
 	async remove(ref: string): Promise<void> {
 		const image = this.resolve(ref);
-		if (!this.owner) {
-			this.queue('remove', image);
-			return;
-		}
-
+		assertAllowed('remove', image);
 		if (this.active.has(image.id)) await this.abortJob(image.id, 'remove');
 		this.verifying.get(image.id)?.abort(new JobAbort('remove'));
 		if (!this.catalogue.remove(image.id, image.filePath)) return;
@@ -274,10 +208,6 @@ export class Manager extends EventEmitter<LibraryEvents> implements Library {
 	 */
 	async verify(refs?: string[], signal?: AbortSignal): Promise<VerifyResult[]> {
 		const images = refs ? refs.map(ref => this.resolve(ref)) : this.catalogue.withStatus('complete');
-		if (!this.owner) {
-			for (const image of images) this.queue('verify', image);
-			return images.map(image => ({id: image.id, outcome: 'skipped', message: 'queued for the daemon'}));
-		}
 
 		const results: VerifyResult[] = [];
 		for (const image of images) {
@@ -296,16 +226,10 @@ export class Manager extends EventEmitter<LibraryEvents> implements Library {
 	async setLimit(ref: string | undefined, rate: number): Promise<Image | undefined> {
 		if (!Number.isSafeInteger(rate) || rate < 0) throw new IsomanError('invalid', `max_rate: ${rate} is not a rate in bytes per second`, 'max_rate');
 		const image = ref === undefined ? undefined : this.resolve(ref);
-		if (!this.owner) {
-			this.catalogue.enqueueCommand('limit', image?.id ?? null, String(rate));
-			return image;
-		}
-
 		if (!image) {
 			this.globalLimit.setRate(rate);
 			this.catalogue.setSetting(MAX_RATE_SETTING, String(rate));
 			this.log.info('limit.global', {rate});
-			this.lastGlobalLimit = rate;
 			this.emit('limit', rate);
 			return undefined;
 		}
@@ -320,7 +244,7 @@ export class Manager extends EventEmitter<LibraryEvents> implements Library {
 
 	/** Start taking work (owner only). Recovery, when there is one, runs before this. */
 	start(): void {
-		if (!this.owner || this.running) return;
+		if (this.running) return;
 		this.running = true;
 		if (this.config.verifyEvery) {
 			this.scrubber = startScrub(
@@ -349,31 +273,21 @@ export class Manager extends EventEmitter<LibraryEvents> implements Library {
 		for (const controller of this.verifying.values()) controller.abort(new JobAbort('shutdown'));
 		await scrubber?.stop();
 		await Promise.all([...this.active.keys()].map(async id => this.abortJob(id, 'shutdown')));
-		this.flushProgress();
+		this.progress.flush();
 	}
 
 	/** Call `sync()` every `intervalMs` until closed (picks up other processes' writes within that time). */
 	watch(intervalMs = 250, onError?: (error: unknown) => void): void {
-		if (this.watchTimer) return;
-		let busy = false;
-		this.watchTimer = setInterval(() => {
-			if (busy) return;
-			busy = true;
-			this.sync()
-				.catch((error: unknown) => (onError ?? (e => this.log.error('sync.failed', {error: e})))(error))
-				.finally(() => {
-					busy = false;
-				});
-		}, intervalMs);
+		this.watchTimer ??= pollEvery(intervalMs, async () => this.sync(), onError ?? (error => this.log.error('sync.failed', {error})));
 	}
 
-	async close(): Promise<void> {
+	override async close(): Promise<void> {
 		if (this.closed) return;
 		this.closed = true;
 		clearInterval(this.watchTimer);
 		clearTimeout(this.heldBackTimer);
 		await this.stop();
-		this.progressThrottle.cancel();
+		this.progress.close();
 		await this.client?.close();
 		this.catalogue.close();
 	}
@@ -493,7 +407,7 @@ export class Manager extends EventEmitter<LibraryEvents> implements Library {
 						config: this.config,
 						client: this.client,
 						log: this.log,
-						onProgress: progress => this.setProgress(progress),
+						onProgress: progress => this.progress.set(progress),
 						onImage: updated => this.changed(updated),
 						rateLimit,
 					},
@@ -508,8 +422,6 @@ export class Manager extends EventEmitter<LibraryEvents> implements Library {
 			.finally(() => {
 				this.active.delete(image.id);
 				this.progress.delete(image.id);
-				this.progressDirty = true;
-				this.scheduleProgress();
 				let final: Image | undefined;
 				try {
 					final = this.catalogue.get(image.id);
@@ -520,7 +432,7 @@ export class Manager extends EventEmitter<LibraryEvents> implements Library {
 				if (final?.status === 'failed' && final.errorCode !== 'cancelled') {
 					this.emit('notice', {level: 'error', id: image.id, message: `Download failed: ${final.name} ${final.version}: ${final.errorMessage ?? final.errorCode}`});
 				} else if (final?.status === 'complete') {
-					this.emit('notice', {level: 'info', id: image.id, message: `Downloaded ${final.name} ${final.version} (${final.expectedChecksum ? 'verified' : 'unverified'})`});
+					this.emit('notice', {level: 'info', id: image.id, message: `Downloaded ${final.name} ${final.version} (${isVerified(final) ? 'verified' : 'unverified'})`});
 				}
 
 				this.kick();
@@ -547,13 +459,10 @@ export class Manager extends EventEmitter<LibraryEvents> implements Library {
 	}
 
 	private async verifyOne(image: Image, signal?: AbortSignal, rate?: number): Promise<VerifyResult> {
-		if (!['complete', 'missing'].includes(image.status) && image.errorCode !== 'corrupt') {
-			return {id: image.id, outcome: 'skipped', message: `${image.status}: only complete images can be verified`};
-		}
+		const verdict = checkAction('verify', image);
+		if (!verdict.allowed) return {id: image.id, outcome: 'skipped', message: verdict.reason};
 
 		const file = finalPathFor(this.config, image);
-		const reference = image.expectedChecksum ?? image.checksum;
-		const algorithm = image.checksumType ?? 'sha256';
 		const controller = new AbortController();
 		const onAbort = () => controller.abort(signal?.reason);
 		signal?.addEventListener('abort', onAbort, {once: true});
@@ -569,16 +478,17 @@ export class Manager extends EventEmitter<LibraryEvents> implements Library {
 				return {id: image.id, outcome: 'corrupt', message: error.message};
 			}
 
-			const {hex} = await hashFile(file, algorithm, {
+			const check = await checkFile(file, image, {
 				signal: controller.signal,
 				rate,
 				onProgress: (done, total) => {
 					meter.sample(done);
-					this.setProgress({id: image.id, phase: 'verifying', downloaded: done, total, rate: meter.rate(), eta: meter.eta(done, total), stalled: false});
+					this.progress.set({id: image.id, phase: 'verifying', downloaded: done, total, rate: meter.rate(), eta: meter.eta(done, total), stalled: false});
 				},
 			});
-			if (reference && hex !== reference) {
-				const message = `corrupt: ${algorithm} is ${hex}, expected ${reference}; the file is kept for you to decide (retry downloads it again)`;
+			const {algorithm, hex} = check;
+			if (check.differs) {
+				const message = corruptMessage(check);
 				if (image.status === 'complete') this.apply(image, 'failed', {errorCode: 'corrupt', errorMessage: message});
 				else this.catalogue.addEvent(image.id, 'verified', message);
 				return {id: image.id, outcome: 'corrupt', message};
@@ -606,23 +516,19 @@ export class Manager extends EventEmitter<LibraryEvents> implements Library {
 			signal?.removeEventListener('abort', onAbort);
 			this.verifying.delete(image.id);
 			this.progress.delete(image.id);
-			this.progressDirty = true;
-			this.scheduleProgress();
 		}
 	}
 
 	private async deleteFiles(image: Image): Promise<void> {
 		const files = [partPathFor(this.config, image.id)];
-		let final: string | undefined;
 		try {
-			final = finalPathFor(this.config, image);
+			files.push(finalPathFor(this.config, image));
+			const sidecar = sidecarPathOf(this.config, image);
+			if (sidecar) files.push(sidecar);
 		} catch (error) {
 			// A stored path that breaks the rules names no file isoman may delete.
 			this.log.warn('file.path_unusable', {id: image.id, error});
 		}
-
-		if (final) files.push(final);
-		if (final && image.checksumType) files.push(path.join(path.dirname(final), sidecarFileName(image.filename, image.checksumType)));
 		for (const file of files) {
 			try {
 				// The name only (a link is unlinked, never followed), never a directory, no link among its parents.
@@ -630,12 +536,6 @@ export class Manager extends EventEmitter<LibraryEvents> implements Library {
 			} catch (error) {
 				this.log.warn('file.delete_failed', {id: image.id, file, error});
 			}
-		}
-	}
-
-	private assertCan(image: Image, to: Status, from?: Status[]): void {
-		if (!canTransition(image.status, to) || (from && !from.includes(image.status))) {
-			throw new IsomanError('illegal_transition', `image ${image.id} is ${image.status}; it cannot be ${to === 'pending' ? 'queued' : to}`);
 		}
 	}
 
@@ -650,7 +550,7 @@ export class Manager extends EventEmitter<LibraryEvents> implements Library {
 		const updated = this.catalogue.get(image.id);
 		if (!updated) return image;
 		// `previous` is what the front ends were last told (callers often pass the row after its transition).
-		const told = this.known.get(image.id)?.split('|')[0] as Status | undefined;
+		const told = this.feed.toldStatus(image.id);
 		this.emitChange({type: 'updated', image: updated, previous: told ?? image.status});
 		return updated;
 	}
@@ -660,150 +560,65 @@ export class Manager extends EventEmitter<LibraryEvents> implements Library {
 	}
 
 	private emitChange(change: ImageChange): void {
-		if (change.type === 'removed') this.known.delete(change.id);
-		else this.known.set(change.image.id, stamp(change.image));
-		this.emit('change', change);
+		this.feed.announce(change);
 	}
 
 	/**
-	 * Pick up what other processes wrote: new rows, changed rows, removed rows (emitted as changes), commands
-	 * queued for the owner (carried out), and, for a client, progress derived from the rows the owner writes.
-	 * Cheap when nothing changed (PRAGMA data_version). Called on a timer by the daemon and the TUI; `force` also
-	 * compares when only this connection wrote (after recovery, which writes the catalogue directly).
+	 * Pick up what other processes wrote: new, changed and removed rows (emitted as changes), and the commands
+	 * clients queued (carried out, each outcome written back for its sender). Cheap when nothing changed (PRAGMA
+	 * data_version). Called on a timer by the daemon and the TUI; `force` also compares when only this connection
+	 * wrote (after recovery, which writes the catalogue directly).
 	 */
 	async sync(force = false): Promise<void> {
 		if (this.closed) return;
-		if (this.owner) await this.runQueuedCommands();
-		else this.checkOwnerAlive();
-		const version = this.catalogue.dataVersion();
-		if (version === this.lastDataVersion && !force) return;
-		this.lastDataVersion = version;
-		if (!this.owner && this.maxRate() !== this.lastGlobalLimit) {
-			this.lastGlobalLimit = this.maxRate();
-			this.emit('limit', this.lastGlobalLimit);
-		}
-
-		const seen = new Set<string>();
-		for (const image of this.catalogue.list()) {
-			seen.add(image.id);
-			const before = this.known.get(image.id);
-			if (before === undefined) this.emitChange({type: 'added', image});
-			else if (before !== stamp(image)) {
-				this.emitChange({type: 'updated', image, previous: before.split('|')[0] as Status});
-			}
-
-			if (!this.owner) this.trackRemoteProgress(image);
-		}
-
-		for (const id of [...this.known.keys()]) {
-			if (!seen.has(id)) this.emitChange({type: 'removed', id});
-		}
-
-		if (this.owner) this.kick();
+		await this.runQueuedCommands();
+		if (this.feed.poll(force)) this.kick();
 	}
 
-	private ownerGoneNoticed = false;
-
-	/** A client whose daemon went away says so once: nothing downloads until isoman is started again. */
-	private checkOwnerAlive(): void {
-		if (this.ownerGoneNoticed || this.daemonPid === undefined) return;
-		if (readLock(this.config.dataDir)?.pid === this.daemonPid) return;
-		this.ownerGoneNoticed = true;
-		this.log.warn('owner.gone', {pid: this.daemonPid});
-		this.emit('notice', {level: 'error', message: `the daemon (pid ${this.daemonPid}) has stopped: nothing downloads until isoman or isoman --daemon is started again`});
+	/** A previous owner's commands that it took and never answered: their senders learn it stopped. */
+	settleOrphanedCommands(): void {
+		this.catalogue.settleOrphanedCommands(encodeError(new Error('the process that held the library stopped before it had carried this out')).reply);
 	}
 
-	private trackRemoteProgress(image: Image): void {
-		if (image.status !== 'downloading') {
-			if (this.meters.delete(image.id) || this.progress.delete(image.id)) this.progressDirty = true;
-			this.scheduleProgress();
-			return;
-		}
-
-		let meter = this.meters.get(image.id);
-		if (!meter) {
-			meter = new RateMeter();
-			this.meters.set(image.id, meter);
-		}
-
-		meter.sample(image.downloadedBytes);
-		this.setProgress({
-			id: image.id,
-			phase: 'downloading',
-			downloaded: image.downloadedBytes,
-			total: image.sizeBytes,
-			rate: meter.rate(),
-			eta: meter.eta(image.downloadedBytes, image.sizeBytes),
-			stalled: meter.stalled(),
-		});
-	}
-
+	/** Carry out each queued command and write its outcome into its row. Verify runs beside the others. */
 	private async runQueuedCommands(): Promise<void> {
 		for (const command of this.catalogue.takeCommands()) {
-			const ref = command.imageId ?? '';
-			try {
-				switch (command.action) {
-					case 'pause':
-						await this.pause(ref);
-						break;
-					case 'resume':
-						await this.resume(ref);
-						break;
-					case 'cancel':
-						await this.cancel(ref);
-						break;
-					case 'retry':
-						await this.retry(ref);
-						break;
-					case 'remove':
-						await this.remove(ref);
-						break;
-					case 'limit':
-						await this.setLimit(command.imageId ?? undefined, Number(command.argument));
-						break;
-					case 'verify':
-						// Hashing a large file takes a while: the other queued commands must not wait for it.
-						void this.verify([ref]).catch((error: unknown) => {
-							this.log.warn('command.failed', {action: 'verify', id: ref, error});
-							this.emit('notice', {level: 'error', id: ref, message: `verify ${ref}: ${error instanceof Error ? error.message : String(error)}`});
-						});
-						break;
-					default:
-						throw new Error(`unknown command ${command.action}`);
-				}
-
-				this.log.info('command.done', {action: command.action, id: ref, from: command.requestedBy});
-			} catch (error) {
-				this.log.warn('command.failed', {action: command.action, id: ref, error});
-				this.emit('notice', {level: 'error', id: ref, message: `${command.action} ${ref}: ${error instanceof Error ? error.message : String(error)}`});
-			}
+			const run = this.carryOut(command.id, command.action, command.imageId ?? '', command.argument, command.requestedBy);
+			// Hashing a large file takes a while: the other queued commands must not wait for it.
+			if (command.action !== 'verify') await run;
 		}
 	}
 
-	private queue(action: string, image: Image): Image {
-		this.catalogue.enqueueCommand(action, image.id);
-		return image;
+	private async carryOut(id: number, action: string, ref: string, args: string | null, from: number | null): Promise<void> {
+		let state: 'done' | 'refused' | 'failed' = 'done';
+		let reply: string;
+		try {
+			if (!isCommandAction(action)) throw new Error(`unknown command ${action}`);
+			const value = await this.commands[action](ref, args === null ? undefined : (JSON.parse(args) as unknown));
+			reply = JSON.stringify(value ?? null);
+			this.log.info('command.done', {action, id: ref, from});
+		} catch (error) {
+			this.log.warn('command.failed', {action, id: ref, from, error});
+			({state, reply} = encodeError(error));
+		}
+
+		try {
+			if (!this.closed) this.catalogue.replyCommand(id, state, reply);
+		} catch (error) {
+			this.log.error('command.reply_failed', {action, id: ref, error});
+		}
 	}
 
-	private setProgress(progress: Progress): void {
-		this.progress.set(progress.id, progress);
-		this.progressDirty = true;
-		this.scheduleProgress();
-	}
-
-	private scheduleProgress(): void {
-		if (!this.closed) this.progressThrottle.request();
-	}
-
-	private flushProgress(): void {
-		if (!this.progressDirty) return;
-		this.progressDirty = false;
-		this.emit('progress', this.progressSnapshot());
-	}
+	/** What each queued command does: the same methods a front end in this process calls. */
+	private readonly commands: Record<CommandAction, (ref: string, args: unknown) => Promise<unknown>> = {
+		add: async (_ref, args) => this.add((args as {input: AddInput}).input),
+		pause: async ref => this.pause(ref),
+		resume: async ref => this.resume(ref),
+		cancel: async ref => this.cancel(ref),
+		retry: async ref => this.retry(ref),
+		remove: async ref => this.remove(ref),
+		verify: async (_ref, args) => this.verify((args as {refs?: string[]} | undefined)?.refs),
+		edit: async (ref, args) => this.edit(ref, (args as {patch: EditPatch}).patch),
+		limit: async (ref, args) => this.setLimit(ref === '' ? undefined : ref, (args as {rate: number}).rate),
+	};
 }
-
-/** Everything the front ends show about a row, as one comparable string (status first; served bytes last: serving does not touch updated_at). */
-function stamp(image: Image): string {
-	return `${image.status}|${image.updatedAt}|${image.downloadedBytes}|${image.bytesServed}`;
-}
-

@@ -1,11 +1,14 @@
 /**
  * Opens a library for a front end: takes the lock and runs recovery when nobody holds it (this process runs
- * the downloads), else opens a client manager that works through the catalogue of the process that does.
+ * the downloads: a Manager), else a ClientLibrary that sends its commands to the process that does. Both are a
+ * Library; the front end never needs to know which it got.
  */
 import fs from 'node:fs';
 import type {Config} from '../config.js';
 import {acquireLock, LockHeldError, readLock, type LibraryLock, type LockInfo} from './lock.js';
+import {ClientLibrary} from './client-library.js';
 import type {Library, LibraryReader} from './library.js';
+import {CatalogueReader} from './catalogue-reader.js';
 import {Manager} from './manager.js';
 import {recover, type RecoveryReport} from './recovery.js';
 import {ensureRealDir} from './safe-fs.js';
@@ -21,10 +24,6 @@ export type OpenLibrary = {
 	recovery?: RecoveryReport;
 	/** Owner only: run recovery (if deferred, or again) and start downloading. */
 	recoverAndStart?: () => Promise<RecoveryReport>;
-	/** Client only: whether the holder still holds the library. (Goes when queued commands get replies.) */
-	holderAlive?: () => boolean;
-	/** Client only: withdraw this process's commands the holder has not taken. (Goes with holderAlive.) */
-	withdrawQueued?: () => number;
 	/** Stop, close the catalogue, release the lock. Idempotent. */
 	close(): Promise<void>;
 };
@@ -79,19 +78,14 @@ export async function openLibrary(config: Config, log: Logger, role: string, opt
 	}
 
 	if (!lock) {
-		const manager = new Manager({config, log, owner: false, daemonPid: holder?.pid});
-		return {
-			library: manager,
-			holder,
-			holderAlive: () => readLock(config.dataDir)?.pid === holder?.pid,
-			withdrawQueued: () => manager.catalogue.withdrawCommands(),
-			close: async () => manager.close(),
-		};
+		const client = new ClientLibrary({config, log, ownerPid: holder!.pid, ownerRole: holder!.role});
+		return {library: client, holder, close: async () => client.close()};
 	}
 
 	let manager: Manager | undefined;
 	try {
-		manager = new Manager({config, log, owner: true});
+		manager = new Manager({config, log});
+		manager.settleOrphanedCommands();
 		const recovery = options.deferRecovery ? undefined : await recover(config, manager.catalogue, log);
 		let closed = false;
 		const owned = manager;
@@ -124,6 +118,6 @@ export async function openLibrary(config: Config, log: Logger, role: string, opt
 }
 
 /** The catalogue for reading only (`list`, `show`): no lock, no recovery, no commands. */
-export function openReader(config: Config, log: Logger): LibraryReader {
-	return new Manager({config, log, owner: false});
+export function openReader(config: Config): LibraryReader {
+	return new CatalogueReader(config);
 }

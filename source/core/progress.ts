@@ -1,4 +1,5 @@
 /** Smoothed transfer rate and ETA from a short window of samples (a fixed ring: memory stays flat). */
+import {Throttle} from './throttle.js';
 
 export type Progress = {
 	id: string;
@@ -72,5 +73,50 @@ export class RateMeter {
 		const rate = this.rate();
 		if (rate <= 0) return null;
 		return Math.max(0, (total - done) / rate);
+	}
+}
+
+/**
+ * The live progress of a library's transfers and verifications, announced coalesced: `set` and `delete` mark it
+ * changed, and `onChange` gets the whole snapshot at most once per `intervalMs`.
+ */
+export class ProgressBoard {
+	private readonly entries = new Map<string, Progress>();
+	private dirty = false;
+	private closed = false;
+	private readonly throttle: Throttle;
+
+	constructor(private readonly onChange: (all: Progress[]) => void, intervalMs = 100) {
+		this.throttle = new Throttle(() => this.flush(), intervalMs);
+	}
+
+	set(progress: Progress): void {
+		this.entries.set(progress.id, progress);
+		this.changed();
+	}
+
+	delete(id: string): void {
+		if (this.entries.delete(id)) this.changed();
+	}
+
+	snapshot(): Progress[] {
+		return [...this.entries.values()];
+	}
+
+	/** Announce now what is pending. */
+	flush(): void {
+		if (!this.dirty) return;
+		this.dirty = false;
+		this.onChange(this.snapshot());
+	}
+
+	close(): void {
+		this.closed = true;
+		this.throttle.cancel();
+	}
+
+	private changed(): void {
+		this.dirty = true;
+		if (!this.closed) this.throttle.request();
 	}
 }

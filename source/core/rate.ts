@@ -5,6 +5,15 @@
  */
 import {IsomanError} from './types.js';
 
+/** The catalogue setting in which the owner records its global limit (so every process sees it). */
+export const MAX_RATE_SETTING = 'max_rate';
+
+/** The global limit as the owner last recorded it (0 = none). */
+export function storedMaxRate(setting: string | undefined): number {
+	const stored = Number(setting ?? 0);
+	return Number.isSafeInteger(stored) && stored > 0 ? stored : 0;
+}
+
 /** No limit. */
 export const UNLIMITED = 0;
 /** The largest limit accepted (1 TiB/s): anything faster is no limit at all. */

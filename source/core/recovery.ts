@@ -31,9 +31,10 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type {Config} from '../config.js';
 import type {Catalogue} from './catalogue/repository.js';
-import {hashFile, isSidecarTempName, sidecarFileName, writeSidecar} from './checksum/index.js';
+import {isSidecarTempName} from './checksum/index.js';
 import {pendingMoves} from './catalogue/edits.js';
 import {finishMove} from './edit.js';
+import {adoptChecked, checkFile, corruptMessage, foreignFileMessage, sidecarPathOf} from './file-check.js';
 import {finalPathFor, isCopyTempName, partPathFor} from './paths.js';
 import {assertNoLink, ensureRealDir, lstatFile, removeFile, SymlinkError} from './safe-fs.js';
 import {canTransition} from './catalogue/transitions.js';
@@ -153,27 +154,18 @@ export async function recover(config: Config, catalogue: Catalogue, log: Logger)
 
 		if (image.status === 'verifying' && lstatFile(finalPath)) {
 			// The rename happened; the commit did not.
-			const reference = image.expectedChecksum ?? image.checksum;
-			const algorithm = image.checksumType ?? 'sha256';
-			const {hex, bytes} = await hashFile(finalPath, algorithm);
-			if (reference && hex === reference) {
-				await writeSidecar(path.dirname(finalPath), path.basename(finalPath), algorithm, hex);
+			const check = await checkFile(finalPath, image);
+			if (check.matches) {
+				const patch = await adoptChecked(finalPath, check);
 				await removeFile(config.dataDir, partPathFor(config, image.id));
-				catalogue.transition(
-					image.id,
-					'complete',
-					{checksum: hex, checksumType: algorithm, sizeBytes: bytes, downloadedBytes: bytes, completedAt: new Date().toISOString()},
-					'recovery: file was in place',
-				);
+				catalogue.transition(image.id, 'complete', patch, 'recovery: file was in place');
 				report.completed.push(image.id);
 				act('completed', {id: image.id, path: image.filePath});
 				continue;
 			}
 
 			// Not ours: a download is renamed into place only after it verified. Keep it, as adopting it would.
-			const message = reference
-				? `a different file already exists at ${finalPath} (${algorithm} ${hex}, expected ${reference}): move it away, then retry`
-				: `a file already exists at ${finalPath} and there is no checksum to verify it against: move it away, then retry`;
+			const message = foreignFileMessage(finalPath, check);
 			catalogue.transition(image.id, 'failed', {errorCode: 'io', errorMessage: message}, 'recovery: a different file is at its path');
 			report.failed.push(image.id);
 			act('failed', {id: image.id, path: image.filePath, reason: message});
@@ -229,10 +221,9 @@ export async function recover(config: Config, catalogue: Catalogue, log: Logger)
 		}
 
 		if (image.sizeBytes !== null && stat.size !== image.sizeBytes) {
-			const {hex} = await hashFile(finalPath, image.checksumType ?? 'sha256');
-			const reference = image.expectedChecksum ?? image.checksum;
-			if (hex !== reference) {
-				const message = `corrupt: size is ${stat.size} bytes (expected ${image.sizeBytes}) and ${image.checksumType ?? 'sha256'} is ${hex}, expected ${reference}; the file is kept`;
+			const check = await checkFile(finalPath, image);
+			if (!check.matches) {
+				const message = corruptMessage(check, `size is ${stat.size} bytes (expected ${image.sizeBytes})`);
 				catalogue.transition(image.id, 'failed', {errorCode: 'corrupt', errorMessage: message}, 'recovery: size changed');
 				report.corrupt.push(image.id);
 				act('corrupt', {id: image.id, path: image.filePath});
@@ -255,7 +246,8 @@ export async function recover(config: Config, catalogue: Catalogue, log: Logger)
 		}
 
 		claimed.add(finalPath);
-		if (image.checksumType) claimed.add(path.join(path.dirname(finalPath), sidecarFileName(image.filename, image.checksumType)));
+		const sidecar = sidecarPathOf(config, image);
+		if (sidecar) claimed.add(sidecar);
 	}
 
 	for (const file of walk(config.imagesDir)) {

@@ -2,7 +2,7 @@
  * NDJSON reporter for the daemon: one line per state change (`{"ts","level","event","id",…}`) and a progress
  * line per active download at most every `progressEveryMs` (5 s).
  */
-import {jsonText, percentOf, redactUrl, redactUrlsIn, type Image, type ImageChange, type Library, type Notice, type Progress, type Status} from '../core/index.js';
+import {isVerified, jsonText, percentOf, redactUrl, redactUrlsIn, type Image, type ImageChange, type Library, type Notice, type Progress, type Status} from '../core/index.js';
 
 export type Write = (line: string) => void;
 
@@ -21,7 +21,7 @@ function imageFields(image: Image) {
 		arch: image.arch,
 		status: image.status,
 		...(image.errorCode ? {error_code: image.errorCode, error_message: image.errorMessage === null ? null : redactUrlsIn(image.errorMessage)} : {}),
-		...(image.status === 'complete' ? {checksum: image.checksum, verified: image.expectedChecksum !== null} : {}),
+		...(image.status === 'complete' ? {checksum: image.checksum, verified: isVerified(image)} : {}),
 	};
 }
 

@@ -4,7 +4,7 @@
  * subscription. The root box is `rows - 1` tall: Ink 6 clears the whole terminal every frame once output reaches
  * `rows`.
  */
-import {useCallback, useSyncExternalStore} from 'react';
+import {useCallback, useLayoutEffect, useMemo, useSyncExternalStore} from 'react';
 import {Box} from 'ink';
 import type {Library} from '../core/index.js';
 import type {UiController} from './controller.js';
@@ -45,21 +45,21 @@ export function App({controller, store, manager, dataDir, ui, theme}: AppProps) 
 	useKeypress(controller.handleInput);
 	// Stable, so the details re-read the audit log only when the selected image changes.
 	const events = useCallback((id: string, limit: number) => manager.events(id, limit), [manager]);
+	const wide = columns >= WIDE_COLUMNS;
+	const mainHeight = rows - 1 - 3;
+	const helpCount = useMemo(() => helpLines(theme.ascii).length + 1, [theme.ascii]);
+	// The controller pages by what was laid out: told after the frame is committed, never during render.
+	useLayoutEffect(() => controller.setLayout({pageSize: mainHeight, wide, helpLines: helpCount}), [controller, mainHeight, wide, helpCount]);
 	if (columns < MIN_COLUMNS || rows < MIN_ROWS) return <TooSmall columns={columns} rows={rows} />;
 
 	const height = rows - 1;
-	const mainHeight = height - 3;
 	const mode = controller.mode(state);
 	const model = controller.rows(snapshot, state);
 	const index = controller.selectedIndex(model, state);
 	const selected = model.rows[index];
-	const wide = columns >= WIDE_COLUMNS;
-	controller.wide = wide;
-	controller.pageSize = mainHeight;
 
 	let main;
 	if (state.help) {
-		controller.helpLines = helpLines(theme.ascii).length + 1;
 		main = <Help scroll={state.help.scroll} width={columns} height={mainHeight} theme={theme} />;
 	} else if (state.dialog) {
 		main = <Dialog dialog={state.dialog} width={columns} height={mainHeight} theme={theme} />;
@@ -109,7 +109,7 @@ export function App({controller, store, manager, dataDir, ui, theme}: AppProps) 
 				width={columns}
 				theme={theme}
 			/>
-			<Footer mode={mode} width={columns} theme={theme} />
+			<Footer mode={mode} width={columns} theme={theme} selected={selected?.kind === 'file' ? snapshot.byId.get(selected.key) : undefined} />
 		</Box>
 	);
 }

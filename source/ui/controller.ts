@@ -8,7 +8,7 @@ import {DuplicateImageError, type Image, type Library} from '../core/index.js';
 import * as form from './add-form.js';
 import {describeImage, duplicateDialog, quitDialog, removeDialog, type DialogState} from './dialogs.js';
 import {parseKeys, type KeyEvent} from './keys.js';
-import {bindingFor, TEXT_MODES, type Action, type Mode} from './keymap.js';
+import {bindingFor, bindingOf, TEXT_MODES, verdictFor, type Action, type Mode} from './keymap.js';
 import type {LibraryStore, LibrarySnapshot} from './store.js';
 import {createRowSelector, matchesFilter, nameKey, versionKey, type Row, type RowModel} from './tree.js';
 
@@ -35,7 +35,17 @@ export type UiState = {
 	quitting: string | undefined;
 };
 
-export type LibraryCommands = Pick<Library, 'add' | 'pause' | 'resume' | 'cancel' | 'retry' | 'remove' | 'verify' | 'get' | 'daemonPid' | 'activeCount'>;
+/** What the view lays out, and the controller pages by. */
+export type Layout = {
+	/** Rows that fit in the list (PgUp/PgDn move by it). */
+	pageSize: number;
+	/** Whether the details pane sits beside the list. */
+	wide: boolean;
+	/** Lines the help has (to bound scrolling). */
+	helpLines: number;
+};
+
+export type LibraryCommands = Pick<Library, 'add' | 'pause' | 'resume' | 'cancel' | 'retry' | 'remove' | 'verify' | 'get' | 'activeCount'>;
 
 export type ControllerOptions = {
 	manager: LibraryCommands;
@@ -75,12 +85,8 @@ export class UiController {
 	private messageId = 0;
 	private lastCtrlC = -Infinity;
 	private readonly unsubscribeNotices: () => void;
-	/** Rows that fit in the list (set by the view each frame; PgUp/PgDn move by it). */
-	pageSize = 10;
-	/** Whether the details pane sits beside the list (set by the view). */
-	wide = true;
-	/** Lines the help has (set by the help view, to bound scrolling). */
-	helpLines = 0;
+	/** What the view last laid out (setLayout, from an effect after each frame: never written during render). */
+	private layout: Layout = {pageSize: 10, wide: true, helpLines: 0};
 
 	constructor(options: ControllerOptions) {
 		this.options = options;
@@ -88,6 +94,11 @@ export class UiController {
 		this.store = options.store;
 		this.now = options.now ?? Date.now;
 		this.unsubscribeNotices = this.store.onNotice(notice => this.say(notice.message, notice.level));
+	}
+
+	/** The view's layout, for paging and the one-pane mode. Called from an effect, after the frame is committed. */
+	setLayout(layout: Layout): void {
+		this.layout = layout;
 	}
 
 	// ---- for useSyncExternalStore ----
@@ -165,92 +176,64 @@ export class UiController {
 		if (TEXT_MODES.has(mode) && event.text) this.typeText(event.text);
 	}
 
+	/** Run the handler of a binding's action (found through the table below). */
 	run(action: Action): void {
-		switch (action) {
-			case 'up':
-				return this.move(-1);
-			case 'down':
-				return this.move(1);
-			case 'top':
-				return this.moveTo(0);
-			case 'bottom':
-				return this.moveTo(Number.MAX_SAFE_INTEGER);
-			case 'pageUp':
-				return this.move(-Math.max(1, this.pageSize - 1));
-			case 'pageDown':
-				return this.move(Math.max(1, this.pageSize - 1));
-			case 'collapse':
-				return this.collapse();
-			case 'expand':
-				return this.expand();
-			case 'toggle':
-				return this.toggle();
-			case 'add':
-				return this.update({form: form.emptyForm()});
-			case 'pauseResume':
-				return this.pauseResume();
-			case 'cancel':
-				return this.withFile('cancel', image => this.command(this.manager.cancel(image.id), `Cancelled ${describeImage(image)}`));
-			case 'retry':
-				return this.withFile('retry', image => this.command(this.manager.retry(image.id), `Retrying ${describeImage(image)}`));
-			case 'verify':
-				return this.verify();
-			case 'remove':
-				return this.confirmRemove();
-			case 'filter':
-				return this.update({filterEditing: true});
-			case 'clearFilter':
-				return this.state.filter === '' ? undefined : this.setFilter('');
-			case 'switchPane':
-				return this.wide ? this.say('The details are beside the list at this width') : this.update({pane: this.state.pane === 'tree' ? 'details' : 'tree'});
-			case 'help':
-				return this.update({help: {scroll: 0}});
-			case 'quit':
-				return this.requestQuit(false);
-			case 'forceQuit':
-				return this.requestQuit(true);
-			case 'filterDone':
-				return this.update({filterEditing: false});
-			case 'filterCancel':
-				this.setFilter('');
-				return this.update({filterEditing: false});
-			case 'filterBackspace':
-				return this.setFilter([...this.state.filter].slice(0, -1).join(''));
-			case 'filterClear':
-				return this.setFilter('');
-			case 'formSubmit':
-				return this.submitForm();
-			case 'formCancel':
-				return this.update({form: undefined});
-			case 'formNext':
-				return this.updateForm(form.moveFocus, 1);
-			case 'formPrevious':
-				return this.updateForm(form.moveFocus, -1);
-			case 'formBackspace':
-				return this.updateForm(form.backspace);
-			case 'formClear':
-				return this.updateForm(form.clearField);
-			case 'dialogConfirm': {
-				const dialog = this.state.dialog;
-				return dialog?.options[dialog.selected]?.run();
-			}
-
-			case 'dialogCancel':
-				return this.state.dialog?.cancel();
-			case 'dialogNext':
-				return this.moveDialog(1);
-			case 'dialogPrevious':
-				return this.moveDialog(-1);
-			case 'dialogLetter':
-				return undefined;
-			case 'helpClose':
-				return this.update({help: undefined});
-			case 'helpUp':
-				return this.scrollHelp(-Math.max(1, this.pageSize - 1));
-			case 'helpDown':
-				return this.scrollHelp(Math.max(1, this.pageSize - 1));
-		}
+		this.handlers[action]();
 	}
+
+	/**
+	 * Every action of the binding table, with its handler: a Record over `Action`, so an action added to keymap.ts
+	 * without a handler here does not compile.
+	 */
+	private readonly handlers: Readonly<Record<Action, () => void>> = {
+		up: () => this.move(-1),
+		down: () => this.move(1),
+		top: () => this.moveTo(0),
+		bottom: () => this.moveTo(Number.MAX_SAFE_INTEGER),
+		pageUp: () => this.move(-Math.max(1, this.layout.pageSize - 1)),
+		pageDown: () => this.move(Math.max(1, this.layout.pageSize - 1)),
+		collapse: () => this.collapse(),
+		expand: () => this.expand(),
+		toggle: () => this.toggle(),
+		add: () => this.update({form: form.emptyForm()}),
+		pauseResume: () => this.pauseResume(),
+		cancel: () => this.withAllowed('cancel', image => this.command(this.manager.cancel(image.id), `Cancelled ${describeImage(image)}`)),
+		retry: () => this.withAllowed('retry', image => this.command(this.manager.retry(image.id), `Retrying ${describeImage(image)}`)),
+		verify: () => this.verify(),
+		remove: () => this.confirmRemove(),
+		filter: () => this.update({filterEditing: true}),
+		clearFilter: () => (this.state.filter === '' ? undefined : this.setFilter('')),
+		switchPane: () =>
+			this.layout.wide ? this.say('The details are beside the list at this width') : this.update({pane: this.state.pane === 'tree' ? 'details' : 'tree'}),
+		help: () => this.update({help: {scroll: 0}}),
+		quit: () => this.requestQuit(false),
+		forceQuit: () => this.requestQuit(true),
+		filterDone: () => this.update({filterEditing: false}),
+		filterCancel: () => {
+			this.setFilter('');
+			this.update({filterEditing: false});
+		},
+		filterBackspace: () => this.setFilter([...this.state.filter].slice(0, -1).join('')),
+		filterClear: () => this.setFilter(''),
+		formSubmit: () => this.submitForm(),
+		formCancel: () => this.update({form: undefined}),
+		formNext: () => this.updateForm(form.moveFocus, 1),
+		formPrevious: () => this.updateForm(form.moveFocus, -1),
+		formBackspace: () => this.updateForm(form.backspace),
+		formClear: () => this.updateForm(form.clearField),
+		dialogConfirm: () => {
+			const dialog = this.state.dialog;
+			dialog?.options[dialog.selected]?.run();
+		},
+		dialogCancel: () => this.state.dialog?.cancel(),
+		dialogNext: () => this.moveDialog(1),
+		dialogPrevious: () => this.moveDialog(-1),
+		// The letters themselves are matched before the table is consulted (pickLetter).
+		dialogLetter: () => undefined,
+		helpClose: () => this.update({help: undefined}),
+		helpUp: () => this.scrollHelp(-Math.max(1, this.layout.pageSize - 1)),
+		helpDown: () => this.scrollHelp(Math.max(1, this.layout.pageSize - 1)),
+	};
 
 	// ---- messages ----
 
@@ -321,7 +304,7 @@ export class UiController {
 		const row = this.selectedRow();
 		if (!row) return;
 		if (row.kind === 'file') {
-			if (!this.wide) this.update({pane: this.state.pane === 'tree' ? 'details' : 'tree'});
+			if (!this.layout.wide) this.update({pane: this.state.pane === 'tree' ? 'details' : 'tree'});
 			return;
 		}
 
@@ -372,23 +355,35 @@ export class UiController {
 		run(image);
 	}
 
+	/**
+	 * Run an image action on the selected file when the rules allow it now; otherwise say why (the reason the
+	 * rules module gives, the same the CLI prints) and do nothing.
+	 */
+	private withAllowed(action: Action, run: (image: Image) => void): void {
+		const binding = bindingOf(action);
+		this.withFile(binding?.hint ?? action, image => {
+			const verdict = binding ? verdictFor(binding, image) : {allowed: true as const};
+			if (verdict.allowed) run(image);
+			else this.say(verdict.reason, 'warn');
+		});
+	}
+
 	private command(promise: Promise<unknown>, done: string): void {
 		promise.then(
-			() => this.say(this.manager.daemonPid === undefined ? done : `${done} (sent to the daemon)`),
+			() => this.say(done),
 			(error: unknown) => this.say(errorText(error), 'error'),
 		);
 	}
 
 	private pauseResume(): void {
-		this.withFile('pause or resume', image => {
+		this.withAllowed('pauseResume', image => {
 			if (image.status === 'paused') this.command(this.manager.resume(image.id), `Resumed ${describeImage(image)}`);
-			else if (image.status === 'pending' || image.status === 'downloading') this.command(this.manager.pause(image.id), `Paused ${describeImage(image)}`);
-			else this.say(`${describeImage(image)} is ${image.status}: only a queued or running download can be paused`, 'warn');
+			else this.command(this.manager.pause(image.id), `Paused ${describeImage(image)}`);
 		});
 	}
 
 	private verify(): void {
-		this.withFile('verify', image => {
+		this.withAllowed('verify', image => {
 			this.say(`Verifying ${describeImage(image)}…`);
 			this.manager.verify([image.id]).then(
 				([result]) => {
@@ -403,7 +398,7 @@ export class UiController {
 	}
 
 	private confirmRemove(): void {
-		this.withFile('remove', image => {
+		this.withAllowed('remove', image => {
 			const close = () => this.update({dialog: undefined});
 			const remove = () => {
 				close();
@@ -469,7 +464,7 @@ export class UiController {
 	private scrollHelp(delta: number): void {
 		const help = this.state.help;
 		if (!help) return;
-		const max = Math.max(0, this.helpLines - this.pageSize);
+		const max = Math.max(0, this.layout.helpLines - this.layout.pageSize);
 		this.update({help: {scroll: Math.max(0, Math.min(max, help.scroll + delta))}});
 	}
 

@@ -4,7 +4,7 @@
  * ("stalled" when no byte arrives, an indeterminate bar when the size is unknown), and the one-line summary of a
  * collapsed group. Pure: returns text segments, the components only colour them.
  */
-import type {Image, Progress} from '../core/index.js';
+import {isVerified, type Image, type Progress} from '../core/index.js';
 import {formatBytes, formatBytesOf, formatDuration, formatPercent, formatRate} from './format.js';
 import type {ColorName, Theme} from './theme.js';
 
@@ -97,7 +97,7 @@ export function fileStateSegments(image: Image, progress: Progress | undefined, 
 		case 'paused':
 			return [{text: `${g.paused} paused${partial}`, color: 'warn'}];
 		case 'complete':
-			return image.expectedChecksum ? [{text: `${g.ok} verified`, color: 'ok'}] : [{text: `${g.ok} unverified`, color: 'warn'}];
+			return isVerified(image) ? [{text: `${g.ok} verified`, color: 'ok'}] : [{text: `${g.ok} unverified`, color: 'warn'}];
 		case 'failed':
 			return [{text: `${g.fail} ${failureReason(image)}`, color: 'error', bold: true}];
 		case 'missing':

@@ -1,3 +1,5 @@
+import {checkAction, type Image, type LibraryAction, type Verdict} from '../core/index.js';
+
 /**
  * THE binding table. Key handling (controller), the footer hints, the `?` overlay and the README's key table are
  * all generated from it, so they cannot disagree. Key names are those of keys.ts.
@@ -55,6 +57,8 @@ export type Binding = {
 	hint?: string;
 	/** Shown instead of the key names where the keys are not a fixed list. */
 	keyLabel?: string;
+	/** For an action on the selected image: which library action it is (the rules decide whether it may run). */
+	rule?: (image: Pick<Image, 'status'>) => LibraryAction;
 };
 
 const TEXT = 'type to edit';
@@ -72,11 +76,11 @@ export const BINDINGS: readonly Binding[] = [
 	{action: 'pageUp', modes: ['normal'], keys: ['pageup'], description: 'Page up'},
 	{action: 'pageDown', modes: ['normal'], keys: ['pagedown'], description: 'Page down'},
 	{action: 'add', modes: ['normal'], keys: ['a'], description: 'Add an image (form)', hint: 'add'},
-	{action: 'pauseResume', modes: ['normal'], keys: ['p'], description: 'Pause or resume the selected download', hint: 'pause'},
-	{action: 'cancel', modes: ['normal'], keys: ['x'], description: 'Cancel the selected download (its partial file is deleted)', hint: 'cancel'},
-	{action: 'retry', modes: ['normal'], keys: ['r'], description: 'Retry a failed or missing image', hint: 'retry'},
-	{action: 'verify', modes: ['normal'], keys: ['v'], description: 'Verify the selected file again (re-hash it)', hint: 'verify'},
-	{action: 'remove', modes: ['normal'], keys: ['D', 'delete'], description: 'Remove the selected image and its files (asks first)', hint: 'remove'},
+	{action: 'pauseResume', modes: ['normal'], keys: ['p'], description: 'Pause or resume the selected download', hint: 'pause', rule: image => (image.status === 'paused' ? 'resume' : 'pause')},
+	{action: 'cancel', modes: ['normal'], keys: ['x'], description: 'Cancel the selected download (its partial file is deleted)', hint: 'cancel', rule: () => 'cancel'},
+	{action: 'retry', modes: ['normal'], keys: ['r'], description: 'Retry a failed or missing image', hint: 'retry', rule: () => 'retry'},
+	{action: 'verify', modes: ['normal'], keys: ['v'], description: 'Verify the selected file again (re-hash it)', hint: 'verify', rule: () => 'verify'},
+	{action: 'remove', modes: ['normal'], keys: ['D', 'delete'], description: 'Remove the selected image and its files (asks first)', hint: 'remove', rule: () => 'remove'},
 	{action: 'filter', modes: ['normal'], keys: ['/'], description: 'Filter the list as you type', hint: 'filter'},
 	{action: 'clearFilter', modes: ['normal'], keys: ['escape'], description: 'Clear the filter'},
 	{action: 'switchPane', modes: ['normal'], keys: ['tab'], description: 'Switch between the list and the details (narrow screens)', hint: 'details'},
@@ -128,6 +132,18 @@ export function bindingFor(mode: Mode, key: string): Binding | undefined {
 	);
 }
 
+/** Whether a binding's action may run on `image` now (always, for bindings that are not about an image). */
+export function verdictFor(binding: Binding, image: Pick<Image, 'id' | 'status' | 'errorCode'> | undefined): Verdict {
+	if (!binding.rule) return {allowed: true};
+	if (!image) return {allowed: false, reason: 'no file is selected'};
+	return checkAction(binding.rule(image), image);
+}
+
+/** The binding of an action in a mode (the first, when an action has several). */
+export function bindingOf(action: Action, mode: Mode = 'normal'): Binding | undefined {
+	return BINDINGS.find(binding => binding.action === action && appliesTo(binding, mode));
+}
+
 export function bindingsFor(mode: Mode): Binding[] {
 	return BINDINGS.filter(binding => binding.modes !== 'all' && appliesTo(binding, mode));
 }
@@ -163,9 +179,16 @@ export function keysLabel(binding: Binding, ascii = false, separator = ' '): str
 	return binding.keyLabel ?? binding.keys.map(key => keyLabel(key, ascii)).join(separator);
 }
 
+export type Hint = {text: string; /** The action may not run on the selected image now (shown greyed). */ disabled: boolean};
+
 /** Footer hints for a mode, cut to `width` at a whole hint. */
 export function footerHints(mode: Mode, width: number, ascii = false): string {
-	const parts: string[] = [];
+	return footerParts(mode, width, ascii).map(hint => hint.text).join('  ');
+}
+
+/** The footer's hints, each greyed when its action may not run on `selected` now. */
+export function footerParts(mode: Mode, width: number, ascii = false, selected?: Pick<Image, 'id' | 'status' | 'errorCode'>): Hint[] {
+	const parts: Hint[] = [];
 	const bindings = bindingsFor(mode);
 	for (const binding of bindings) {
 		if (!binding.hint) continue;
@@ -176,18 +199,20 @@ export function footerHints(mode: Mode, width: number, ascii = false): string {
 		if (binding.action === 'dialogPrevious') keys = ascii ? 'Left/Right' : '←→';
 		if (binding.action === 'helpUp') keys = ascii ? 'Up/Down' : '↑↓';
 		if (binding.action === 'remove') keys = 'D';
-		parts.push(`${keys} ${binding.hint}`);
+		parts.push({text: `${keys} ${binding.hint}`, disabled: binding.rule !== undefined && selected !== undefined && !verdictFor(binding, selected).allowed});
 	}
 
-	if (mode === 'filter' || mode === 'form') parts.push(TEXT);
-	let line = '';
+	if (mode === 'filter' || mode === 'form') parts.push({text: TEXT, disabled: false});
+	const shown: Hint[] = [];
+	let length = 0;
 	for (const part of parts) {
-		const next = line === '' ? part : `${line}  ${part}`;
-		if ([...next].length > width) break;
-		line = next;
+		const next = length + (shown.length > 0 ? 2 : 0) + [...part.text].length;
+		if (next > width) break;
+		shown.push(part);
+		length = next;
 	}
 
-	return line;
+	return shown;
 }
 
 const escapeCell = (text: string) => text.replaceAll('|', '\\|');

@@ -122,6 +122,15 @@ export const MIGRATIONS: ReadonlyArray<{version: number; description: string; sq
 			);
 		`,
 	},
+	{
+		version: 7,
+		description: 'replies to queued commands: a command row keeps its outcome until the sender has read it',
+		sql: `
+			ALTER TABLE commands ADD COLUMN state TEXT NOT NULL DEFAULT 'queued';
+			ALTER TABLE commands ADD COLUMN reply TEXT;
+			ALTER TABLE commands ADD COLUMN replied_at TEXT;
+		`,
+	},
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)!.version;

@@ -117,7 +117,10 @@ export type ImagePatch = Partial<
 	>
 >;
 
-export type Command = {id: number; action: string; imageId: string | null; createdAt: string; requestedBy: number | null; argument: string | null};
+/** A command row: queued by a client, `running` once the owner took it, then its outcome until the sender reads it. */
+export type CommandState = 'queued' | 'running' | 'done' | 'refused' | 'failed';
+export type Command = {id: number; action: string; imageId: string | null; argument: string | null; createdAt: string; requestedBy: number | null};
+export type CommandReply = {state: CommandState; reply: string | null};
 
 const nowIso = () => new Date().toISOString();
 
@@ -338,11 +341,12 @@ export class Catalogue {
 		return this.stmts.completeCount.get() as number;
 	}
 
-	/** Queue a command for the process that holds the library lock. */
-	enqueueCommand(action: string, imageId: string | null, argument: string | null = null): void {
-		this.db
+	/** Queue a command for the process that holds the library lock; returns its id (to read the reply by). */
+	enqueueCommand(action: string, imageId: string | null, argument: string | null = null): number {
+		const result = this.db
 			.prepare('INSERT INTO commands (action, image_id, created_at, requested_by, argument) VALUES (?, ?, ?, ?, ?)')
 			.run(action, imageId, nowIso(), process.pid, argument);
+		return Number(result.lastInsertRowid);
 	}
 
 	/** A library-wide setting the owner keeps in the catalogue (so every process sees it), or undefined. */
@@ -354,24 +358,44 @@ export class Catalogue {
 		this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
 	}
 
-	/** Take (and delete) every queued command, oldest first. */
+	/** Take every queued command, oldest first: each becomes `running` until `replyCommand`. */
 	takeCommands(): Command[] {
-		const rows = this.db.prepare('DELETE FROM commands RETURNING id, action, image_id, created_at, requested_by, argument').all() as Array<{
-			id: number;
-			action: string;
-			image_id: string | null;
-			created_at: string;
-			requested_by: number | null;
-			argument: string | null;
-		}>;
+		const rows = this.db
+			.prepare("UPDATE commands SET state = 'running' WHERE state = 'queued' RETURNING id, action, image_id, argument, created_at, requested_by")
+			.all() as Array<{id: number; action: string; image_id: string | null; argument: string | null; created_at: string; requested_by: number | null}>;
 		return rows
-			.map(r => ({id: r.id, action: r.action, imageId: r.image_id, createdAt: r.created_at, requestedBy: r.requested_by, argument: r.argument}))
+			.map(r => ({id: r.id, action: r.action, imageId: r.image_id, argument: r.argument, createdAt: r.created_at, requestedBy: r.requested_by}))
 			.sort((a, b) => a.id - b.id);
 	}
 
-	/** Withdraw the commands this process queued that the owner has not taken yet. */
-	withdrawCommands(): number {
-		return this.db.prepare('DELETE FROM commands WHERE requested_by = ?').run(process.pid).changes;
+	/** The owner's outcome of a command; the row stays until its sender has read it (`deleteCommand`). */
+	replyCommand(id: number, state: Exclude<CommandState, 'queued' | 'running'>, reply: string | null): void {
+		this.db.prepare('UPDATE commands SET state = ?, reply = ?, replied_at = ? WHERE id = ?').run(state, reply, nowIso(), id);
+	}
+
+	/** Where a command stands; undefined when the row is gone. */
+	commandReply(id: number): CommandReply | undefined {
+		return this.db.prepare('SELECT state, reply FROM commands WHERE id = ?').get(id) as CommandReply | undefined;
+	}
+
+	deleteCommand(id: number): void {
+		this.db.prepare('DELETE FROM commands WHERE id = ?').run(id);
+	}
+
+	/** Withdraw a command the owner has not taken yet; false when it was taken meanwhile. */
+	withdrawCommand(id: number): boolean {
+		return this.db.prepare("DELETE FROM commands WHERE id = ? AND state = 'queued'").run(id).changes > 0;
+	}
+
+	/**
+	 * For a new owner: commands a previous owner took and never answered (it stopped) are failed with `reply`, and
+	 * answers nobody read for an hour are dropped.
+	 */
+	settleOrphanedCommands(reply: string): void {
+		this.db.transaction(() => {
+			this.db.prepare("UPDATE commands SET state = 'failed', reply = ?, replied_at = ? WHERE state = 'running'").run(reply, nowIso());
+			this.db.prepare("DELETE FROM commands WHERE replied_at IS NOT NULL AND replied_at < ?").run(new Date(Date.now() - 3_600_000).toISOString());
+		})();
 	}
 
 	/** Changes when another connection commits (cheap polling for other processes' writes). */

@@ -16,13 +16,18 @@ export const TRANSITIONS: Readonly<Record<Status, readonly Status[]>> = {
 	missing: ['pending', 'complete'],
 };
 
+/**
+ * The one error for an action or state change that may not happen now: `attempted` is an action of rules.ts
+ * (pause, retry, …) or, from the catalogue, the status the row was to take.
+ */
 export class IllegalTransitionError extends IsomanError {
 	constructor(
 		readonly imageId: string,
 		readonly from: Status,
-		readonly to: Status,
+		readonly attempted: string,
+		message = `image ${imageId} is ${from}; it cannot become ${attempted}`,
 	) {
-		super('illegal_transition', `image ${imageId} is ${from}; it cannot become ${to}`);
+		super('illegal_transition', message);
 		this.name = 'IllegalTransitionError';
 	}
 }

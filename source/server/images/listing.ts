@@ -2,7 +2,7 @@
  * The directory listing below images/, built from the catalogue's complete images (only directories that lead to
  * one exist), with sizes and times from the disk (lstat; an entry that is gone or a symlink is left out).
  */
-import type {Image} from '../../core/index.js';
+import {isVerified, type Image} from '../../core/index.js';
 import {sidecarOnDisk} from '../library.js';
 import {encodePath} from '../request-path.js';
 import {lstatInside} from './safe-open.js';
@@ -72,7 +72,7 @@ export async function buildListing(imagesDir: string, images: readonly Image[], 
 				id: file.image.id,
 				checksum: file.image.checksum,
 				checksum_type: file.image.checksumType,
-				verified: file.image.expectedChecksum !== null,
+				verified: isVerified(file.image),
 				verified_at: file.image.verifiedAt,
 			});
 		}

@@ -3,10 +3,10 @@
  * transient message (manager notices, command results) or the position in the list. The footer shows the key
  * hints of the current mode, generated from the binding table and cut to the width.
  */
-import {displayText, messageText} from '../../core/index.js';
+import {displayText, messageText, type Image} from '../../core/index.js';
 import {Box, Text} from 'ink';
 import type {Message} from '../controller.js';
-import {footerHints, type Mode} from '../keymap.js';
+import {footerParts, type Mode} from '../keymap.js';
 import type {Theme} from '../theme.js';
 
 export type StatusLineProps = {
@@ -53,11 +53,18 @@ export function StatusLine({quitting, filterEditing, filter, message, position, 
 	);
 }
 
-export function Footer({mode, width, theme}: {mode: Mode; width: number; theme: Theme}) {
+/** The hints of the mode; an action that may not run on the selected file now is greyed (its key says why). */
+export function Footer({mode, width, theme, selected}: {mode: Mode; width: number; theme: Theme; selected?: Image}) {
+	const hints = footerParts(mode, width, theme.ascii, selected);
 	return (
 		<Box width={width} height={1}>
 			<Text color={theme.c('muted')} wrap="truncate-end">
-				{footerHints(mode, width, theme.ascii)}
+				{hints.map((hint, i) => (
+					<Text key={hint.text} dimColor={hint.disabled}>
+						{i > 0 ? '  ' : ''}
+						{hint.text}
+					</Text>
+				))}
 			</Text>
 		</Box>
 	);
