@@ -62,6 +62,9 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 			return 1;
 		}
 
+		// Opening failed (a catalogue that cannot be written, a broken file): the caller prints the reason; the
+		// event stream still ends with `stopped`, as every other way out does.
+		emit('error', 'stopped', {exit_code: 1, message: error instanceof Error ? error.message : String(error)});
 		throw error;
 	}
 

@@ -3,7 +3,7 @@
  * seconds (the daemon writes it once it listens; it counts only while the daemon holds the library lock).
  */
 import {useEffect, useState} from 'react';
-import {readServerInfo} from '../core/server-info.js';
+import {readServerInfo} from '../core/index.js';
 
 export function useServerUrl(dataDir: string, intervalMs = 2000): string | undefined {
 	const [url, setUrl] = useState<string | undefined>(() => readServerInfo(dataDir)?.url);

@@ -16,7 +16,7 @@ const GiB = 1024 ** 3;
 
 function seed(serving: boolean) {
 	return (manager: Harness['manager']) => {
-		const image = manager.add({url: url('alpine-3.20.3-standard-x86_64.iso')});
+		const image = manager.addNow({url: url('alpine-3.20.3-standard-x86_64.iso')});
 		const {catalogue} = manager;
 		catalogue.transition(image.id, 'downloading');
 		catalogue.transition(image.id, 'verifying');
