@@ -4,6 +4,7 @@
  * --move), that a second run imports nothing twice, that --dry-run changes nothing anywhere, --move, the exit codes,
  * databases that are not ISOMan's, and the refusal to run beside a daemon.
  */
+import {spawn} from 'node:child_process';
 import {createHash} from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,7 +14,7 @@ import {afterAll, afterEach, describe, expect, it} from 'vitest';
 import {checkLibrary} from '../support/crash-checker.js';
 import {mountTmpfs, unmountTmpfs} from '../support/tmpfs.js';
 import {bytes, makeIsomanDir, treeState, type IsomanDir, type IsomanRowSpec} from '../support/isoman-fixture.js';
-import {fakeLock, inProcess, isoman, listJson, runCli, type ImageJson} from './helpers.js';
+import {CLI, childEnv, fakeLock, inProcess, isoman, listJson, runCli, type ImageJson} from './helpers.js';
 
 const KiB = 1024;
 const roots: string[] = [];
@@ -360,6 +361,30 @@ describe('isoman import', () => {
 		expect(report.rows[0]!.reason).toMatch(/symbolic link/);
 		expect(fs.readdirSync(outside)).toEqual([]);
 		expect((await listJson(lib)).map(i => i.name)).toEqual(['debian']);
+	});
+
+	it('Ctrl-C stops after cleaning up the row in progress: the rest are reported as not done, and a rerun finishes', async () => {
+		const {lib, source} = scene(['alpine', 'debian', 'fedora', 'rocky'].map((name, i) => ({name, version: '1.0', arch: 'x86_64', status: 'complete', content: bytes(24 * 1024 * KiB, 40 + i), verified: true})));
+		const child = spawn(process.execPath, [CLI, '--data-dir', lib, 'import', source.dir, '--json'], {env: childEnv(), stdio: ['ignore', 'pipe', 'pipe']});
+		let stdout = '';
+		let stderr = '';
+		child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+		child.stderr.setEncoding('utf8').on('data', (c: string) => {
+			if (!stderr.includes('import.progress') && c.includes('import.progress')) child.kill('SIGINT');
+			stderr += c;
+		});
+		const code = await new Promise<number | null>(resolve => child.once('close', resolve));
+		expect(code, stderr).toBe(1);
+		const report = JSON.parse(stdout) as Report;
+		expect(report.rows.at(-1)).toMatchObject({outcome: 'error', reason: expect.stringContaining('interrupted')});
+		const check = await checkLibrary(inProcess(lib).config);
+		expect(check.violations).toEqual([]);
+		expect(check.tmp).toEqual([]);
+		const done = report.rows.filter(r => r.outcome === 'imported').length;
+		expect((await listJson(lib)).length).toBe(done);
+
+		const rerun = await importJson(lib, source.dir);
+		expect(rerun.totals).toMatchObject({imported: 4 - done, skipped: done, not_imported: 0});
 	});
 
 	it('says which arguments it takes', async () => {
