@@ -136,9 +136,8 @@ async function add(args: string[], flags: CommandFlags, config: Config, log: Log
 }
 
 /**
- * `isoman edit ID --name …`: carried out by this process whether or not a daemon runs. It never touches a running
- * download (the states it allows are not active ones), its move is crash-safe by itself, and a daemon picks a
- * re-queued image up within a second; so the result printed is the real one, not a queued request.
+ * `isoman edit ID --name …`: through the library like every other action, so with a daemon running the daemon
+ * carries it out and its reply (the edited image, or the refusal) is what is printed. The move is crash-safe.
  */
 async function edit(args: string[], flags: CommandFlags, config: Config, log: Logger, io: Io): Promise<number> {
 	if (args.length !== 1) {
