@@ -7,7 +7,7 @@
 import {randomBytes} from 'node:crypto';
 import {redactUrlsIn} from '../display-text.js';
 import type {Catalogue} from './repository.js';
-import {DuplicateImageError} from './repository.js';
+import {identityOf, insertUnique, placeParams} from './repository.js';
 import type {ChecksumAlgorithm, Image, Status} from '../types.js';
 
 export type ImportStart = Pick<
@@ -62,7 +62,6 @@ export class ImportRecords {
 				VALUES (@id, @name, @version, @arch, @edition, @fileType, @filename, @filePath, @sizeBytes, 0,
 				@status, @checksum, @checksumType, @expectedChecksum, @downloadUrl, @checksumUrl, @errorCode, @errorMessage, @createdAt, @now, @completedAt)`),
 			event: this.db.prepare("INSERT INTO events (image_id, ts, kind, detail) VALUES (?, ?, 'added', ?)"),
-			identity: this.db.prepare('SELECT id FROM images WHERE name = ? AND version = ? AND arch = ? AND edition = ? AND file_type = ?'),
 			count: this.db.prepare('UPDATE images SET download_count = download_count + ?, updated_at = ? WHERE id = ?'),
 			download: this.db.prepare('INSERT INTO download_events (image_id, ts) VALUES (?, ?)'),
 		};
@@ -78,7 +77,7 @@ export class ImportRecords {
 
 	/** The id of the image with this identity, if any. */
 	identity(image: Pick<Image, 'name' | 'version' | 'arch' | 'edition' | 'fileType'>): string | undefined {
-		return (this.stmts.identity.get(image.name, image.version, image.arch, image.edition ?? '', image.fileType) as {id: string} | undefined)?.id;
+		return identityOf(this.db, image);
 	}
 
 	/**
@@ -90,44 +89,27 @@ export class ImportRecords {
 		const id = randomBytes(6).toString('hex');
 		const now = nowIso();
 		const final = row.status !== 'verifying';
-		try {
-			this.db
-				.transaction(() => {
-					this.stmts.insert.run({
-						id,
-						now,
-						name: row.name,
-						version: row.version,
-						arch: row.arch,
-						edition: row.edition ?? '',
-						fileType: row.fileType,
-						filename: row.filename,
-						filePath: row.filePath,
-						sizeBytes: row.sizeBytes,
-						status: row.status,
-						checksum: row.checksum,
-						checksumType: row.checksumType,
-						expectedChecksum: row.expectedChecksum,
-						downloadUrl: row.downloadUrl,
-						checksumUrl: row.checksumUrl,
-						errorCode: row.errorCode,
-						errorMessage: row.errorMessage === null ? null : redactUrlsIn(row.errorMessage),
-						createdAt: row.createdAt,
-						completedAt: row.completedAt,
-					});
-					this.stmts.event.run(id, now, redactUrlsIn(row.detail));
-					this.stmts.record.run(row.sourceId, id, row.sourceDir, now, final ? now : null);
-					if (final && history) this.addHistory(id, history, now);
-				})
-				.immediate();
-		} catch (error) {
-			if ((error as {code?: string}).code?.startsWith('SQLITE_CONSTRAINT')) {
-				const existing = this.identity(row);
-				if (existing) throw new DuplicateImageError(existing);
-			}
-
-			throw error;
-		}
+		insertUnique(this.db, row, () => {
+			this.stmts.insert.run({
+				id,
+				now,
+				...placeParams(row),
+				sizeBytes: row.sizeBytes,
+				status: row.status,
+				checksum: row.checksum,
+				checksumType: row.checksumType,
+				expectedChecksum: row.expectedChecksum,
+				downloadUrl: row.downloadUrl,
+				checksumUrl: row.checksumUrl,
+				errorCode: row.errorCode,
+				errorMessage: row.errorMessage === null ? null : redactUrlsIn(row.errorMessage),
+				createdAt: row.createdAt,
+				completedAt: row.completedAt,
+			});
+			this.stmts.event.run(id, now, redactUrlsIn(row.detail));
+			this.stmts.record.run(row.sourceId, id, row.sourceDir, now, final ? now : null);
+			if (final && history) this.addHistory(id, history, now);
+		});
 
 		return this.catalogue.get(id)!;
 	}

@@ -124,6 +124,45 @@ export type CommandReply = {state: CommandState; reply: string | null};
 
 const nowIso = () => new Date().toISOString();
 
+type Placed = Pick<Image, 'name' | 'version' | 'arch' | 'edition' | 'fileType' | 'filename' | 'filePath'>;
+
+/** The identity and place columns every insert writes (the empty edition stands for none in the UNIQUE index). */
+export function placeParams(image: Placed) {
+	return {
+		name: image.name,
+		version: image.version,
+		arch: image.arch,
+		edition: image.edition ?? '',
+		fileType: image.fileType,
+		filename: image.filename,
+		filePath: image.filePath,
+	};
+}
+
+/** The id of the image with this identity, if any. */
+export function identityOf(db: Database.Database, image: Pick<Image, 'name' | 'version' | 'arch' | 'edition' | 'fileType'>): string | undefined {
+	const row = db.prepare('SELECT id FROM images WHERE name = ? AND version = ? AND arch = ? AND edition = ? AND file_type = ?')
+		.get(image.name, image.version, image.arch, image.edition ?? '', image.fileType) as {id: string} | undefined;
+	return row?.id;
+}
+
+/**
+ * Run an insert in one immediate transaction; a clash on the identity index becomes a DuplicateImageError carrying
+ * the existing id (the index decides; there is no read-then-insert).
+ */
+export function insertUnique(db: Database.Database, image: Pick<Image, 'name' | 'version' | 'arch' | 'edition' | 'fileType'>, run: () => void): void {
+	try {
+		db.transaction(run).immediate();
+	} catch (error) {
+		if ((error as {code?: string}).code?.startsWith('SQLITE_CONSTRAINT')) {
+			const existing = identityOf(db, image);
+			if (existing) throw new DuplicateImageError(existing);
+		}
+
+		throw error;
+	}
+}
+
 export class Catalogue {
 	private readonly stmts;
 
@@ -133,7 +172,6 @@ export class Catalogue {
 			byPrefix: db.prepare(`${SELECT} WHERE id LIKE ? ESCAPE '\\' LIMIT 2`),
 			list: db.prepare(`${SELECT} ORDER BY name, version, arch, edition, file_type`),
 			byStatus: db.prepare(`${SELECT} WHERE status = ? ORDER BY created_at, rowid`),
-			identity: db.prepare('SELECT id FROM images WHERE name = ? AND version = ? AND arch = ? AND edition = ? AND file_type = ?'),
 			insert: db.prepare(`INSERT INTO images (id, name, version, arch, edition, file_type, filename, file_path, size_bytes, status,
 				checksum_type, expected_checksum, download_url, checksum_url, created_at, updated_at, max_rate)
 				VALUES (@id, @name, @version, @arch, @edition, @fileType, @filename, @filePath, @sizeBytes, 'pending',
@@ -193,37 +231,20 @@ export class Catalogue {
 	insert(image: NewImage, detail?: string): Image {
 		const id = randomBytes(6).toString('hex');
 		const now = nowIso();
-		try {
-			this.db
-				.transaction(() => {
-					this.stmts.insert.run({
-						id,
-						now,
-						name: image.name,
-						version: image.version,
-						arch: image.arch,
-						edition: image.edition ?? '',
-						fileType: image.fileType,
-						filename: image.filename,
-						filePath: image.filePath,
-						sizeBytes: image.sizeBytes ?? null,
-						checksumType: image.checksumType ?? null,
-						expectedChecksum: image.expectedChecksum ?? null,
-						downloadUrl: image.downloadUrl,
-						checksumUrl: image.checksumUrl ?? null,
-						maxRate: image.maxRate ?? null,
-					});
-					this.recordEvent(id, now, 'added', detail ?? image.downloadUrl);
-				})
-				.immediate();
-		} catch (error) {
-			if ((error as {code?: string}).code?.startsWith('SQLITE_CONSTRAINT')) {
-				const existing = this.stmts.identity.get(image.name, image.version, image.arch, image.edition ?? '', image.fileType) as {id: string} | undefined;
-				if (existing) throw new DuplicateImageError(existing.id);
-			}
-
-			throw error;
-		}
+		insertUnique(this.db, image, () => {
+			this.stmts.insert.run({
+				id,
+				now,
+				...placeParams(image),
+				sizeBytes: image.sizeBytes ?? null,
+				checksumType: image.checksumType ?? null,
+				expectedChecksum: image.expectedChecksum ?? null,
+				downloadUrl: image.downloadUrl,
+				checksumUrl: image.checksumUrl ?? null,
+				maxRate: image.maxRate ?? null,
+			});
+			this.recordEvent(id, now, 'added', detail ?? image.downloadUrl);
+		});
 
 		return this.get(id)!;
 	}
