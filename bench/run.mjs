@@ -9,7 +9,7 @@
  *   --runs N            repetitions of each measurement (3)    BENCH_RUNS
  *   --tui-seconds N     TUI measurement window (20)            BENCH_TUI_SECONDS
  *   --catalogue N       images for the catalogue-scale test    BENCH_CATALOGUE (10000)
- *   --only 1,2,…        run only these items (1–7)             BENCH_ONLY
+ *   --only 1,2,…        run only these items (1–9)             BENCH_ONLY
  *   --keep              keep generated files and the scratch libraries (bench/data/)
  *   --out FILE          write the report here instead of bench/results/<date>.md
  *
@@ -74,10 +74,10 @@ function parseOptions(argv) {
 		return n;
 	};
 
-	const only = (value('--only') ?? env.BENCH_ONLY ?? '1,2,3,4,5,6,7')
+	const only = (value('--only') ?? env.BENCH_ONLY ?? '1,2,3,4,5,6,7,8,9')
 		.split(',')
 		.map(s => Number(s.trim()))
-		.filter(n => n >= 1 && n <= 7);
+		.filter(n => n >= 1 && n <= 9);
 	return {
 		quick,
 		sizeMiB: Math.floor(num('--size-mib', 'BENCH_SIZE_MIB', 2048, 256)),
@@ -273,11 +273,13 @@ async function main() {
 		// ---- data ----
 		const big = await ensureIso(DATA, options.sizeMiB, say);
 		const small = await ensureIso(DATA, options.smallMiB, say);
-		// One name per concurrent download, each a symlink to the same small file.
-		for (let i = 1; i <= 4; i++) {
-			const link = path.join(DATA, `bench-${options.smallMiB}MiB-${i}.iso`);
-			fs.rmSync(link, {force: true});
-			fs.symlinkSync(path.basename(small.file), link);
+		// One name per concurrent download, each a symlink to the same file (small: item 3; big: item 8).
+		for (const file of [small, big]) {
+			for (let i = 1; i <= 4; i++) {
+				const link = path.join(DATA, `${path.basename(file.file, '.iso')}-${i}.iso`);
+				fs.rmSync(link, {force: true});
+				fs.symlinkSync(path.basename(file.file), link);
+			}
 		}
 
 		say('warming the page cache (sources read, scratch written and deleted)…');
@@ -306,6 +308,8 @@ async function main() {
 			[5, () => benchTui(options, {small, url, work})],
 			[6, () => benchCatalogue(options, {work, origin: server.origin})],
 			[7, () => benchServing(options, {big, bigUrl, curl, server, work})],
+			[8, () => benchTuiUnderLoad(options, {big, url, work})],
+			[9, () => benchLimit(options, {big, small, url, work})],
 		];
 		for (const [item, run] of items) {
 			if (!options.only.has(item)) continue;
@@ -469,8 +473,15 @@ async function benchDownload(options, {big, bigUrl, curl, aria2c, out, work}) {
 	}
 
 	if (results['curl-fsync']) row(item, 'ratio isoman / (curl -o + sync)', '×', ratio('isoman', 'curl-fsync'));
+	if (results.curl && results['dd-write-fsync']) {
+		// The limit a download can reach: the lower of the network path and the durable disk (the slower time).
+		const limitRatio = runs.filter(p => p.isoman && p.curl && p['dd-write-fsync']).map(p => Math.max(p.curl.ms, p['dd-write-fsync'].ms) / p.isoman.ms);
+		row(item, 'ratio isoman / min(curl -o, dd conv=fsync)', '×', limitRatio, {target: '≥ 0.9', check: x => x >= 0.9});
+	}
+
 	const cpuPerGB = key => (results[key] ?? []).map(r => r.cpuS / (size / 1e9));
-	row(item, 'CPU: isoman (user+sys per GB)', 's/GB', cpuPerGB('isoman'));
+	const curlShaCpu = median(cpuPerGB('curl-sha256sum'));
+	row(item, 'CPU: isoman (user+sys per GB)', 's/GB', cpuPerGB('isoman'), Number.isFinite(curlShaCpu) ? {target: `≤ 0.4 × curl+sha256sum (${fmt(0.4 * curlShaCpu)})`, check: x => x <= 0.4 * curlShaCpu} : {});
 	if (results['curl-sha256sum']) row(item, 'CPU: curl + sha256sum (user+sys per GB)', 's/GB', cpuPerGB('curl-sha256sum'));
 	note(
 		item,
@@ -557,7 +568,10 @@ async function benchConcurrency(options, {big, small, url, curl, out, work}) {
 	const iso4 = [];
 	const rss4 = [];
 	const rss1 = [];
+	const iso1 = [];
 	const curl4 = [];
+	const dd4 = [];
+	const dd = which('dd');
 	for (let round = 0; round < options.runs; round++) {
 		const order = round % 2 === 0 ? ['isoman', 'curl'] : ['curl', 'isoman'];
 		for (const which_ of order) {
@@ -569,6 +583,15 @@ async function benchConcurrency(options, {big, small, url, curl, out, work}) {
 				for (let i = 0; i < 4; i++) fs.rmSync(path.join(out, `c${i}.iso`), {force: true});
 				if (r.code !== 0) throw new Error(`4 × curl: ${r.stderr}`);
 				curl4.push(gbps(total, r.ms));
+				if (dd) {
+					// The durable disk limit for the same total.
+					const target = path.join(out, 'dd4.bin');
+					warmWrite(out, total);
+					const d = await measure(dd, ['if=/dev/zero', `of=${target}`, 'bs=1M', `count=${total / MiB}`, 'conv=fsync'], {scratch: work});
+					fs.rmSync(target, {force: true});
+					if (d.code === 0) dd4.push(gbps(total, d.ms));
+				}
+
 				continue;
 			}
 
@@ -591,6 +614,7 @@ async function benchConcurrency(options, {big, small, url, curl, out, work}) {
 		assertComplete(dataDir, small.sha256);
 		fs.rmSync(dataDir, {recursive: true, force: true});
 		rss1.push(r.peakRssKiB * 1024 / 1e6);
+		iso1.push(gbps(small.size, r.ms));
 	}
 
 	// The floor: the same daemon with nothing to do (Node, SQLite, undici loaded; no download).
@@ -608,7 +632,14 @@ async function benchConcurrency(options, {big, small, url, curl, out, work}) {
 	else skip(item, '4 × curl row', 'curl not installed');
 	row(item, `isoman, 4 × ${s} at once (--concurrency 4 --per-host 4; total)`, 'GB/s', iso4);
 	if (curl4.length && iso4.length) row(item, 'ratio isoman / curl, 4 at once', '×', iso4.map((v, i) => v / (curl4[i] ?? NaN)));
-	const rssCheck = {target: '≤ 150', check: x => x <= 150, digits: 0};
+	if (dd4.length) row(item, `dd conv=fsync of the same total (4 × ${s})`, 'GB/s', dd4);
+	if (curl4.length && dd4.length && iso4.length) {
+		row(item, 'ratio isoman 4 at once / min(4 curls, dd conv=fsync)', '×', iso4.map((v, i) => v / Math.min(curl4[i] ?? NaN, dd4[i] ?? NaN)), {target: '≥ 0.9', check: x => x >= 0.9});
+	}
+
+	row(item, `isoman, 1 × ${s} (same rounds)`, 'GB/s', iso1);
+	row(item, 'ratio isoman 4 at once / 1 at once (total throughput)', '×', iso4.map((v, i) => v / (iso1[i] ?? NaN)), {target: '≥ 1.0', check: x => x >= 1});
+	const rssCheck = {target: '≤ 120', check: x => x <= 120, digits: 0};
 	row(item, 'isoman peak RSS, idle daemon on an empty library (floor)', 'MB', floor, {digits: 0});
 	row(item, `isoman peak RSS, 4 × ${s} at once`, 'MB', rss4, rssCheck);
 	row(item, `isoman peak RSS, 1 × ${s}`, 'MB', rss1, rssCheck);
@@ -984,6 +1015,146 @@ async function firstFrame(dataDir, predicate) {
 	} finally {
 		await session.stop();
 	}
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// 9. Bandwidth limit
+
+/** Bytes of a file now (0 while it does not exist). */
+const sizeOf = file => {
+	try {
+		return fs.statSync(file).size;
+	} catch {
+		return 0;
+	}
+};
+
+async function benchLimit(options, {big, small, url, work}) {
+	const item = 9;
+	const {spawn} = await import('node:child_process');
+	const seconds = options.tuiSeconds;
+	// 20 MB/s for the window fits in the small file; 50 MB/s needs the big one. After the window the limit is lifted
+	// with `isoman limit 0` (through the daemon) so the download finishes and is verified like every other.
+	const cases = [
+		[20, small, url(path.basename(small.file))],
+		[50, big, url(path.basename(big.file))],
+	];
+	for (const [mbps, file, fileUrl] of cases) {
+		const limit = mbps * 1e6;
+		if (file.size < limit * (seconds + 2)) {
+			skip(item, `${mbps} MB/s limit`, `${bytesText(file.size)} lasts less than ${seconds + 2} s at ${mbps} MB/s (use a longer file or --tui-seconds)`);
+			continue;
+		}
+
+		const rates = [];
+		const deviations = [];
+		for (let round = 0; round < options.runs; round++) {
+			const dataDir = path.join(work, `lib-7-${mbps}-${round}`);
+			const id = addImage(dataDir, fileUrl, `l${mbps}-${round}`, file.sha256);
+			const part = path.join(dataDir, 'images', '.tmp', `${id}.part`);
+			warmWrite(work, file.size);
+			const child = spawn(process.execPath, [CLI, '--daemon', '--exit-when-idle', '--data-dir', dataDir, '--max-rate', String(limit)], {cwd: ROOT, env: isomanEnv(), stdio: 'ignore'});
+			const exited = new Promise(resolve => child.once('exit', code => resolve(code)));
+			try {
+				const deadline = performance.now() + 15_000;
+				while (sizeOf(part) === 0 && performance.now() < deadline) await sleep(20);
+				await sleep(1000);
+				const samples = [];
+				const t0 = performance.now();
+				while (performance.now() - t0 < seconds * 1000) {
+					samples.push([performance.now(), sizeOf(part)]);
+					await sleep(50);
+				}
+
+				samples.push([performance.now(), sizeOf(part)]);
+				const [firstT, firstB] = samples[0];
+				const [lastT, lastB] = samples.at(-1);
+				rates.push((lastB - firstB) / ((lastT - firstT) / 1000) / 1e6);
+				// Non-overlapping 1-s windows: the largest relative deviation from the limit.
+				let worst = 0;
+				for (let w = firstT; w + 1000 <= lastT; w += 1000) {
+					const a = samples.find(([t]) => t >= w);
+					const b = samples.findLast(([t]) => t <= w + 1000);
+					if (!a || !b || b[0] <= a[0]) continue;
+					const r = (b[1] - a[1]) / ((b[0] - a[0]) / 1000);
+					worst = Math.max(worst, Math.abs(r - limit) / limit);
+				}
+
+				deviations.push(worst * 100);
+				const lifted = isomanSync(['limit', '0', '--data-dir', dataDir], {allowFail: true});
+				if (lifted.status !== 0) say(`  isoman limit 0: ${lifted.stderr.trim()}`);
+				const code = await Promise.race([exited, sleep(120_000).then(() => 'timeout')]);
+				if (code !== 0) throw new Error(`the limited download (${mbps} MB/s) ended with ${code}`);
+				assertComplete(dataDir, file.sha256);
+				say(`  round ${round + 1}: ${mbps} MB/s limit → ${fmt(rates.at(-1))} MB/s, worst 1-s window ${fmt(worst * 100, 0)}% off`);
+			} finally {
+				if (child.exitCode === null) child.kill('SIGKILL');
+				fs.rmSync(dataDir, {recursive: true, force: true});
+			}
+		}
+
+		row(item, `--max-rate ${mbps}000000 (${mbps} MB/s): rate over ${seconds} s`, 'MB/s', rates, {target: `${mbps} ± 10%`, check: x => Math.abs(x - mbps) / mbps <= 0.1});
+		row(item, `--max-rate ${mbps} MB/s: largest deviation of a 1-s window`, '%', deviations, {digits: 0});
+	}
+
+	note(item, `the rate is the .part's growth (polled every 50 ms) over the ${seconds} s window after 1 s of settling; a 1-s window's deviation is |its rate − limit| ÷ limit. After the window \`isoman limit 0\` lifts the limit through the daemon and the download completes and is verified.`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// 8. TUI responsiveness during 4 full-speed downloads
+
+async function benchTuiUnderLoad(options, {big, url, work}) {
+	const item = 8;
+	const missing = tuiMissing();
+	if (missing) {
+		skip(item, 'TUI key latency under load', missing);
+		return;
+	}
+
+	const latencies = [];
+	const downloading = [];
+	for (let round = 0; round < options.runs; round++) {
+		const dataDir = path.join(work, `lib-8-${round}`);
+		for (let i = 1; i <= 4; i++) addImage(dataDir, url(`${path.basename(big.file, '.iso')}-${i}.iso`), `u${i}`, big.sha256);
+		warmWrite(work, big.size * 4);
+		const session = startInPty([process.execPath, CLI, '--data-dir', dataDir, '--concurrency', '4', '--per-host', '4'], {cols: 100, rows: 30, env: tuiEnv(), cwd: ROOT});
+		try {
+			const first = await session.waitFor(t => /(?<![0-9])1\/(\d+)(?![0-9])/.test(t), 15_000);
+			if (first === undefined) throw new Error(`the TUI drew no list within 15 s: ${session.stderr.trim()}`);
+			const deadline = performance.now() + 15_000;
+			while ((await activeCount(dataDir)) < 4 && performance.now() < deadline) await sleep(100);
+			const total = Number(/(?<![0-9])1\/(\d+)(?![0-9])/.exec(session.text)[1]);
+			if (total < 2) throw new Error('the list has one row: nothing to move to');
+			for (let k = 0; k < 200; k++) {
+				if (k % 10 === 0 && (await activeCount(dataDir)) < 4) break;
+				const down = k % 2 === 0;
+				const from = session.text.length;
+				const expected = new RegExp(`(?<![0-9])${down ? 2 : 1}/${total}(?![0-9])`);
+				const sent = performance.now();
+				session.write(down ? 'j' : 'k');
+				const seen = await session.waitFor(t => expected.test(t), 2000, from);
+				latencies.push(seen === undefined ? NaN : seen - sent);
+				await sleep(150);
+			}
+
+			downloading.push(await activeCount(dataDir));
+		} finally {
+			await session.stop();
+		}
+
+		// Let the downloads finish headless, then check every file like the other items do.
+		const r = await daemon(dataDir, ['--concurrency', '4', '--per-host', '4'], {scratch: work});
+		if (r.code !== 0) throw new Error(`finishing the downloads: daemon exited ${r.code}`);
+		assertComplete(dataDir, big.sha256);
+		fs.rmSync(dataDir, {recursive: true, force: true});
+	}
+
+	const sorted = latencies.filter(Number.isFinite).sort((a, b) => a - b);
+	const pct = p => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
+	const lost = latencies.length - sorted.length;
+	row(item, 'TUI key (j/k) → frame, 4 full-speed downloads: p50', 'ms', [pct(0.5)], {digits: 1});
+	row(item, 'TUI key (j/k) → frame, 4 full-speed downloads: p99', 'ms', [pct(0.99)], {target: '≤ 50', check: x => x <= 50 && lost === 0, digits: 1});
+	note(item, `${latencies.length} presses 150 ms apart in an 100×30 pty while 4 × ${bytesText(big.size)} downloaded at once from loopback (--concurrency 4 --per-host 4, no limit), only while all 4 were active; max ${fmt(sorted.at(-1) ?? NaN, 1)} ms${lost ? `; ${lost} press(es) drew no frame within 2 s` : ''}. The downloads are then finished headless and verified.`);
 }
 
 main().catch(error => {
