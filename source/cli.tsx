@@ -50,6 +50,8 @@ const cli = parseArgv(() => meow(mainHelp(), {
 		auth: {type: 'string'},
 		webRoot: {type: 'string'},
 		force: {type: 'boolean'},
+		signatureUrl: {type: 'string'},
+		key: {type: 'string'},
 	},
 }));
 
@@ -64,7 +66,7 @@ const printError = (text: string) => process.stderr.write(displayLines(text) + '
 const [command, ...args] = cli.input;
 
 /** Flags that belong to some commands only (the global settings and --help apply everywhere). */
-const COMMAND_FLAGS = ['json', 'name', 'version', 'arch', 'edition', 'checksumUrl', 'checksum', 'checksumType', 'move', 'dryRun', 'url', 'force'] as const;
+const COMMAND_FLAGS = ['json', 'name', 'version', 'arch', 'edition', 'checksumUrl', 'checksum', 'checksumType', 'move', 'dryRun', 'url', 'force', 'signatureUrl', 'key'] as const;
 const kebab = (key: string) => `--${key.replaceAll(/[A-Z]/g, c => '-' + c.toLowerCase())}`;
 
 /** A flag given where it means nothing is an error (exit 2), not silently ignored. */

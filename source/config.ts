@@ -155,6 +155,14 @@ export const SETTINGS = {
 		defaultText: 'false',
 		kind: 'boolean',
 	},
+	requireSignature: {
+		flag: '--require-signature',
+		env: 'ISOMAN_REQUIRE_SIGNATURE',
+		description: 'An image whose checksum file (or file) is not signed by a keyring key fails',
+		schema: bool.default(false),
+		defaultText: 'false',
+		kind: 'boolean',
+	},
 	lowBandwidth: {
 		flag: '--low-bandwidth',
 		env: 'ISOMAN_LOW_BANDWIDTH',
@@ -251,6 +259,8 @@ export type Config = {-readonly [K in SettingKey]: z.output<(typeof SETTINGS)[K]
 	tmpDir: string;
 	dbPath: string;
 	logPath: string;
+	/** `<dataDir>/keys`: the OpenPGP keyring, one armored public key per file named by its fingerprint. */
+	keysDir: string;
 };
 
 /** The meow flag definitions of the settings (numbers are read as strings: the schema parses them). */
@@ -425,12 +435,13 @@ export function loadConfig(flags: Partial<Record<SettingKey, unknown>>, env: Nod
 	if (typeof values['webRoot'] === 'string') values['webRoot'] = path.resolve(cwd, values['webRoot']);
 	const imagesDir = path.join(dataDir, 'images');
 	return {
-		...(values as Omit<Config, 'dataDir' | 'imagesDir' | 'tmpDir' | 'dbPath' | 'logPath'>),
+		...(values as Omit<Config, 'dataDir' | 'imagesDir' | 'tmpDir' | 'dbPath' | 'logPath' | 'keysDir'>),
 		dataDir,
 		imagesDir,
 		tmpDir: path.join(imagesDir, TEMP_DIR),
 		dbPath: path.join(dataDir, 'isoman.db'),
 		logPath: path.join(dataDir, 'isoman.log'),
+		keysDir: path.join(dataDir, 'keys'),
 	};
 }
 

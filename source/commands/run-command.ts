@@ -11,6 +11,7 @@ import {
 	messageText,
 	redactUrl,
 	redactUrlsIn,
+	signedByOf,
 	IsomanError,
 	NotFoundError,
 	formatBytes,
@@ -46,6 +47,8 @@ export type CommandFlags = {
 	/** `add --max-rate`: the new image's own limit. */
 	maxRate?: string;
 	force?: boolean;
+	signatureUrl?: string;
+	key?: string;
 };
 
 export type Io = {out(text: string): void; err(text: string): void};
@@ -85,6 +88,7 @@ export async function runCommand(name: string, args: string[], flags: CommandFla
 	try {
 		if (name === 'add') return await add(args, flags, config, log, io);
 		if (name === 'list' || name === 'show') return await read(name, args, flags, config, log, io);
+		if (name === 'key') return await (await import('./key-command.js')).keyCommand(args, flags, config, log, io);
 		if ((ID_ACTIONS as readonly string[]).includes(name)) return await act(name as IdAction, args, config, log, io);
 		if (name === 'edit') return await edit(args, flags, config, log, io);
 		if (name === 'stats') return await stats(flags, config, log, io);
@@ -127,6 +131,8 @@ async function add(args: string[], flags: CommandFlags, config: Config, log: Log
 			checksum: flags.checksum,
 			checksumType: flags.checksumType,
 			maxRate: flags.maxRate,
+			signatureUrl: flags.signatureUrl,
+			key: flags.key,
 		});
 		io.out(flags.json ? jsonText(imageToJson(image), 2) : image.id);
 		return EXIT.ok;
@@ -228,6 +234,7 @@ function describe(image: Image, manager: LibraryReader): string {
 		['checksum source', image.checksumUrl ? redactUrl(image.checksumUrl) : (image.expectedChecksum ? 'digest given' : 'none (unverified)')],
 		['checksum', image.checksum ? `${image.checksumType ?? ''} ${image.checksum}` : '-'],
 		['expected', image.expectedChecksum ?? '-'],
+		['signature', signatureLine(image)],
 		['attempts', String(image.attempts)],
 		['rate limit', `${formatRateLimit(image.maxRate)} (global: ${globalRate === undefined ? 'set when isoman starts' : formatRateLimit(globalRate)})`],
 		['added', image.createdAt],
@@ -240,6 +247,14 @@ function describe(image: Image, manager: LibraryReader): string {
 	if (image.errorMessage) rows.push(['error', image.errorMessage]);
 	const history = manager.events(image.id, 10).map(e => [e.ts, e.kind, redactUrlsIn(e.detail ?? '')]);
 	return `${rows.map(([k, v]) => `${k.padEnd(16)} ${messageText(v)}`).join('\n')}\n\nHistory (newest first):\n${table(['TIME', 'EVENT', 'DETAIL'], history)}`;
+}
+
+function signatureLine(image: Image): string {
+	const signed = signedByOf(image);
+	if (signed) return `signed by ${signed.userId || '(no user ID)'}, ${signed.fingerprint}, on ${signed.signedAt.slice(0, 10)}`;
+	const source = image.signatureUrl ? `${redactUrl(image.signatureUrl)}, not checked yet` : 'none';
+	const rules = [image.signingKey ? `key ${image.signingKey} only` : '', image.requireSignature ? 'required' : ''].filter(Boolean).join(', ');
+	return rules ? `${source} (${rules})` : source;
 }
 
 /** The images recovery has just marked missing or corrupt (not already among `results`), as verify results. */

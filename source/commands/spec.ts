@@ -33,9 +33,18 @@ export const COMMANDS: Record<string, CommandSpec> = {
 			{flag: '--checksum', value: '[ALG:]HEX', description: 'Expected digest', default: 'none'},
 			{flag: '--checksum-type', value: 'ALG', description: 'md5, sha1, sha224, sha256, sha384, sha512 or blake2b512', default: 'from the digest or checksum file'},
 			{flag: '--max-rate', value: 'RATE', description: "This image's bandwidth limit (500K, 2M, 1G; K = 1024; 0 = none); the global --max-rate applies too", default: 'none'},
+			{flag: '--signature-url', value: 'U', description: 'Detached OpenPGP signature (.gpg/.sign/.asc) over the checksum file, or over the image without one', default: 'none (a clear-signed checksum file is checked anyway)'},
+			{flag: '--key', value: 'FINGERPRINT', description: 'Accept only this keyring key or its subkeys (a unique prefix works)', default: 'any key in the keyring'},
 			json,
 		],
 		exitCodes: '0 added (the id is printed); 2 invalid input (the field is named); 3 already in the library (the existing id is printed).',
+	},
+	key: {
+		usage: 'isoman key add FILE|URL | key list [--json] | key remove FINGERPRINT',
+		description:
+			"The keyring of publishers' OpenPGP keys (<data>/keys/) that signatures are checked against. add: read a public key (armored or binary; a file or an http(s) URL; a KEYS file of several keys works) and store it; prints its fingerprint and user IDs. Secret, revoked, expired keys and keys that cannot sign are refused. remove: a unique fingerprint prefix works.",
+		flags: [{flag: '--json', description: 'key list: print JSON', default: 'off'}],
+		exitCodes: '0 done; 1 the URL could not be fetched; 2 invalid input (nothing usable in the key file, unknown fingerprint).',
 	},
 	list: {usage: 'isoman list [--json]', description: 'List the library.', flags: [json]},
 	show: {usage: 'isoman show <id> [--json]', description: 'Show one image with its recent history.', flags: [json], exitCodes: '0 shown; 2 unknown or ambiguous id.'},

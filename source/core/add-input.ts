@@ -21,6 +21,19 @@ export type AddInput = {
 	checksumType?: string | null;
 	/** This image's bandwidth limit as typed (`2M`, `500K`, `0` = none). */
 	maxRate?: string | null;
+	/** A detached OpenPGP signature over the checksum file, or over the image when there is no checksum file. */
+	signatureUrl?: string | null;
+	/** Accept only this keyring key (or its subkeys): a fingerprint, a unique prefix, or a long key ID. */
+	key?: string | null;
+	/** Fail unless signed by a keyring key. */
+	requireSignature?: boolean;
+};
+
+export type AddContext = {
+	/** The keyring fingerprint a `key` names (throws IsomanError naming the field). */
+	resolveKey?: (ref: string) => string;
+	/** The library's --require-signature setting. */
+	requireSignature?: boolean;
 };
 
 /** One bad field and its rule; `message` starts with the field's name (`version: "1 2" must match …`). */
@@ -111,14 +124,48 @@ export function resolveChecksum(input: Pick<AddInput, 'checksumUrl' | 'checksum'
 	return problems.length === before ? {checksumUrl, checksumType, expectedChecksum} : undefined;
 }
 
+export type SignatureFields = Pick<NewImage, 'signatureUrl' | 'signingKey' | 'requireSignature'>;
+
+/** The signature URL, the pinned key (resolved against the keyring) and the requirement, every problem collected. */
+export function resolveSignature(
+	input: Pick<AddInput, 'signatureUrl' | 'key' | 'requireSignature' | 'checksumUrl'>,
+	context: AddContext,
+	problems: FieldProblem[],
+): SignatureFields | undefined {
+	const before = problems.length;
+	let signatureUrl: string | null = null;
+	if (!blank(input.signatureUrl)) {
+		const parsed = httpUrlSchema('signature_url').safeParse(input.signatureUrl!.trim());
+		if (parsed.success) signatureUrl = input.signatureUrl!.trim();
+		else problems.push({field: 'signature_url', message: parsed.error.issues[0]?.message ?? 'signature_url: not a valid http(s) URL'});
+	}
+
+	let signingKey: string | null = null;
+	if (!blank(input.key)) {
+		if (context.resolveKey) signingKey = collect(problems, 'key', () => context.resolveKey!(input.key!.trim())) ?? null;
+		else problems.push({field: 'key', message: 'key: the keyring is not available here'});
+	}
+
+	const requireSignature = Boolean(input.requireSignature || context.requireSignature);
+	if ((requireSignature || !blank(input.key)) && blank(input.signatureUrl) && blank(input.checksumUrl)) {
+		problems.push({
+			field: 'signature_url',
+			message: `signature_url: ${blank(input.key) ? '--require-signature' : '--key'} needs something to be signed: a --signature-url, or a --checksum-url whose file is clear-signed`,
+		});
+	}
+
+	return problems.length === before ? {signatureUrl, signingKey, requireSignature} : undefined;
+}
+
 /** Validate everything and build the row to insert (no I/O). Throws ValidationError listing every bad field. */
-export function prepareAdd(input: AddInput): NewImage {
+export function prepareAdd(input: AddInput, context: AddContext = {}): NewImage {
 	const problems: FieldProblem[] = [];
 	const spec = resolveSpec(input, problems);
 	const checksum = resolveChecksum(input, problems);
 	const maxRate = blank(input.maxRate) ? 0 : collect(problems, 'max_rate', () => parseRate(input.maxRate!, 'max_rate'));
-	if (!spec || !checksum || maxRate === undefined || problems.length > 0) throw new ValidationError(problems);
-	return {...identityOfSpec(spec), downloadUrl: input.url.trim(), ...checksum, maxRate: maxRate === 0 ? null : maxRate};
+	const signature = resolveSignature(input, context, problems);
+	if (!spec || !checksum || maxRate === undefined || !signature || problems.length > 0) throw new ValidationError(problems);
+	return {...identityOfSpec(spec), downloadUrl: input.url.trim(), ...checksum, ...signature, maxRate: maxRate === 0 ? null : maxRate};
 }
 
 /** The row's identity and path fields from a resolved spec. */

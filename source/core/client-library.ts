@@ -77,7 +77,9 @@ export class ClientLibrary extends CatalogueReader implements Library {
 	// ---- commands: through the owner (which resolves the ids, so its NotFoundError is the one thrown) ----
 
 	async add(input: AddInput): Promise<Image> {
-		return (await this.send('add', null, {input})) as Image;
+		// This process's --require-signature (ISOMAN_REQUIRE_SIGNATURE) counts, not only the owner's.
+		const requireSignature = Boolean(input.requireSignature || this.config.requireSignature);
+		return (await this.send('add', null, {input: {...input, requireSignature}})) as Image;
 	}
 
 	async pause(ref: string): Promise<Image> {

@@ -12,7 +12,8 @@
  *      in `moves`.                      crash before: nothing changed. After: recovery finishes the move.
  *   2. rename the file old → new (one atomic rename: there is never a second copy), fsync both directories.
  *                                        crash: the file is at one of the two paths; recovery renames it if needed.
- *   3. the sidecar is written for the new name at the new path, the old one deleted.   crash: recovery redoes it.
+ *   3. the sidecar is written for the new name at the new path, the old one deleted; a signed image's kept files
+ *      (<file>.checksums, .sig) renamed along.                                      crash: recovery redoes it.
  *   4. empty directories left at the old path removed; the move is forgotten.          crash: recovery redoes it.
  * If the file cannot be moved (a different file appeared at the new path), the move is undone: the row names the
  * old path again. So after any crash, recovery leaves exactly one copy, at the path the row names.
@@ -27,7 +28,7 @@ import {DuplicateImageError, type Catalogue} from './catalogue/repository.js';
 import {sidecarFileName, writeSidecar} from './checksum/index.js';
 import {fsyncDirectory} from './job.js';
 import {resolveInside} from './naming.js';
-import {partPathFor} from './paths.js';
+import {keptFilesFor, partPathFor} from './paths.js';
 import {assertNoLink, ensureRealDir, removeFile} from './safe-fs.js';
 import {checkAction, statesAllowing} from './rules.js';
 import {IsomanError, type Image, type Logger, type Status} from './types.js';
@@ -242,6 +243,17 @@ export async function finishMove(ctx: EditContext, move: MoveRecord): Promise<'f
 		if (image.checksum && (atFrom || atTo)) await writeSidecar(path.dirname(to), path.basename(to), alg, image.checksum);
 		const oldSidecar = path.join(path.dirname(from), sidecarFileName(move.from.filename, alg));
 		if (oldSidecar !== path.join(path.dirname(to), sidecarFileName(move.to.filename, alg))) await removeFile(imagesDir, oldSidecar);
+	}
+
+	// A signed image's kept publisher files (checksum file, signature) follow it; idempotent like the rest.
+	const newKept = keptFilesFor(image);
+	for (const [index, kept] of keptFilesFor({...image, filename: move.from.filename}).entries()) {
+		const oldKept = path.join(path.dirname(from), kept.name);
+		const target = path.join(path.dirname(to), newKept[index]!.name);
+		if (oldKept === target || !(await exists(oldKept))) continue;
+		assertNoLink(imagesDir, oldKept, {self: true});
+		assertNoLink(imagesDir, target, {self: true});
+		await fsp.rename(oldKept, target);
 	}
 
 	await removeEmptyDirs(imagesDir, path.dirname(from));

@@ -3,7 +3,7 @@
  * HTTP API print it. The one place that maps an Image to JSON; the catalogue's SQL module knows nothing of it.
  */
 import {redactUrl, redactUrlsIn} from './display-text.js';
-import {toErrorCode, type Image} from './types.js';
+import {toErrorCode, type Image, type SignedBy} from './types.js';
 
 /** Percentage done, floored to one decimal (0–100), or null when the total is unknown. */
 export function percentOf(done: number, total: number | null | undefined): number | null {
@@ -15,6 +15,12 @@ export function percentOf(done: number, total: number | null | undefined): numbe
 export function progressOf(image: Pick<Image, 'status' | 'sizeBytes' | 'downloadedBytes'>): number | null {
 	if (image.status === 'complete') return 100;
 	return percentOf(image.downloadedBytes, image.sizeBytes);
+}
+
+/** Who signed the image's checksum file (or the image), or null when it is unsigned. */
+export function signedByOf(image: Pick<Image, 'signedByFingerprint' | 'signedByUserId' | 'signedAt'>): SignedBy | null {
+	if (!image.signedByFingerprint) return null;
+	return {fingerprint: image.signedByFingerprint, userId: image.signedByUserId ?? '', signedAt: image.signedAt ?? ''};
 }
 
 /** A password in a URL is shown as `***` (the catalogue keeps it, to send it). */
@@ -46,7 +52,17 @@ export function imageToJson(image: Image) {
 		bytes_served: image.bytesServed,
 		verified_at: image.verifiedAt,
 		max_rate: image.maxRate,
+		signature_url: image.signatureUrl === null ? null : redactUrl(image.signatureUrl),
+		signature_key: image.signingKey,
+		require_signature: image.requireSignature,
+		signed_by: signedByJson(image),
 	};
+}
+
+/** `signed_by` of both JSON shapes: {fingerprint, user_id, signed_at}, or null when unsigned. */
+export function signedByJson(image: Pick<Image, 'signedByFingerprint' | 'signedByUserId' | 'signedAt'>): {fingerprint: string; user_id: string; signed_at: string} | null {
+	const signed = signedByOf(image);
+	return signed && {fingerprint: signed.fingerprint, user_id: signed.userId, signed_at: signed.signedAt};
 }
 
 export type ImageJson = ReturnType<typeof imageToJson>;

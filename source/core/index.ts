@@ -39,13 +39,20 @@ export {LIBRARY_ACTIONS, assertAllowed, checkAction, isVerified, type LibraryAct
 export {importIsoman, ImportLockedError, SourceError, type ImportReport, type ProgressEvent as ImportProgressEvent, type RowResult} from './import/index.js';
 
 // The --json contract.
-export {imageToJson, percentOf, progressOf, type ImageJson} from './image-json.js';
+export {imageToJson, percentOf, progressOf, signedByJson, signedByOf, type ImageJson} from './image-json.js';
 
 // Input for `add` and `edit`, validated the same way everywhere.
 export {prepareAdd, ValidationError, type AddInput, type FieldProblem} from './add-input.js';
 export {EDITABLE_STATES, type EditPatch} from './edit.js';
 export {detectFromUrl, fieldProblem, httpUrlSchema, inferFromFilename, quote} from './naming.js';
 export {parseDigestArg, sidecarExtension} from './checksum/algorithms.js';
+
+// The OpenPGP keyring (`isoman key`), loaded on first use: OpenPGP.js is large and most runs never need it.
+export type {AddKeysResult, KeyInfo, KeyRefusal} from './signature/keyring.js';
+export async function loadKeyring() {
+	const [keyring, source] = await Promise.all([import('./signature/keyring.js'), import('./signature/key-source.js')]);
+	return {addKeys: keyring.addKeys, listKeys: keyring.listKeys, removeKey: keyring.removeKey, readKeySource: source.readKeySource};
+}
 
 // Statistics.
 export {statsToJson, trendOptions, type LibraryStats, type Trend, type TrendPeriod} from './stats.js';

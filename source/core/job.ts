@@ -38,8 +38,8 @@
 import {constants as fsConstants} from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import type {Catalogue} from './catalogue/repository.js';
-import {ChecksumError, selectChecksum, sidecarFileName, writeSidecar} from './checksum/index.js';
+import type {Catalogue, SignedMaterial} from './catalogue/repository.js';
+import {ChecksumError, selectChecksum, writeFileAtomic, writeSidecar} from './checksum/index.js';
 import type {Config} from '../config.js';
 import {discardBody, type HttpClient} from './download/http.js';
 import {fetchText} from './download/fetch-text.js';
@@ -47,10 +47,11 @@ import {transfer} from './download/transfer.js';
 import {adoptChecked, checkFile, foreignFileMessage, referenceOf} from './file-check.js';
 import {JobAbort, type AbortKind} from './job-abort.js';
 import {fsyncDirectory} from './fsync.js';
-import {copyTempPathFor, finalPathFor, partPathFor} from './paths.js';
+import {copyTempPathFor, finalPathFor, keptFilesFor, ownedFilesFor, partPathFor} from './paths.js';
 import {assertNoLink, ensureRealDir, lstatFile, openNoFollow, removeFile} from './safe-fs.js';
 import {RateMeter, type Progress} from './progress.js';
-import {IsomanError, toErrorCode, type ChecksumAlgorithm, type ErrorCode, type Image, type Logger} from './types.js';
+import {isClearSigned, SignatureError, wantsSignature} from './signature/basics.js';
+import {IsomanError, toErrorCode, type ChecksumAlgorithm, type ErrorCode, type Image, type Logger, type SignedBy} from './types.js';
 
 export {JobAbort, type AbortKind} from './job-abort.js';
 
@@ -63,7 +64,15 @@ export type JobContext = {
 	onImage(image: Image): void;
 	/** Resolves when `bytes` more may be downloaded (the image's and the global bandwidth limits). */
 	rateLimit?: (bytes: number, signal: AbortSignal) => Promise<void>;
+	/** Something a person should know that is not a failure (a clear signature that could not be checked). */
+	onNotice?(notice: {level: 'info' | 'warn'; message: string; id: string}): void;
 };
+
+/** OpenPGP.js is large: loaded only for an image that has something to do with signatures. */
+const signatures = async () => import('./signature/check.js');
+
+/** A file written beside the image just before it is renamed into place. */
+export type KeptData = {name: string; data: Uint8Array};
 
 export {finalPathFor, partPathFor} from './paths.js';
 
@@ -82,6 +91,7 @@ export async function placeFile(
 	hex: string,
 	written: {dev: number; ino: number; bytes: number},
 	onRenamed?: () => void,
+	kept: KeptData[] = [],
 ): Promise<void> {
 	ensureRealDir(root, path.dirname(finalPath));
 	assertNoLink(root, partPath, {self: true});
@@ -91,6 +101,8 @@ export async function placeFile(
 		throw new IsomanError('corrupt', `${partPath} changed after it was downloaded and hashed (${before ? `${before.size} bytes, inode ${before.ino}` : 'gone'}; ${written.bytes} bytes were written): the download is discarded`);
 	}
 
+	// The publisher's signed files first: once the image is in place, everything it owns is there too.
+	for (const file of kept) await writeFileAtomic(path.dirname(finalPath), file.name, file.data);
 	// rename() replaces a link at the final path itself (it never writes through one).
 	let copied = false;
 	try {
@@ -136,10 +148,10 @@ async function copyAcross(root: string, from: string, to: string): Promise<void>
 	}
 }
 
-/** Undo placeFile after a later step failed: the file and its sidecar go (invariant 1: no file without a complete row). */
-async function unplaceFile(root: string, finalPath: string, algorithm: ChecksumAlgorithm, log: Logger, id: string): Promise<void> {
-	for (const file of [finalPath, path.join(path.dirname(finalPath), sidecarFileName(path.basename(finalPath), algorithm))]) {
-		await removeFile(root, file).catch((error: unknown) => log.warn('file.delete_failed', {id, file, error}));
+/** Undo placeFile after a later step failed: the file, its sidecar and kept files go (invariant 1: no file without a complete row). */
+async function unplaceFile(config: Config, image: Image, algorithm: ChecksumAlgorithm, log: Logger, id: string): Promise<void> {
+	for (const file of ownedFilesFor(config, {...image, checksumType: algorithm})) {
+		await removeFile(config.dataDir, file).catch((error: unknown) => log.warn('file.delete_failed', {id, file, error}));
 	}
 }
 
@@ -167,17 +179,75 @@ function failure(error: unknown): {code: ErrorCode; message: string} {
 	return {code: 'io', message: error instanceof Error ? error.message : String(error)};
 }
 
-/** Fetch and select the expected digest before any image byte moves (fails fast on a bad checksum source). */
-async function resolveExpected(ctx: JobContext, image: Image, signal: AbortSignal): Promise<{image: Image; sizeHint?: number}> {
-	if (!image.checksumUrl || image.expectedChecksum) return {image};
+type Resolved = {image: Image; sizeHint?: number; /** A detached signature over the image, checked after the download. */ imageSignature?: Buffer};
+
+/** The signature at `url`, small and bounded; any failure to get it is `signature_source`. */
+async function fetchSignature(ctx: JobContext, url: string, signal: AbortSignal): Promise<Buffer> {
 	const {config, client, log} = ctx;
-	const {text} = await fetchText(client, image.checksumUrl, {
+	try {
+		const {bytes} = await fetchText(client, url, {
+			maxBytes: 256 * 1024,
+			retries: config.retries,
+			backoff: {baseMs: config.retryBaseMs, maxMs: config.retryMaxMs},
+			signal,
+			log,
+		});
+		return bytes;
+	} catch (error) {
+		if (signal.aborted) throw error;
+		throw new SignatureError('signature_source', `signature ${url}: ${error instanceof Error ? error.message : String(error)}`);
+	}
+}
+
+/**
+ * Before any image byte moves: fetch the checksum file and its signature, check the signature, select the expected
+ * digest (fails fast on a bad checksum or signature source). A signature over the image itself is fetched and its
+ * signer checked now; the bytes are checked after the download.
+ */
+async function resolveExpected(ctx: JobContext, image: Image, signal: AbortSignal): Promise<Resolved> {
+	const {config, client, log, catalogue} = ctx;
+	const required = wantsSignature(image, config);
+	if (!image.checksumUrl) {
+		if (image.signatureUrl) {
+			let signature = catalogue.signedMaterial(image.id)?.signature ?? undefined;
+			if (!signature) {
+				signature = await fetchSignature(ctx, image.signatureUrl, signal);
+				await (await signatures()).precheckImageSignature(config, image, signature);
+				catalogue.saveSigned(image.id, {}, {checksumFile: null, signature});
+			}
+
+			return {image, imageSignature: signature};
+		}
+
+		if (required) {
+			throw new SignatureError('signature_invalid', 'a signature is required (--require-signature), but the image has no signature URL and no checksum file that could be signed');
+		}
+
+		return {image};
+	}
+
+	// Fetched and checked before a restart: the digest (and its signer) are stored.
+	if (image.expectedChecksum && (!required || image.signedByFingerprint)) return {image};
+	const file = await fetchText(client, image.checksumUrl, {
 		retries: config.retries,
 		backoff: {baseMs: config.retryBaseMs, maxMs: config.retryMaxMs},
 		signal,
 		log,
 		stallTimeoutMs: config.stallTimeout * 1000,
 	});
+	const signature = image.signatureUrl ? await fetchSignature(ctx, image.signatureUrl, signal) : undefined;
+	let text = file.text;
+	let signedBy: SignedBy | null = null;
+	if (signature || required || isClearSigned(file.text)) {
+		const checked = await (await signatures()).checkChecksumFile(config, image, file, signature, (fingerprint, error) => log.warn('keyring.unreadable', {fingerprint, error}));
+		text = checked.text;
+		signedBy = checked.signedBy;
+		if (checked.notice) {
+			log.warn('signature.unchecked', {id: image.id, message: checked.notice});
+			ctx.onNotice?.({level: 'warn', id: image.id, message: checked.notice});
+		}
+	}
+
 	const select = (candidates: string[]) =>
 		selectChecksum({
 			text,
@@ -197,13 +267,38 @@ async function resolveExpected(ctx: JobContext, image: Image, signal: AbortSigna
 		selected = select([decodedBasename(image.downloadUrl), decodedBasename(finalUrl)]);
 	}
 
-	ctx.catalogue.update(image.id, {
+	const patch = {
 		expectedChecksum: selected.hex,
 		checksumType: selected.algorithm,
 		...(selected.expectedSize ? {sizeBytes: selected.expectedSize} : {}),
-	});
+	};
+	if (signedBy) {
+		catalogue.saveSigned(image.id, {...patch, signedByFingerprint: signedBy.fingerprint, signedByUserId: signedBy.userId, signedAt: signedBy.signedAt}, {checksumFile: file.bytes, signature: signature ?? null});
+		log.info('signature.verified', {id: image.id, fingerprint: signedBy.fingerprint, signedAt: signedBy.signedAt});
+	} else {
+		// Unsigned now (a new checksum URL, a key gone): no signer from an earlier fetch may stay on the row.
+		catalogue.update(image.id, {...patch, ...(image.signedByFingerprint ? {signedByFingerprint: null, signedByUserId: null, signedAt: null} : {})});
+	}
+
 	log.info('checksum.selected', {id: image.id, algorithm: selected.algorithm, name: selected.name, line: selected.line});
-	return {image: ctx.catalogue.get(image.id)!, sizeHint: selected.expectedSize};
+	return {image: catalogue.get(image.id)!, sizeHint: selected.expectedSize};
+}
+
+/** The publisher's signed files to keep beside a signed image (none for an unsigned one). */
+function keptData(image: Image, material: SignedMaterial | undefined): KeptData[] {
+	if (!image.signedByFingerprint || !material) return [];
+	return keptFilesFor(image).flatMap(kept => {
+		const data = kept.role === 'checksums' ? material.checksumFile : material.signature;
+		return data ? [{name: kept.name, data}] : [];
+	});
+}
+
+/** A signature over the image: check the downloaded bytes and record the signer (throws SignatureError). */
+async function checkImageSignature(ctx: JobContext, image: Image, signature: Buffer, file: string): Promise<Image> {
+	const signedBy = await (await signatures()).verifyImageFile(ctx.config, image, signature, file);
+	ctx.catalogue.update(image.id, {signedByFingerprint: signedBy.fingerprint, signedByUserId: signedBy.userId, signedAt: signedBy.signedAt});
+	ctx.log.info('signature.verified', {id: image.id, fingerprint: signedBy.fingerprint, signedAt: signedBy.signedAt});
+	return ctx.catalogue.get(image.id)!;
 }
 
 /** Where the download URL leads after redirects (a HEAD request), or undefined when that cannot be told. */
@@ -218,7 +313,8 @@ async function finalUrlOf(client: HttpClient, url: string, signal: AbortSignal):
 }
 
 /** The final file is already there (a previous run renamed it, or the user put it there): adopt it if it verifies. */
-async function adoptExisting(ctx: JobContext, image: Image, finalPath: string, signal: AbortSignal): Promise<Image | undefined> {
+async function adoptExisting(ctx: JobContext, resolved: Resolved, finalPath: string, signal: AbortSignal): Promise<Image | undefined> {
+	let {image} = resolved;
 	// A link at the final path or among its directories is refused (SymlinkError), never read or adopted.
 	assertNoLink(ctx.config.dataDir, finalPath, {self: true});
 	if (!lstatFile(finalPath)) return undefined;
@@ -229,6 +325,8 @@ async function adoptExisting(ctx: JobContext, image: Image, finalPath: string, s
 		onProgress: (done, total) => ctx.onProgress({id: image.id, phase: 'verifying', downloaded: done, total, rate: 0, eta: null, stalled: false}),
 	});
 	if (!check.matches) throw new IsomanError('io', foreignFileMessage(finalPath, check));
+	if (resolved.imageSignature) image = await checkImageSignature(ctx, image, resolved.imageSignature, finalPath);
+	for (const file of keptData(image, ctx.catalogue.signedMaterial(image.id))) await writeFileAtomic(path.dirname(finalPath), file.name, file.data);
 	return ctx.catalogue.transition(image.id, 'complete', await adoptChecked(finalPath, check), 'adopted the existing file');
 }
 
@@ -248,7 +346,7 @@ export async function runJob(ctx: JobContext, pending: Image, signal: AbortSigna
 		finalPath = finalPathFor(config, pending);
 		const resolved = await resolveExpected(ctx, image, signal);
 		image = resolved.image;
-		const adopted = await adoptExisting(ctx, image, finalPath, signal);
+		const adopted = await adoptExisting(ctx, resolved, finalPath, signal);
 		if (adopted) {
 			ctx.onImage(adopted);
 			return;
@@ -322,16 +420,34 @@ export async function runJob(ctx: JobContext, pending: Image, signal: AbortSigna
 			return;
 		}
 
-		await placeFile(config.dataDir, partPath, finalPath, algorithm, result.hex, {...result.file, bytes: result.bytes}, () => {
-			placed = algorithm;
-		});
+		if (resolved.imageSignature) {
+			try {
+				image = await checkImageSignature(ctx, image, resolved.imageSignature, partPath);
+			} catch (error) {
+				await removeFile(config.dataDir, partPath);
+				throw error;
+			}
+		}
+
+		await placeFile(
+			config.dataDir,
+			partPath,
+			finalPath,
+			algorithm,
+			result.hex,
+			{...result.file, bytes: result.bytes},
+			() => {
+				placed = algorithm;
+			},
+			keptData(image, catalogue.signedMaterial(id)),
+		);
 		image = catalogue.transition(id, 'complete', {completedAt: new Date().toISOString()}, image.expectedChecksum ? 'verified' : 'unverified (no checksum given)');
 		placed = undefined;
 		ctx.onImage(image);
 	} catch (error) {
 		if (placed) {
 			log.warn('download.unplaced', {id, path: finalPath, error});
-			await unplaceFile(config.dataDir, finalPath, placed, log, id);
+			await unplaceFile(config, image, placed, log, id);
 		}
 
 		const reason: unknown = signal.aborted ? signal.reason : undefined;

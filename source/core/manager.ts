@@ -4,6 +4,7 @@
  * outcome back (command-queue.ts). A process without the lock gets a ClientLibrary instead (client-library.ts);
  * openLibrary decides which.
  */
+import fsp from 'node:fs/promises';
 import {assertNoLink, removeFile, SymlinkError} from './safe-fs.js';
 import path from 'node:path';
 import type {Config} from '../config.js';
@@ -16,15 +17,17 @@ import {canTransition} from './catalogue/transitions.js';
 import {ChangeFeed, pollEvery} from './change-feed.js';
 import {encodeError, isCommandAction, type CommandAction} from './command-queue.js';
 import {applyEdit, type EditPatch} from './edit.js';
+import {sidecarLine, writeSidecar} from './checksum/index.js';
 import {checkFile, corruptMessage, sidecarPathOf} from './file-check.js';
 import type {HttpClient} from './download/http.js';
 import {limiter, TokenBucket} from './download/rate-limit.js';
 import {MAX_RATE_SETTING} from './rate.js';
 import {JobAbort, type AbortKind} from './job-abort.js';
 import type {ImageChange, Library, LibraryEvents, Notice, ServedBatch, VerifyResult} from './library.js';
-import {finalPathFor, partPathFor} from './paths.js';
+import {finalPathFor, ownedFilesFor, partPathFor} from './paths.js';
 import {ProgressBoard, RateMeter, type Progress} from './progress.js';
 import {assertAllowed, checkAction, isVerified} from './rules.js';
+import {resolveKeyRef} from './signature/keyring-files.js';
 import {startScrub, type Scrubber} from './scrub.js';
 import {downloadTrend, libraryStats, type LibraryStats, type Trend, type TrendPeriod} from './stats.js';
 import {IsomanError, type AuditEvent, type Image, type Logger, type Status} from './types.js';
@@ -120,7 +123,10 @@ export class Manager extends CatalogueReader implements Library {
 
 	/** `add`, synchronously (this process owns the catalogue connection). */
 	addNow(input: AddInput): Image {
-		const row = prepareAdd(input);
+		const row = prepareAdd(input, {
+			resolveKey: ref => resolveKeyRef(this.config, ref),
+			requireSignature: this.config.requireSignature,
+		});
 		const image = this.catalogue.insert(row);
 		this.log.info('image.added', {id: image.id, name: image.name, version: image.version, url: image.downloadUrl});
 		this.emitChange({type: 'added', image});
@@ -169,6 +175,9 @@ export class Manager extends CatalogueReader implements Library {
 			// The file on disk is wrong or gone: download it again from scratch.
 			await this.deleteFiles(image);
 		}
+
+		// A signature is fetched and checked again (the publisher may have fixed it), with the checksum file it signs.
+		if (image.signatureUrl || image.signedByFingerprint) this.catalogue.clearSigned(image.id, Boolean(image.checksumUrl));
 
 		return this.apply(image, 'pending', {attempts: 0, downloadedBytes: 0});
 	}
@@ -410,6 +419,7 @@ export class Manager extends CatalogueReader implements Library {
 						onProgress: progress => this.progress.set(progress),
 						onImage: updated => this.changed(updated),
 						rateLimit,
+						onNotice: notice => this.emit('notice', notice),
 					},
 					image,
 					controller.signal,
@@ -432,7 +442,8 @@ export class Manager extends CatalogueReader implements Library {
 				if (final?.status === 'failed' && final.errorCode !== 'cancelled') {
 					this.emit('notice', {level: 'error', id: image.id, message: `Download failed: ${final.name} ${final.version}: ${final.errorMessage ?? final.errorCode}`});
 				} else if (final?.status === 'complete') {
-					this.emit('notice', {level: 'info', id: image.id, message: `Downloaded ${final.name} ${final.version} (${isVerified(final) ? 'verified' : 'unverified'})`});
+					const signed = final.signedByFingerprint ? `, signed by ${final.signedByUserId || final.signedByFingerprint}` : '';
+					this.emit('notice', {level: 'info', id: image.id, message: `Downloaded ${final.name} ${final.version} (${isVerified(final) ? 'verified' : 'unverified'}${signed})`});
 				}
 
 				this.kick();
@@ -494,9 +505,19 @@ export class Manager extends CatalogueReader implements Library {
 				return {id: image.id, outcome: 'corrupt', message};
 			}
 
+			// A signed image: the kept checksum file and signature must still verify and still vouch for the digest.
+			const unsigned = image.signedByFingerprint ? await (await import('./signature/check.js')).recheckKept(this.config, image) : undefined;
+			if (unsigned) {
+				const message = `corrupt: the data matches its digest, but ${unsigned}; the files are kept for you to decide (retry downloads and checks them again)`;
+				if (image.status === 'complete') this.apply(image, 'failed', {errorCode: 'corrupt', errorMessage: message});
+				else this.catalogue.addEvent(image.id, 'verified', message);
+				return {id: image.id, outcome: 'corrupt', message};
+			}
+
+			const sidecar = await this.recheckSidecar(image, algorithm, hex);
 			if (image.status === 'complete') {
 				this.catalogue.update(image.id, {verifiedAt: new Date().toISOString()});
-				this.catalogue.addEvent(image.id, 'verified', `${algorithm} ${hex}`);
+				this.catalogue.addEvent(image.id, 'verified', `${algorithm} ${hex}${image.signedByFingerprint ? `; signature by ${image.signedByFingerprint} checked again` : ''}${sidecar ? `; ${sidecar}` : ''}`);
 				this.changed(image);
 			} else {
 				this.apply(image, 'complete', {checksum: hex, completedAt: image.completedAt ?? new Date().toISOString()}, `${algorithm} ${hex}`);
@@ -519,12 +540,23 @@ export class Manager extends CatalogueReader implements Library {
 		}
 	}
 
+	/** The sidecar must name the file with the verified digest: a missing or wrong one is written again (it is derived). */
+	private async recheckSidecar(image: Image, algorithm: Image['checksumType'] & string, hex: string): Promise<string | undefined> {
+		const dir = path.dirname(finalPathFor(this.config, image));
+		const file = sidecarPathOf(this.config, {...image, checksumType: algorithm})!;
+		const stat = await fsp.lstat(file).catch(() => undefined);
+		const current = stat?.isFile() ? await fsp.readFile(file, 'utf8').catch(() => undefined) : undefined;
+		if (current === sidecarLine(hex, image.filename)) return undefined;
+		await writeSidecar(dir, image.filename, algorithm, hex);
+		this.log.warn('verify.sidecar_rewritten', {id: image.id, file});
+		return `sidecar ${path.basename(file)} was ${current === undefined ? 'missing' : 'wrong'}: written again`;
+	}
+
 	private async deleteFiles(image: Image): Promise<void> {
 		const files = [partPathFor(this.config, image.id)];
 		try {
-			files.push(finalPathFor(this.config, image));
-			const sidecar = sidecarPathOf(this.config, image);
-			if (sidecar) files.push(sidecar);
+			// The image, its sidecar and the publisher's files kept beside it.
+			files.push(...ownedFilesFor(this.config, image));
 		} catch (error) {
 			// A stored path that breaks the rules names no file isoman may delete.
 			this.log.warn('file.path_unusable', {id: image.id, error});

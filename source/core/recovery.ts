@@ -22,7 +22,8 @@
  *      row complete, file size ≠ size_bytes → re-hashed: stays complete (size_bytes corrected) or fails `corrupt`,
  *                                             the file kept; same size → not re-hashed (`isoman verify` does that)
  *   5. file under images/ no row claims     → reported as untracked, never deleted; our own half-written sidecar
- *                                             (`.<name>.<random>.sidecar-tmp`) is deleted
+ *                                             or kept file (`.<name>.<random>.sidecar-tmp`) is deleted. A row claims
+ *                                             its image, sidecar and kept publisher files (<image>.checksums, .sig)
  * Every action is one `recovery.<action>` log line; then one `recovery.summary` line with the counts.
  * Each step is idempotent, so a crash during recovery is recovered by the next start.
  */
@@ -35,7 +36,7 @@ import {isSidecarTempName} from './checksum/index.js';
 import {pendingMoves} from './catalogue/edits.js';
 import {finishMove} from './edit.js';
 import {adoptChecked, checkFile, corruptMessage, foreignFileMessage, sidecarPathOf} from './file-check.js';
-import {finalPathFor, isCopyTempName, partPathFor} from './paths.js';
+import {finalPathFor, isCopyTempName, ownedFilesFor, partPathFor} from './paths.js';
 import {assertNoLink, ensureRealDir, lstatFile, removeFile, SymlinkError} from './safe-fs.js';
 import {canTransition} from './catalogue/transitions.js';
 import {IsomanError, type Image, type Logger} from './types.js';
@@ -238,16 +239,12 @@ export async function recover(config: Config, catalogue: Catalogue, log: Logger)
 	// 5. Files no row claims: reported, never deleted.
 	const claimed = new Set<string>();
 	for (const image of catalogue.list()) {
-		let finalPath: string;
+		// The image, its sidecar and the publisher's checksum file and signature kept beside it.
 		try {
-			finalPath = finalPathFor(config, image);
+			for (const file of ownedFilesFor(config, image)) claimed.add(file);
 		} catch {
 			continue; // failed above; it claims nothing
 		}
-
-		claimed.add(finalPath);
-		const sidecar = sidecarPathOf(config, image);
-		if (sidecar) claimed.add(sidecar);
 	}
 
 	for (const file of walk(config.imagesDir)) {

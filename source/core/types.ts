@@ -22,6 +22,9 @@ export const ERROR_CODES = [
 	'io',
 	'too_many_redirects',
 	'size_mismatch',
+	'signature_invalid',
+	'signature_unknown_key',
+	'signature_source',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -71,7 +74,20 @@ export type Image = {
 	verifiedAt: string | null;
 	/** This image's download limit in bytes per second; null = none (the global limit still applies). */
 	maxRate: number | null;
+	/** A detached OpenPGP signature over the checksum file (or over the image when there is none); null when none. */
+	signatureUrl: string | null;
+	/** The fingerprint of the only keyring key (or its subkeys) accepted for this image; null: any keyring key. */
+	signingKey: string | null;
+	/** An unsigned image fails (`--require-signature` when it was added). */
+	requireSignature: boolean;
+	/** Who signed what the image was verified against (primary key fingerprint, its user ID, when); null: unsigned. */
+	signedByFingerprint: string | null;
+	signedByUserId: string | null;
+	signedAt: string | null;
 };
+
+/** `signed_by` in the JSON shapes. */
+export type SignedBy = {fingerprint: string; userId: string; signedAt: string};
 
 export const EVENT_KINDS = [
 	'added',

@@ -36,6 +36,12 @@ function image(name: string, version: string, patch: Partial<Image> = {}): Image
 		bytesServed: 0,
 		verifiedAt: null,
 		maxRate: null,
+		signatureUrl: null,
+		signingKey: null,
+		requireSignature: false,
+		signedByFingerprint: null,
+		signedByUserId: null,
+		signedAt: null,
 		...patch,
 	};
 }

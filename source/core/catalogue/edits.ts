@@ -41,6 +41,9 @@ const PATCH_COLUMNS: Record<keyof ImagePatch, string> = {
 	completedAt: 'completed_at',
 	verifiedAt: 'verified_at',
 	maxRate: 'max_rate',
+	signedByFingerprint: 'signed_by_fingerprint',
+	signedByUserId: 'signed_by_user_id',
+	signedAt: 'signed_at',
 };
 
 export const identityOf = (image: Image): Identity => ({

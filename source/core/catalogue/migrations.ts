@@ -131,6 +131,23 @@ export const MIGRATIONS: ReadonlyArray<{version: number; description: string; sq
 			ALTER TABLE commands ADD COLUMN replied_at TEXT;
 		`,
 	},
+	{
+		version: 8,
+		description: 'OpenPGP signatures: signature URL, key pin, who signed, and the signed material kept for later checks',
+		sql: `
+			ALTER TABLE images ADD COLUMN signature_url TEXT;
+			ALTER TABLE images ADD COLUMN signing_key TEXT;
+			ALTER TABLE images ADD COLUMN require_signature INTEGER NOT NULL DEFAULT 0;
+			ALTER TABLE images ADD COLUMN signed_by_fingerprint TEXT;
+			ALTER TABLE images ADD COLUMN signed_by_user_id TEXT;
+			ALTER TABLE images ADD COLUMN signed_at TEXT;
+			CREATE TABLE signed_material (
+				image_id TEXT PRIMARY KEY,
+				checksum_file BLOB,
+				signature BLOB
+			);
+		`,
+	},
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)!.version;

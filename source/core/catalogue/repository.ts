@@ -40,6 +40,12 @@ const COLUMNS = {
 	bytesServed: 'bytes_served',
 	verifiedAt: 'verified_at',
 	maxRate: 'max_rate',
+	signatureUrl: 'signature_url',
+	signingKey: 'signing_key',
+	requireSignature: 'require_signature',
+	signedByFingerprint: 'signed_by_fingerprint',
+	signedByUserId: 'signed_by_user_id',
+	signedAt: 'signed_at',
 } as const satisfies Record<keyof Image, string>;
 
 type Row = Record<(typeof COLUMNS)[keyof typeof COLUMNS], unknown>;
@@ -77,6 +83,12 @@ function scanImage(row: Row): Image {
 		bytesServed: row.bytes_served as number,
 		verifiedAt: row.verified_at as string | null,
 		maxRate: row.max_rate as number | null,
+		signatureUrl: row.signature_url as string | null,
+		signingKey: row.signing_key as string | null,
+		requireSignature: row.require_signature === 1,
+		signedByFingerprint: row.signed_by_fingerprint as string | null,
+		signedByUserId: row.signed_by_user_id as string | null,
+		signedAt: row.signed_at as string | null,
 	};
 }
 
@@ -95,7 +107,10 @@ export class NotFoundError extends IsomanError {
 }
 
 export type NewImage = Pick<Image, 'name' | 'version' | 'arch' | 'edition' | 'fileType' | 'filename' | 'filePath' | 'downloadUrl'> &
-	Partial<Pick<Image, 'checksumUrl' | 'checksumType' | 'expectedChecksum' | 'sizeBytes' | 'maxRate'>>;
+	Partial<Pick<Image, 'checksumUrl' | 'checksumType' | 'expectedChecksum' | 'sizeBytes' | 'maxRate' | 'signatureUrl' | 'signingKey' | 'requireSignature'>>;
+
+/** What a signature was checked over, kept until the image is placed (then written beside it). */
+export type SignedMaterial = {checksumFile: Buffer | null; signature: Buffer | null};
 
 /** Fields a transition may set along with the status. */
 export type ImagePatch = Partial<
@@ -114,6 +129,9 @@ export type ImagePatch = Partial<
 		| 'completedAt'
 		| 'verifiedAt'
 		| 'maxRate'
+		| 'signedByFingerprint'
+		| 'signedByUserId'
+		| 'signedAt'
 	>
 >;
 
@@ -173,12 +191,15 @@ export class Catalogue {
 			list: db.prepare(`${SELECT} ORDER BY name, version, arch, edition, file_type`),
 			byStatus: db.prepare(`${SELECT} WHERE status = ? ORDER BY created_at, rowid`),
 			insert: db.prepare(`INSERT INTO images (id, name, version, arch, edition, file_type, filename, file_path, size_bytes, status,
-				checksum_type, expected_checksum, download_url, checksum_url, created_at, updated_at, max_rate)
+				checksum_type, expected_checksum, download_url, checksum_url, created_at, updated_at, max_rate, signature_url, signing_key, require_signature)
 				VALUES (@id, @name, @version, @arch, @edition, @fileType, @filename, @filePath, @sizeBytes, 'pending',
-				@checksumType, @expectedChecksum, @downloadUrl, @checksumUrl, @now, @now, @maxRate)`),
+				@checksumType, @expectedChecksum, @downloadUrl, @checksumUrl, @now, @now, @maxRate, @signatureUrl, @signingKey, @requireSignature)`),
 			event: db.prepare('INSERT INTO events (image_id, ts, kind, detail) VALUES (?, ?, ?, ?)'),
 			events: db.prepare('SELECT id, image_id, ts, kind, detail FROM events WHERE image_id = ? ORDER BY id DESC LIMIT ?'),
 			remove: db.prepare('DELETE FROM images WHERE id = ?'),
+			removeMaterial: db.prepare('DELETE FROM signed_material WHERE image_id = ?'),
+			material: db.prepare('SELECT checksum_file, signature FROM signed_material WHERE image_id = ?'),
+			saveMaterial: db.prepare('INSERT OR REPLACE INTO signed_material (image_id, checksum_file, signature) VALUES (?, ?, ?)'),
 			progress: db.prepare('UPDATE images SET downloaded_bytes = ?, updated_at = ? WHERE id = ?'),
 			dataVersion: db.prepare('PRAGMA data_version').pluck(),
 			completeByPath: db.prepare(`${SELECT} WHERE file_path = ? AND status = 'complete'`),
@@ -242,6 +263,9 @@ export class Catalogue {
 				downloadUrl: image.downloadUrl,
 				checksumUrl: image.checksumUrl ?? null,
 				maxRate: image.maxRate ?? null,
+				signatureUrl: image.signatureUrl ?? null,
+				signingKey: image.signingKey ?? null,
+				requireSignature: image.requireSignature ? 1 : 0,
 			});
 			this.recordEvent(id, now, 'added', detail ?? image.downloadUrl);
 		});
@@ -296,6 +320,35 @@ export class Catalogue {
 		this.db.prepare(`UPDATE images SET ${sets}, updated_at = @now WHERE id = @id`).run({...fields, now: nowIso(), id});
 	}
 
+	/**
+	 * Store what a signature was verified over together with the fields that record the result (expected digest,
+	 * signer), in one transaction: a crash leaves both or neither.
+	 */
+	saveSigned(id: string, patch: ImagePatch, material: SignedMaterial): void {
+		this.db
+			.transaction(() => {
+				this.update(id, patch);
+				this.stmts.saveMaterial.run(id, material.checksumFile, material.signature);
+			})
+			.immediate();
+	}
+
+	/** The signed material stored by saveSigned, if any. */
+	signedMaterial(id: string): SignedMaterial | undefined {
+		const row = this.stmts.material.get(id) as {checksum_file: Buffer | null; signature: Buffer | null} | undefined;
+		return row && {checksumFile: row.checksum_file, signature: row.signature};
+	}
+
+	/** Forget the signed material and the signer (a retry fetches and checks them again), and the digest they vouched for. */
+	clearSigned(id: string, forgetDigest: boolean): void {
+		this.db
+			.transaction(() => {
+				this.stmts.removeMaterial.run(id);
+				this.update(id, {signedByFingerprint: null, signedByUserId: null, signedAt: null, ...(forgetDigest ? {expectedChecksum: null} : {})});
+			})
+			.immediate();
+	}
+
 	/** Record durable progress (at most once a second per download, by the caller). */
 	setDownloaded(id: string, bytes: number): void {
 		this.stmts.progress.run(bytes, nowIso(), id);
@@ -306,6 +359,7 @@ export class Catalogue {
 		return this.db
 			.transaction(() => {
 				const changes = this.stmts.remove.run(id).changes;
+				this.stmts.removeMaterial.run(id);
 				if (changes > 0) this.recordEvent(id, nowIso(), 'removed', detail ?? null);
 				return changes > 0;
 			})

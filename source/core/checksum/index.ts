@@ -18,5 +18,5 @@ export {
 	type SelectOptions,
 	type SelectedChecksum,
 } from './select.js';
-export {isSidecarTempName, sidecarFileName, sidecarLine, writeSidecar} from './sidecar.js';
+export {isSidecarTempName, sidecarFileName, sidecarLine, writeFileAtomic, writeSidecar} from './sidecar.js';
 export {HASH_CHUNK_BYTES, hashFile, hashPrefix, type HashFileOptions} from './hash-file.js';

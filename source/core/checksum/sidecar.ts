@@ -39,8 +39,7 @@ export function isSidecarTempName(fileName: string): boolean {
 }
 
 /**
- * Writes `<dir>/<imageFileName>.<ext>` atomically: a temporary file in `dir` (`.<sidecar>.<random>.sidecar-tmp`),
- * fsync, rename over the sidecar, fsync the directory. Returns the sidecar's path.
+ * Writes `<dir>/<imageFileName>.<ext>` atomically (see writeFileAtomic). Returns the sidecar's path.
  */
 export async function writeSidecar(dir: string, imageFileName: string, alg: ChecksumAlgorithm, hex: string): Promise<string> {
 	if (imageFileName === '' || imageFileName.includes('/') || imageFileName === '.' || imageFileName === '..') {
@@ -51,15 +50,26 @@ export async function writeSidecar(dir: string, imageFileName: string, alg: Chec
 		throw new TypeError(`writeSidecar: a ${alg} digest has ${hexLength(alg)} hex characters, got ${hex.length}`);
 	}
 
-	const name = sidecarFileName(imageFileName, alg);
+	return writeFileAtomic(dir, sidecarFileName(imageFileName, alg), sidecarLine(hex, imageFileName));
+}
+
+/**
+ * Writes `<dir>/<name>` atomically: a temporary file in `dir` (`.<name>.<random>.sidecar-tmp`, created exclusively,
+ * so never through a symlink), fsync, rename over the target (which replaces a symlink there, never follows it),
+ * fsync the directory. Recovery deletes such temporary files left by a kill. Returns the file's path.
+ */
+export async function writeFileAtomic(dir: string, name: string, data: string | Uint8Array, mode = 0o644): Promise<string> {
+	if (name === '' || name.includes('/') || name === '.' || name === '..') {
+		throw new TypeError(`writeFileAtomic: ${JSON.stringify(name)} is not a file name`);
+	}
+
 	const target = path.join(dir, name);
 	const temp = path.join(dir, `.${name}.${randomBytes(8).toString('hex')}.sidecar-tmp`);
-	const data = sidecarLine(hex, imageFileName);
 	let renamed = false;
 	try {
-		const fh = await fs.open(temp, 'wx', 0o644);
+		const fh = await fs.open(temp, 'wx', mode);
 		try {
-			await fh.writeFile(data, 'utf8');
+			await fh.writeFile(data);
 			await fh.sync();
 		} finally {
 			await fh.close();

@@ -22,7 +22,7 @@ export type FetchTextOptions = {
 
 export const DEFAULT_MAX_TEXT_BYTES = 1024 * 1024;
 
-export async function fetchText(client: HttpClient, url: string, options: FetchTextOptions): Promise<{text: string; finalUrl: string}> {
+export async function fetchText(client: HttpClient, url: string, options: FetchTextOptions): Promise<{text: string; finalUrl: string; bytes: Buffer}> {
 	const maxBytes = options.maxBytes ?? DEFAULT_MAX_TEXT_BYTES;
 	const stallTimeoutMs = options.stallTimeoutMs ?? 30_000;
 	const {signal} = options;
@@ -77,8 +77,10 @@ export async function fetchText(client: HttpClient, url: string, options: FetchT
 				chunks.push(chunk);
 			}
 
-			const text = new TextDecoder('utf-8').decode(Buffer.concat(chunks, length));
-			return {text, finalUrl: res.url};
+			// The bytes as they came, for a signature over them (the text replaces invalid UTF-8).
+			const bytes = Buffer.concat(chunks, length);
+			const text = new TextDecoder('utf-8').decode(bytes);
+			return {text, finalUrl: res.url, bytes};
 		} catch (error) {
 			if (signal?.aborted) throw signal.reason;
 			if (error instanceof TransferError) throw error;

@@ -3,7 +3,7 @@
  * `progress` into an int, `size_bytes` into an int64, `edition`/`checksum_url`/`error_message` into strings), then
  * isoman's own fields. The CLI's `--json` keeps its own shape (nulls where a value is unknown).
  */
-import {redactUrl, redactUrlsIn, type Image} from '../../core/index.js';
+import {redactUrl, redactUrlsIn, signedByJson, type Image} from '../../core/index.js';
 
 /** 0–100, whole numbers only; 0 while the size is unknown. */
 export function integerProgress(image: Pick<Image, 'status' | 'sizeBytes' | 'downloadedBytes'>): number {
@@ -14,7 +14,6 @@ export function integerProgress(image: Pick<Image, 'status' | 'sizeBytes' | 'dow
 
 export function isoJson(image: Image) {
 	const verified = image.status === 'complete' || image.status === 'missing';
-	const signedBy = (image as {signedBy?: unknown}).signedBy;
 	return {
 		id: image.id,
 		name: image.name,
@@ -42,7 +41,7 @@ export function isoJson(image: Image) {
 		error_code: image.errorCode,
 		bytes_served: image.bytesServed,
 		verified_at: image.verifiedAt,
-		signed_by: signedBy ?? null,
+		signed_by: signedByJson(image),
 	};
 }
 

@@ -32,17 +32,6 @@ function stringField(body: Record<string, unknown>, key: string, problems: Field
 	return undefined;
 }
 
-const UNSUPPORTED = ['signature_url', 'key'] as const;
-
-function refuseUnsupported(body: Record<string, unknown>, problems: FieldProblem[]): void {
-	for (const key of UNSUPPORTED) {
-		const value = body[key];
-		if (value !== undefined && value !== null && value !== '') {
-			problems.push({field: key, message: `${key}: OpenPGP signatures are not supported by this version of isoman`});
-		}
-	}
-}
-
 /** `POST /api/isos` body → AddInput. Throws VALIDATION_FAILED for wrongly typed fields (all of them at once). */
 export function addInputFrom(body: Record<string, unknown>): AddInput {
 	const problems: FieldProblem[] = [];
@@ -56,9 +45,15 @@ export function addInputFrom(body: Record<string, unknown>): AddInput {
 		checksumUrl: s('checksum_url'),
 		checksum: s('checksum'),
 		checksumType: s('checksum_type'),
+		signatureUrl: s('signature_url'),
+		key: s('key'),
 	};
+	if (body['require_signature'] !== undefined && body['require_signature'] !== null) {
+		if (typeof body['require_signature'] === 'boolean') input.requireSignature = body['require_signature'];
+		else problems.push({field: 'require_signature', message: 'require_signature: must be true or false'});
+	}
+
 	if (input.url.trim() === '' && !problems.some(p => p.field === 'download_url')) problems.push({field: 'download_url', message: 'download_url: is required'});
-	refuseUnsupported(body, problems);
 	if (problems.length > 0) throw validationError(problems);
 	return input;
 }
@@ -76,7 +71,12 @@ export function editFieldsFrom(body: Record<string, unknown>): EditFields {
 		if (value !== undefined) fields[key] = value;
 	}
 
-	refuseUnsupported(body, problems);
+	for (const key of ['signature_url', 'key', 'require_signature']) {
+		if (body[key] !== undefined && body[key] !== null && body[key] !== '') {
+			problems.push({field: key, message: `${key}: a signature setting cannot be edited; remove the image and add it again with the new one`});
+		}
+	}
+
 	if (problems.length > 0) throw validationError(problems);
 	return fields;
 }

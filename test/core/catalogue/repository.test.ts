@@ -41,8 +41,10 @@ describe('catalogue repository', () => {
 		expect(Object.keys(json)).toEqual([
 			'id', 'name', 'version', 'arch', 'edition', 'file_type', 'filename', 'file_path', 'size_bytes', 'downloaded_bytes', 'status',
 			'progress', 'checksum', 'checksum_type', 'expected_checksum', 'download_url', 'checksum_url', 'error_code', 'error_message',
-			'created_at', 'completed_at', 'download_count', 'bytes_served', 'verified_at', 'max_rate',
+			'created_at', 'completed_at', 'download_count', 'bytes_served', 'verified_at', 'max_rate', 'signature_url', 'signature_key',
+			'require_signature', 'signed_by',
 		]);
+		expect(json.signed_by).toBeNull();
 		expect(json.progress).toBeNull();
 		c.close();
 	});
