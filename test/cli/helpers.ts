@@ -164,6 +164,10 @@ export type ImageJson = {
 	error_message: string | null;
 	created_at: string;
 	completed_at: string | null;
+	signature_url: string | null;
+	signature_key: string | null;
+	require_signature: boolean;
+	signed_by: {fingerprint: string; user_id: string; signed_at: string} | null;
 };
 
 export const IMAGE_FIELDS = [
@@ -192,6 +196,10 @@ export const IMAGE_FIELDS = [
 	'bytes_served',
 	'verified_at',
 	'max_rate',
+	'signature_url',
+	'signature_key',
+	'require_signature',
+	'signed_by',
 ];
 
 export async function listJson(dir: string): Promise<ImageJson[]> {
