@@ -173,6 +173,10 @@ describe('isoman list and show', () => {
 			bytes_served: 0,
 			verified_at: expect.stringMatching(ISO_TIME),
 			max_rate: null,
+			signature_url: null,
+			signature_key: null,
+			require_signature: false,
+			signed_by: null,
 		});
 		expect(fs.statSync(path.join(dir, 'images', image.file_path)).size).toBe(2 * MiB + 5);
 		expect(Date.parse(image.completed_at!)).toBeGreaterThanOrEqual(Date.parse(image.created_at));
