@@ -66,6 +66,18 @@ describe('isoman key', () => {
 		}
 
 		expect((await isoman(dir, ['key', 'add', path.join(dir, 'nothing-here')], 2)).stderr).toContain('is not a file or an http(s) URL');
+
+		// <data>/keys as a link to somewhere else: refused, nothing written there.
+		const elsewhere = fs.mkdtempSync(path.join(dir, '..', 'isoman-elsewhere-'));
+		try {
+			fs.symlinkSync(elsewhere, path.join(dir, 'keys'));
+			fs.writeFileSync(path.join(dir, 'good.asc'), key.publicArmored);
+			const linked = await isoman(dir, ['key', 'add', path.join(dir, 'good.asc')], 1);
+			expect(linked.stderr).toMatch(/link/i);
+			expect(fs.readdirSync(elsewhere)).toEqual([]);
+		} finally {
+			fs.rmSync(elsewhere, {recursive: true, force: true});
+		}
 	});
 });
 

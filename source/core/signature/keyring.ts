@@ -7,9 +7,10 @@ import fsp from 'node:fs/promises';
 import * as openpgp from 'openpgp';
 import type {Config} from '../../config.js';
 import {writeFileAtomic} from '../checksum/sidecar.js';
+import {ensureRealDir, removeFile} from '../safe-fs.js';
 import {IsomanError} from '../types.js';
 import {cleanText} from './basics.js';
-import {keyFileName, keyFilePath, keyringFingerprints, keysDirectory, resolveKeyRef} from './keyring-files.js';
+import {keyFileName, keyFilePath, keyringFingerprints, resolveKeyRef} from './keyring-files.js';
 
 export type KeyInfo = {
 	/** Upper-case hex. */
@@ -133,7 +134,7 @@ export type AddKeysResult = {added: KeyInfo[]; updated: KeyInfo[]; refused: KeyR
  * Store every usable key of `bytes` (a key already there is merged with the new copy: new subkeys, new
  * signatures). Nothing is written unless at least one key is usable. Throws IsomanError('invalid') when none is.
  */
-export async function addKeys(config: Pick<Config, 'keysDir'>, bytes: Uint8Array, source: string): Promise<AddKeysResult> {
+export async function addKeys(config: Pick<Config, 'keysDir' | 'dataDir'>, bytes: Uint8Array, source: string): Promise<AddKeysResult> {
 	const keys = await readKeyData(bytes, source);
 	const result: AddKeysResult = {added: [], updated: [], refused: []};
 	const usable: openpgp.Key[] = [];
@@ -148,8 +149,8 @@ export async function addKeys(config: Pick<Config, 'keysDir'>, bytes: Uint8Array
 		throw new IsomanError('invalid', `nothing added from ${source}: ${reasons.join('; ')}`, 'key');
 	}
 
-	if (!keysDirectory(config)) await fsp.mkdir(config.keysDir, {recursive: true, mode: 0o755});
-	keysDirectory(config); // refuses a symlink planted meanwhile
+	// Created one directory at a time under the data dir; a link there is refused, never written through.
+	ensureRealDir(config.dataDir, config.keysDir);
 	for (const key of usable) {
 		const fingerprint = upper(key.getFingerprint());
 		const existing = await readKeyFile(config, fingerprint);
@@ -190,10 +191,10 @@ export async function listKeys(config: Pick<Config, 'keysDir'>): Promise<KeyInfo
 }
 
 /** Delete the key `ref` names (a unique prefix works); returns what it was. */
-export async function removeKey(config: Pick<Config, 'keysDir'>, ref: string): Promise<KeyInfo | {fingerprint: string}> {
+export async function removeKey(config: Pick<Config, 'keysDir' | 'dataDir'>, ref: string): Promise<KeyInfo | {fingerprint: string}> {
 	const fingerprint = resolveKeyRef(config, ref, 'fingerprint');
 	const key = await readKeyFile(config, fingerprint).catch(() => undefined);
 	const info = key ? await describeKey(key) : {fingerprint};
-	await fsp.rm(keyFilePath(config, fingerprint), {force: true});
+	await removeFile(config.dataDir, keyFilePath(config, fingerprint));
 	return info;
 }
