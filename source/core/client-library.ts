@@ -4,6 +4,7 @@
  * value, or the same typed error, as if the owner had run here. Changes and progress are picked up by polling.
  */
 import type {Config} from '../config.js';
+import {USER_AGENT} from '../version.js';
 import type {AddInput} from './add-input.js';
 import {CatalogueReader} from './catalogue-reader.js';
 import {ChangeFeed, pollEvery} from './change-feed.js';
@@ -80,6 +81,15 @@ export class ClientLibrary extends CatalogueReader implements Library {
 		// This process's --require-signature (ISOMAN_REQUIRE_SIGNATURE) counts, not only the owner's.
 		const requireSignature = Boolean(input.requireSignature || this.config.requireSignature);
 		return (await this.send('add', null, {input: {...input, requireSignature}})) as Image;
+	}
+
+	/** A read: HEAD requests from this process, not through the owner. */
+	async findSignatureUrl(checksumUrl: string): Promise<string | undefined> {
+		try {
+			return await (await import('./signature/probe.js')).probeSignatureUrl(checksumUrl, USER_AGENT);
+		} catch {
+			return undefined;
+		}
 	}
 
 	async pause(ref: string): Promise<Image> {

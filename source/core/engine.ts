@@ -4,3 +4,4 @@
  */
 export {runJob} from './job.js';
 export {createHttpClient} from './download/http.js';
+export {findSignatureUrl} from './signature/probe.js';

@@ -54,6 +54,10 @@ export async function loadKeyring() {
 	return {addKeys: keyring.addKeys, listKeys: keyring.listKeys, removeKey: keyring.removeKey, readKeySource: source.readKeySource};
 }
 
+// Signatures: what the add form proposes next to a checksum URL, and how a fingerprint is shown.
+export {signatureCandidates, type SignatureProposal} from './signature/propose.js';
+export {shortFingerprint} from './signature/basics.js';
+
 // Statistics.
 export {statsToJson, trendOptions, type LibraryStats, type Trend, type TrendPeriod} from './stats.js';
 

@@ -86,6 +86,8 @@ export interface Library extends LibraryReader, Pick<EventEmitter<LibraryEvents>
 	setLimit(ref: string | undefined, rate: number): Promise<Image | undefined>;
 	/** Delete the row, then its files. */
 	remove(ref: string): Promise<void>;
+	/** The detached signature usually published next to `checksumUrl`, if a HEAD request finds one (never throws). */
+	findSignatureUrl(checksumUrl: string): Promise<string | undefined>;
 	/** Re-hash files against their rows (all complete images when `refs` is absent). */
 	verify(refs?: string[], signal?: AbortSignal): Promise<VerifyResult[]>;
 

@@ -409,7 +409,7 @@ export class Manager extends CatalogueReader implements Library {
 		this.engine ??= import('./engine.js');
 		const done = this.engine
 			.then(async engine => {
-				this.client ??= engine.createHttpClient({userAgent: USER_AGENT, connectTimeoutMs: 30_000, headersTimeoutMs: 60_000});
+				this.client ??= this.newClient(engine);
 				return engine.runJob(
 					{
 						catalogue: this.catalogue,
@@ -449,6 +449,26 @@ export class Manager extends CatalogueReader implements Library {
 				this.kick();
 			});
 		this.active.set(image.id, {controller, done, host, bucket});
+	}
+
+	private newClient(engine: typeof import('./engine.js')): HttpClient {
+		return engine.createHttpClient({userAgent: USER_AGENT, connectTimeoutMs: 30_000, headersTimeoutMs: 60_000});
+	}
+
+	/**
+	 * The detached signature a publisher usually puts next to `checksumUrl` (`SHA256SUMS.gpg`, `.sign`, `.asc`),
+	 * if a HEAD request finds one: for the add form's proposal. Never throws.
+	 */
+	async findSignatureUrl(checksumUrl: string): Promise<string | undefined> {
+		try {
+			this.engine ??= import('./engine.js');
+			const engine = await this.engine;
+			this.client ??= this.newClient(engine);
+			return await engine.findSignatureUrl(this.client, checksumUrl);
+		} catch (error) {
+			this.log.debug('signature.probe_failed', {url: checksumUrl, error});
+			return undefined;
+		}
 	}
 
 	private async abortJob(id: string, kind: AbortKind): Promise<void> {

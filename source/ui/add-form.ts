@@ -6,7 +6,7 @@
  */
 import {detectFromUrl, fieldProblem, httpUrlSchema, inferFromFilename, IsomanError, parseDigestArg, type AddInput} from '../core/index.js';
 
-export const FORM_FIELDS = ['url', 'name', 'version', 'arch', 'edition', 'checksum'] as const;
+export const FORM_FIELDS = ['url', 'name', 'version', 'arch', 'edition', 'checksum', 'signature', 'key'] as const;
 export type FormField = (typeof FORM_FIELDS)[number];
 /** `type` is shown (from the URL) but not typed: the core takes the type from the URL. */
 export type ErrorField = FormField | 'type' | 'form';
@@ -19,6 +19,8 @@ export const FIELD_LABELS: Record<FormField | 'type', string> = {
 	edition: 'Edition',
 	type: 'Type',
 	checksum: 'Checksum',
+	signature: 'Signature',
+	key: 'Key',
 };
 
 export const FIELD_PLACEHOLDERS: Record<FormField, string> = {
@@ -28,6 +30,8 @@ export const FIELD_PLACEHOLDERS: Record<FormField, string> = {
 	arch: 'x86_64',
 	edition: 'none',
 	checksum: 'checksum file URL, or [alg:]hex digest (optional)',
+	signature: 'detached signature URL: SHA256SUMS.gpg/.sign/.asc (optional)',
+	key: 'only this keyring key: fingerprint (optional)',
 };
 
 export type FormState = {
@@ -41,11 +45,13 @@ export type FormState = {
 	submitErrors: Readonly<Partial<Record<ErrorField, string>>>;
 	/** Type told by the URL, or undefined. */
 	fileType: string | undefined;
+	/** What is known of a signature next to the checksum URL (the proposal and whether a HEAD request found it). */
+	signatureNote?: string;
 };
 
 export function emptyForm(): FormState {
 	return {
-		values: {url: '', name: '', version: '', arch: '', edition: '', checksum: ''},
+		values: {url: '', name: '', version: '', arch: '', edition: '', checksum: '', signature: '', key: ''},
 		edited: {},
 		visited: {},
 		focus: 0,
@@ -143,6 +149,8 @@ export function toAddInput(state: FormState): AddInput {
 	const v = state.values;
 	const checksum = v.checksum.trim();
 	const input: AddInput = {url: v.url.trim(), name: v.name, version: v.version, arch: v.arch, edition: v.edition};
+	if (v.signature.trim() !== '') input.signatureUrl = v.signature.trim();
+	if (v.key.trim() !== '') input.key = v.key.trim();
 	if (checksum !== '') {
 		if (isHttpUrl(checksum)) input.checksumUrl = checksum;
 		else input.checksum = checksum;
@@ -168,6 +176,10 @@ function errorField(error: unknown): ErrorField {
 		case 'checksum_url':
 		case 'checksum_type':
 			return 'checksum';
+		case 'signature_url':
+			return 'signature';
+		case 'key':
+			return 'key';
 		default:
 			return 'form';
 	}
@@ -208,7 +220,32 @@ export function liveErrors(state: FormState): Partial<Record<ErrorField, string>
 		}
 	}
 
+	if (show('signature')) {
+		const parsed = httpUrlSchema('signature_url').safeParse(v.signature.trim());
+		if (!parsed.success) errors.signature = parsed.error.issues[0]?.message ?? 'signature_url: not a valid URL';
+	}
+
 	return {...errors, ...state.submitErrors};
+}
+
+/** The checksum URL to look for a signature next to, when focus has just left the checksum field; else undefined. */
+export function signatureProbeFor(before: FormState, after: FormState): string | undefined {
+	if (focusedField(before) !== 'checksum' || focusedField(after) === 'checksum') return undefined;
+	const checksum = after.values.checksum.trim();
+	return isHttpUrl(checksum) && !after.edited.signature ? checksum : undefined;
+}
+
+/**
+ * What the HEAD requests found next to `checksumUrl`: the signature field is filled (unless typed in meanwhile) and
+ * the note says so; a clear-signed CHECKSUM or nothing found is said too. Stale answers are ignored.
+ */
+export function withSignatureProbe(state: FormState, checksumUrl: string, found: string | undefined, clearSigned: boolean): FormState {
+	if (state.values.checksum.trim() !== checksumUrl || state.edited.signature) return state;
+	if (found) return {...state, values: {...state.values, signature: found}, signatureNote: `found ${found.slice(found.lastIndexOf('/') + 1)} next to the checksum file (checked before the download)`};
+	const signatureNote = clearSigned
+		? 'a clear-signed CHECKSUM is checked when it arrives; no separate signature needed'
+		: 'no .gpg/.sign/.asc/.sig next to the checksum file: it will be unsigned unless you give one';
+	return {...state, signatureNote};
 }
 
 /** Record a failed submit's error on its field and focus that field. */

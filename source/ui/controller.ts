@@ -4,7 +4,7 @@
  * State lives here, outside React, so a burst of keys in one read sees each previous key's effect; components read
  * it with `useSyncExternalStore`. Commands go to the manager; nothing here touches the database or the disk.
  */
-import {DuplicateImageError, type Image, type Library} from '../core/index.js';
+import {DuplicateImageError, signatureCandidates, type Image, type Library} from '../core/index.js';
 import * as form from './add-form.js';
 import {describeImage, duplicateDialog, quitDialog, removeDialog, type DialogState} from './dialogs.js';
 import {parseKeys, type KeyEvent} from './keys.js';
@@ -45,7 +45,7 @@ export type Layout = {
 	helpLines: number;
 };
 
-export type LibraryCommands = Pick<Library, 'add' | 'pause' | 'resume' | 'cancel' | 'retry' | 'remove' | 'verify' | 'get' | 'activeCount'>;
+export type LibraryCommands = Pick<Library, 'add' | 'pause' | 'resume' | 'cancel' | 'retry' | 'remove' | 'verify' | 'get' | 'activeCount' | 'findSignatureUrl'>;
 
 export type ControllerOptions = {
 	manager: LibraryCommands;
@@ -410,7 +410,19 @@ export class UiController {
 	}
 
 	private updateForm<A extends unknown[]>(fn: (state: form.FormState, ...args: A) => form.FormState, ...args: A): void {
-		if (this.state.form) this.update({form: fn(this.state.form, ...args)});
+		if (!this.state.form) return;
+		const before = this.state.form;
+		const after = fn(before, ...args);
+		this.update({form: after});
+		// Leaving a checksum URL: look (HEAD) for the signature publishers put next to it; a proposal, never required.
+		const probe = form.signatureProbeFor(before, after);
+		if (probe) {
+			const {clearSigned} = signatureCandidates(probe);
+			const asked = clearSigned ? Promise.resolve(undefined) : this.manager.findSignatureUrl(probe);
+			void asked.then(found => {
+				if (this.state.form) this.update({form: form.withSignatureProbe(this.state.form, probe, found, clearSigned)});
+			});
+		}
 	}
 
 	private submitForm(): void {

@@ -1,5 +1,5 @@
 /**
- * What a file row says about its state: a marker in text as well as colour (queued, ▶, ⏸, ✓ verified,
+ * What a file row says about its state: a marker in text as well as colour (queued, ▶, ⏸, ✓ signed, ✓ verified,
  * ✓ unverified, ✗ reason, missing), a progress bar with %, bytes, smoothed rate and ETA for active transfers
  * ("stalled" when no byte arrives, an indeterminate bar when the size is unknown), and the one-line summary of a
  * collapsed group. Pure: returns text segments, the components only colour them.
@@ -21,6 +21,9 @@ const REASONS: Record<string, string> = {
 	io: 'i/o error',
 	too_many_redirects: 'too many redirects',
 	size_mismatch: 'size mismatch',
+	signature_invalid: 'bad signature',
+	signature_unknown_key: 'unknown signing key',
+	signature_source: 'signature file',
 };
 
 /** A short reason for a failed row: "HTTP 404", "checksum mismatch", "cancelled". */
@@ -97,6 +100,8 @@ export function fileStateSegments(image: Image, progress: Progress | undefined, 
 		case 'paused':
 			return [{text: `${g.paused} paused${partial}`, color: 'warn'}];
 		case 'complete':
+			// Signed by a keyring key: its own mark, not only a colour.
+			if (image.signedByFingerprint) return [{text: `${g.ok} signed`, color: 'ok', bold: true}];
 			return isVerified(image) ? [{text: `${g.ok} verified`, color: 'ok'}] : [{text: `${g.ok} unverified`, color: 'warn'}];
 		case 'failed':
 			return [{text: `${g.fail} ${failureReason(image)}`, color: 'error', bold: true}];

@@ -49,6 +49,15 @@ export function AddFormView({state, width, height, theme}: {state: FormState; wi
 			</Text>,
 		);
 		errorLine(field, errors[field]);
+		if (field === 'signature' && state.signatureNote && !errors.signature) {
+			lines.push(
+				<Text key="signature-note" color={theme.c('muted')} wrap="truncate-end">
+					{' '.repeat(LABEL + 2)}
+					{messageText(state.signatureNote)}
+				</Text>,
+			);
+		}
+
 		if (field === 'url') {
 			lines.push(
 				<Text key="type" wrap="truncate-end">

@@ -4,7 +4,7 @@
  */
 import {useMemo, type ReactNode} from 'react';
 import {Box, Text} from 'ink';
-import {displayText, imageUrl, messageText, redactUrl, servedText, type AuditEvent, type Image, type Progress} from '../../core/index.js';
+import {displayText, imageUrl, messageText, redactUrl, servedText, shortFingerprint, signedByOf, type AuditEvent, type Image, type Progress} from '../../core/index.js';
 import {fileStateSegments, groupSummary} from '../file-state.js';
 import {formatBytes, formatBytesOf, formatTimestamp, truncateMiddle} from '../format.js';
 import type {LibrarySnapshot} from '../store.js';
@@ -42,6 +42,15 @@ function checksumSource(image: Image): string {
 	if (image.checksumUrl) return `file ${redactUrl(image.checksumUrl)}`;
 	if (image.expectedChecksum && !image.checksumUrl) return 'digest given when added';
 	return 'none (the digest is recorded, unverified)';
+}
+
+/** "signed by Debian CD signing key <…>, 64A2…2FFB, on 2026-11-09", or what is asked of a signature. */
+export function signatureText(image: Image): string {
+	const signed = signedByOf(image);
+	if (signed) return `signed by ${signed.userId || '(no user ID)'}, ${shortFingerprint(signed.fingerprint)}, on ${signed.signedAt.slice(0, 10)}`;
+	const rules = [image.signingKey ? `only key ${shortFingerprint(image.signingKey)}` : '', image.requireSignature ? 'required' : ''].filter(Boolean).join(', ');
+	const what = image.signatureUrl ? `file ${redactUrl(image.signatureUrl)}` : image.checksumUrl ? 'none (a clear-signed checksum file is checked)' : 'none';
+	return rules ? `${what} (${rules})` : what;
 }
 
 function FileDetails({image, progress, events, serverUrl, width, height, theme}: {image: Image; progress: Progress | undefined; events: AuditEvent[]; serverUrl?: string; width: number; height: number; theme: Theme}) {
@@ -95,6 +104,9 @@ function FileDetails({image, progress, events, serverUrl, width, height, theme}:
 		</Field>,
 		<Field key="checksum" label="Checksum" theme={theme}>
 			{url(`${checksumSource(image)}${image.checksumType ? ` (${image.checksumType})` : ''}`)}
+		</Field>,
+		<Field key="signature" label="Signature" theme={theme} wrap="wrap">
+			{image.signedByFingerprint ? <Text color={theme.c('ok')}>{messageText(signatureText(image))}</Text> : signatureText(image)}
 		</Field>,
 		<Field key="expected" label="Expected" theme={theme} wrap="wrap">
 			{image.expectedChecksum ?? '-'}
