@@ -1,17 +1,10 @@
 import './helpers/env.js';
 import {describe, expect, it} from 'vitest';
-import {type Harness, KEYS, appPerTest, url} from './helpers/render-app.js';
+import {type Harness, KEYS, appPerTest, formField as field, underField as under, url} from './helpers/render-app.js';
 
 const render = appPerTest();
 let h: Harness | undefined;
 
-/** The text after a field's label in the form. */
-const field = (frame: string, label: string) => frame.split('\n').find(line => new RegExp(`^│ [› ] ${label}\\s`).test(line)) ?? '';
-/** The line right under a field (where its error goes). */
-const under = (frame: string, label: string) => {
-	const lines = frame.split('\n');
-	return lines[lines.findIndex(line => new RegExp(`^│ [› ] ${label}\\s`).test(line)) + 1] ?? '';
-};
 
 describe('add form', () => {
 	it('fills name, version, arch and edition from the URL as it is typed, and adds the image', async () => {

@@ -1,7 +1,7 @@
 import './helpers/env.js';
 import {afterEach, describe, expect, it} from 'vitest';
 import {startTestServer, type TestServer} from '../support/server.js';
-import {type Harness, KEYS, appPerTest} from './helpers/render-app.js';
+import {type Harness, KEYS, appPerTest, formField as field, underField as under} from './helpers/render-app.js';
 
 const render = appPerTest();
 let h: Harness | undefined;
@@ -11,11 +11,6 @@ afterEach(async () => {
 	server = undefined;
 });
 
-const field = (frame: string, label: string) => frame.split('\n').find(line => new RegExp(`^│ [› ] ${label}\\s`).test(line)) ?? '';
-const under = (frame: string, label: string) => {
-	const lines = frame.split('\n');
-	return lines[lines.findIndex(line => new RegExp(`^│ [› ] ${label}\\s`).test(line)) + 1] ?? '';
-};
 
 describe('signatures in the TUI', () => {
 	it('the add form proposes the signature found next to a checksum URL (a HEAD request) and adds the image with it', async () => {

@@ -107,6 +107,14 @@ export async function renderApp(options: HarnessOptions = {}): Promise<Harness> 
 	};
 }
 
+/** The text after a field's label in the add form. */
+export const formField = (frame: string, label: string) => frame.split('\n').find(line => new RegExp(`^│ [› ] ${label}\\s`).test(line)) ?? '';
+/** The line right under a form field (where its error or note goes). */
+export const underField = (frame: string, label: string) => {
+	const lines = frame.split('\n');
+	return lines[lines.findIndex(line => new RegExp(`^│ [› ] ${label}\\s`).test(line)) + 1] ?? '';
+};
+
 export const KEYS = {
 	up: '\x1b[A',
 	down: '\x1b[B',
