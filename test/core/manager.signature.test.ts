@@ -163,6 +163,18 @@ describe('detached signatures over the checksum file', () => {
 		expect(h.imageFiles()).toEqual([]);
 	});
 
+	it('an edit that moves a signed image moves its kept files along; verify still checks them', async () => {
+		h = await startHarness();
+		const s = await signedScene();
+		const {id} = h.manager.add({url: h.server.url(s.iso), checksumUrl: s.sumsUrl, signatureUrl: s.sigUrl});
+		const done = await completes(id);
+		const moved = await h.manager.edit(id, {version: '12.7.1'});
+		expect(moved.filePath).not.toBe(done.filePath);
+		expect(h.imageFiles().sort()).toEqual([moved.filePath, `${moved.filePath}.checksums`, `${moved.filePath}.checksums.sig`, `${moved.filePath}.sha256`].sort());
+		expect(fs.readFileSync(path.join(keptDir(moved.filePath), `${moved.filename}.checksums`), 'utf8')).toBe(s.sums);
+		expect(await h.manager.verify([id])).toEqual([{id, outcome: 'ok'}]);
+	});
+
 	it('verify: a kept checksum file edited later makes the image corrupt (the data still matches)', async () => {
 		h = await startHarness();
 		const s = await signedScene();
