@@ -166,7 +166,7 @@ describe('detached signatures over the checksum file', () => {
 	it('an edit that moves a signed image moves its kept files along; verify still checks them', async () => {
 		h = await startHarness();
 		const s = await signedScene();
-		const {id} = h.manager.add({url: h.server.url(s.iso), checksumUrl: s.sumsUrl, signatureUrl: s.sigUrl});
+		const {id} = h.manager.addNow({url: h.server.url(s.iso), checksumUrl: s.sumsUrl, signatureUrl: s.sigUrl});
 		const done = await completes(id);
 		const moved = await h.manager.edit(id, {version: '12.7.1'});
 		expect(moved.filePath).not.toBe(done.filePath);

@@ -63,7 +63,7 @@ describe.skipIf(!haveGpg)('signatures made by GnuPG 2', () => {
 				const checksumPath = c.clear ? '/r/CHECKSUM' : '/r/SHA256SUMS';
 				await h.server.serve(checksumPath, {kind: 'buffer', data: c.clear ? signed : Buffer.from(sums)});
 				if (c.sigName) await h.server.serve(`/r/${c.sigName}`, {kind: 'buffer', data: signed});
-				const {id} = h.manager.add({url: h.server.url(iso), checksumUrl: h.server.url(checksumPath), ...(c.sigName ? {signatureUrl: h.server.url(`/r/${c.sigName}`)} : {})});
+				const {id} = h.manager.addNow({url: h.server.url(iso), checksumUrl: h.server.url(checksumPath), ...(c.sigName ? {signatureUrl: h.server.url(`/r/${c.sigName}`)} : {})});
 				h.manager.start();
 				const done = await h.until(id, 'complete', 'failed');
 				expect(done.status, done.errorMessage ?? '').toBe('complete');
