@@ -113,6 +113,15 @@ export function planEdit(image: Image, patch: EditPatch): EditPlan {
 		}
 	}
 
+	// A signature URL signs the checksum file when there is one, else the image: which it signs cannot change.
+	if (image.signatureUrl && (sources.checksumUrl === null) !== (image.checksumUrl === null) && !problems.some(p => p.field.startsWith('checksum'))) {
+		const field = patch.checksumUrl !== undefined && !blank(patch.checksumUrl) ? 'checksum_url' : 'checksum';
+		problems.push({
+			field,
+			message: `${field}: this image's signature URL signs ${image.checksumUrl ? 'its checksum file' : 'the image itself'}; ${image.checksumUrl ? 'without a checksum URL it would be read as a signature over the image' : 'with a checksum URL it would be read as a signature over that file'}: remove the image and add it again`,
+		});
+	}
+
 	if (!spec || problems.length > 0) throw new ValidationError(problems);
 	const identity: Identity = identityOfSpec(spec);
 	const before = identityOf(image);
@@ -170,6 +179,8 @@ export async function applyEdit(ctx: EditContext, image: Image, patch: EditPatch
 		identity: plan.identity,
 		sources: plan.sources,
 		to: 'pending',
+		// What a signature vouched for was the old checksum source's digest; a new download URL keeps it.
+		forgetSignature: plan.sources.checksumUrl !== image.checksumUrl || plan.sources.expectedChecksum !== image.expectedChecksum,
 		patch: keepPart
 			? {attempts: 0, checksum: null}
 			: {attempts: 0, downloadedBytes: 0, sizeBytes: null, checksum: null, etag: null, lastModified: null, completedAt: null},

@@ -24,6 +24,8 @@ export type EditCommit = {
 	patch?: ImagePatch;
 	/** Record a move of the image's file from its current path to `identity`'s. */
 	move?: boolean;
+	/** The checksum source changed: forget who signed the old one and the signed files kept for it. */
+	forgetSignature?: boolean;
 	detail: string;
 };
 
@@ -94,6 +96,7 @@ export function commitEdit(catalogue: Catalogue, id: string, edit: EditCommit): 
 
 				const columns = Object.keys(values);
 				db.prepare(`UPDATE images SET ${columns.map(c => `${c} = @${c}`).join(', ')} WHERE id = @id`).run({...values, id});
+				if (edit.forgetSignature) catalogue.clearSigned(id, false);
 				if (edit.move) {
 					db.prepare('INSERT INTO moves (image_id, from_json, to_json, created_at) VALUES (?, ?, ?, ?)').run(id, JSON.stringify(identityOf(current)), JSON.stringify(n), now);
 				}
