@@ -135,6 +135,8 @@ describe('isoman import', () => {
 			checksum_url: 'https://mirror.example.org/alpine/SHA256SUMS',
 			download_count: 5,
 		});
+		// ISOMan checked no signatures: nothing imported claims one (a signature is checked only by a download here).
+		for (const image of images) expect(image, image.name).toMatchObject({signed_by: null, signature_url: null, signature_key: null, require_signature: false});
 		expect(by('debian')).toMatchObject({status: 'complete', arch: 'x86_64', edition: 'netinst', expected_checksum: null, checksum: debian.sha256, file_path: 'debian/12.5/x86_64/debian-12.5-netinst-x86_64.iso', download_count: 1});
 		expect(by('archlinux')).toMatchObject({status: 'missing', expected_checksum: 'a'.repeat(64), download_count: 2});
 		expect(by('ubuntu')).toMatchObject({status: 'pending', edition: 'live-server'});

@@ -151,6 +151,30 @@ describe('detached signatures over the checksum file', () => {
 		await failsBeforeTheImage(id, s.iso, 'signature_invalid', new RegExp(`signed by ${signer.fingerprint} \\(Signer <cd@example.org>\\), not by the key this image is pinned to \\(${pinned.fingerprint}\\)`));
 	});
 
+	it('one key for several images is stored once: the keyring file is shared, the images keep only the publisher\'s files', async () => {
+		h = await startHarness();
+		const key = await makeKey();
+		await trust(key);
+		const other = `/d/debian-12.7.0-arm64-netinst.iso`;
+		const s = await scene();
+		const otherSha = await h.server.serve(other, {kind: 'generated', size: MiB, seed: 8, fileType: 'iso'});
+		const sums = `${s.sums}${otherSha}  debian-12.7.0-arm64-netinst.iso\n`;
+		await h.server.serve('/d/SHA256SUMS', buffer(sums));
+		await h.server.serve('/d/SHA256SUMS.sign', buffer(await detachedSignature(key, sums, false)));
+		const sigUrl = h.server.url('/d/SHA256SUMS.sign');
+		const a = h.manager.addNow({url: h.server.url(s.iso), checksumUrl: s.sumsUrl, signatureUrl: sigUrl});
+		const b = h.manager.addNow({url: h.server.url(other), checksumUrl: s.sumsUrl, signatureUrl: sigUrl, key: key.fingerprint});
+		const [doneA, doneB] = [await completes(a.id), await completes(b.id)];
+		expect([doneA.signedByFingerprint, doneB.signedByFingerprint]).toEqual([key.fingerprint, key.fingerprint]);
+		// Adding the key again (a publisher's KEYS file re-imported) merges it into the same file.
+		const again = await addKeys(h.lib.config, Buffer.from(key.publicArmored), 'again');
+		expect(again.added).toEqual([]);
+		expect(again.updated.map(k => k.fingerprint)).toEqual([key.fingerprint]);
+		expect(fs.readdirSync(h.lib.config.keysDir)).toEqual([`${key.fingerprint}.asc`]);
+		expect(h.imageFiles().filter(f => /\.(asc|gpg|key)$/.test(f))).toEqual([]);
+		expect(await h.manager.verify([a.id, b.id])).toEqual([{id: a.id, outcome: 'ok'}, {id: b.id, outcome: 'ok'}]);
+	});
+
 	it('remove deletes the kept files; recovery counts them as the image\'s own', async () => {
 		h = await startHarness();
 		const s = await signedScene({armored: true});
@@ -173,6 +197,35 @@ describe('detached signatures over the checksum file', () => {
 		expect(h.imageFiles().sort()).toEqual([moved.filePath, `${moved.filePath}.checksums`, `${moved.filePath}.checksums.sig`, `${moved.filePath}.sha256`].sort());
 		expect(fs.readFileSync(path.join(keptDir(moved.filePath), `${moved.filename}.checksums`), 'utf8')).toBe(s.sums);
 		expect(await h.manager.verify([id])).toEqual([{id, outcome: 'ok'}]);
+	});
+
+	it('an edit of a failed signed image: a new download URL keeps the signer, a new checksum URL checks again, a typed digest is refused', async () => {
+		h = await startHarness();
+		const key = await makeKey();
+		await trust(key);
+		const s = await scene();
+		await h.server.serve('/d/SHA256SUMS.sign', buffer(await detachedSignature(key, s.sums, false)));
+		await h.server.serve('/mirror/SHA256SUMS', buffer(s.sums));
+		// The signature is checked, then the image is not there: failed, with the signer recorded.
+		const {id} = h.manager.addNow({url: h.server.url(`/gone/${ISO}`), checksumUrl: s.sumsUrl, signatureUrl: h.server.url('/d/SHA256SUMS.sign')});
+		h.manager.start();
+		expect((await h.until(id, 'failed')).signedByFingerprint).toBe(key.fingerprint);
+		await h.manager.stop();
+
+		// A digest typed in instead of the signed checksum file: the signature URL would then be read as one over the image.
+		await expect(h.manager.edit(id, {checksum: `sha256:${s.sha}`})).rejects.toThrow(/checksum: this image's signature URL signs its checksum file/);
+		expect(h.manager.get(id)).toMatchObject({status: 'failed', checksumUrl: s.sumsUrl, signedByFingerprint: key.fingerprint});
+
+		// A new download URL: the signed digest still applies.
+		expect((await h.manager.edit(id, {url: h.server.url(s.iso)})).signedByFingerprint).toBe(key.fingerprint);
+		await h.manager.cancel(id);
+		// Another checksum URL: the signer and the signed files are forgotten, and checked again against the new file.
+		const edited = await h.manager.edit(id, {checksumUrl: h.server.url('/mirror/SHA256SUMS')});
+		expect(edited).toMatchObject({status: 'pending', signedByFingerprint: null, expectedChecksum: null});
+		expect(h.manager.catalogue.signedMaterial(id)).toBeUndefined();
+		const done = await completes(id);
+		expect(done.signedByFingerprint).toBe(key.fingerprint);
+		expect(h.server.requestsFor('/mirror/SHA256SUMS').length).toBe(1);
 	});
 
 	it('verify: a kept checksum file edited later makes the image corrupt (the data still matches)', async () => {
@@ -248,6 +301,30 @@ describe('clear-signed checksum files', () => {
 		expect(failed.errorCode).toBe('signature_unknown_key');
 		expect(failed.errorMessage).toContain(stranger.signingKeyId);
 		expect(h.server.requestsFor(s.iso).length).toBe(before);
+	});
+
+	it('a signature block that cannot be read: used as unsigned with a notice, unless a signature is required (then no image request)', async () => {
+		h = await startHarness();
+		await trust(await makeKey());
+		const s = await scene();
+		const broken = `-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nSHA256 (${ISO}) = ${s.sha}\n-----BEGIN PGP SIGNATURE-----\n\nbm90IGEgc2lnbmF0dXJl\n=AAAA\n-----END PGP SIGNATURE-----\n`;
+		await h.server.serve('/d/CHECKSUM', buffer(broken));
+		const notices: Notice[] = [];
+		h.manager.on('notice', notice => notices.push(notice));
+		const {id} = h.manager.addNow({url: h.server.url(s.iso), checksumUrl: h.server.url('/d/CHECKSUM')});
+		const done = await completes(id);
+		expect(done.signedByFingerprint).toBeNull();
+		expect(done.expectedChecksum).toBe(s.sha);
+		expect(notices.some(n => n.id === id && /cannot be read.*unsigned checksum file/.test(n.message))).toBe(true);
+		await h.manager.remove(id);
+
+		const required = h.manager.addNow({url: h.server.url(s.iso), checksumUrl: h.server.url('/d/CHECKSUM'), requireSignature: true});
+		const before = h.server.requestsFor(s.iso).length;
+		const failed = await h.until(required.id, 'complete', 'failed');
+		expect(failed.errorCode).toBe('signature_invalid');
+		expect(failed.errorMessage).toMatch(/cannot be read/);
+		expect(h.server.requestsFor(s.iso).length).toBe(before);
+		expect(h.imageFiles()).toEqual([]);
 	});
 
 	it('an unsigned checksum file when a signature is required: signature_invalid, no image request', async () => {
