@@ -13,6 +13,7 @@ import {ProgressSocket} from '../../../source/server/api/websocket.js';
 import {waitFor} from '../../support/library.js';
 import {decodeGo, WSProgressMessage} from './go-types.js';
 import {startApi, type ApiHarness} from './helpers.js';
+import {sseReader} from './sse.js';
 
 let h: ApiHarness | undefined;
 afterEach(async () => {
@@ -97,23 +98,14 @@ describe('/api/events', () => {
 		expect(res.status).toBe(200);
 		expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
 		const events: Array<Record<string, unknown>> = [];
-		let buffer = '';
+		const feed = sseReader(event => events.push(event));
 		const reader = res.body!.getReader();
 		const decoder = new TextDecoder();
 		const reading = (async () => {
 			for (;;) {
 				const {value, done} = await reader.read();
 				if (done) return;
-				buffer += decoder.decode(value, {stream: true});
-				let end: number;
-				while ((end = buffer.indexOf('\n\n')) >= 0) {
-					const block = buffer.slice(0, end);
-					buffer = buffer.slice(end + 2);
-					const data = block.split('\n').filter(l => l.startsWith('data: '));
-					// One data line per event: the JSON never spans lines.
-					expect(data.length).toBeLessThanOrEqual(1);
-					if (data[0]) events.push(JSON.parse(data[0].slice(6)) as Record<string, unknown>);
-				}
+				feed(decoder.decode(value, {stream: true}));
 			}
 		})();
 		const id = (await h.call('POST', '/api/isos', {body: {download_url: h.server.url('/sse-1.0-x86_64.iso')}})).json.data.id as string;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import {generatedBytes} from '../../support/server.js';
 import {waitFor} from '../../support/library.js';
+import {apiResponse, decodeGo} from './go-types.js';
 import {startApi, type ApiHarness} from './helpers.js';
 
 let h: ApiHarness;
@@ -389,6 +390,8 @@ describe('routing and errors', () => {
 		const r = await h.call('GET', '/api/stats/trends');
 		expect(r.status).toBe(500);
 		expect(r.json.error.code).toBe('INTERNAL_ERROR');
+		// ISOMan's Go client reads it as an APIError (its envelope's types).
+		decodeGo(r.json, apiResponse);
 		expect(r.text).not.toContain('download_events');
 		expect(h.logs.lines.some(l => l.includes('api.internal_error'))).toBe(true);
 	});
