@@ -171,7 +171,8 @@ async function edit(args: string[], flags: CommandFlags, config: Config, log: Lo
 		const before = library.library.resolve(args[0]!);
 		const after = await library.library.edit(before.id, patch);
 		if (flags.json) io.out(JSON.stringify(imageToJson(after), null, 2));
-		else if (after === before) io.out(`${after.id}  unchanged`);
+		// Compared by time, not identity: through a daemon the reply is a copy of the row.
+		else if (after.updatedAt === before.updatedAt) io.out(`${after.id}  unchanged`);
 		else io.out(`${after.id}  ${stateWord(after)}  ${after.filePath}${before.filePath === after.filePath ? '' : ` (was ${before.filePath})`}`);
 		return EXIT.ok;
 	} finally {
