@@ -3,9 +3,10 @@
  * part's real size (re-hashing what is there first), hash while writing, retry with backoff, recover from stalls,
  * refuse content that is not what it claims, and fail clearly when the disk is full.
  *
- * Write path (measured): undici's body consumed with `for await`, each chunk hashed inline and appended
- * in ~1 MiB batches with FileHandle.writev, at most one write in flight. Memory stays flat: reading waits for the
- * previous write before it queues another batch, and undici stops reading the socket meanwhile.
+ * Write path (part-file.ts): undici's body consumed with `for await`, its chunks appended in ~1 MiB batches with
+ * one writev each, at most one write in flight; the hashing thread reads the written bytes back and hashes them on
+ * the other core. Memory stays flat: reading waits for the previous write before it queues another batch, and
+ * undici stops reading the socket meanwhile.
  */
 import fs, {type FileHandle} from 'node:fs/promises';
 import {constants as fsConstants} from 'node:fs';
@@ -18,7 +19,7 @@ import {formatBytesExact as formatBytes} from '../format-bytes.js';
 import {freeSpace} from '../free-space.js';
 import {CHANGED_BEHIND_OUR_BACK, RetryableFailure, TransferError, describeNetworkError, statusMessage} from './errors.js';
 import {discardBody, header, type HttpClient, type HttpResponse} from './http.js';
-import {PartWriter} from './part-writer.js';
+import {PartFile} from './part-file.js';
 
 export type TransferOptions = {
 	client: HttpClient;
@@ -181,12 +182,11 @@ async function run(opts: TransferOptions, fh: FileHandle): Promise<TransferResul
 		throw ioError(`reading ${partPath}`, error);
 	}
 
-	// Hashed by the part's worker thread, which then hashes and writes every batch (part-writer.ts).
-	const part = await PartWriter.open({
+	// The bytes already there are hashed by the hashing thread while the download goes on (part-file.ts).
+	const part = new PartFile({
 		fh,
 		algorithm: opts.algorithm,
 		size,
-		signal,
 		toError: async failure => {
 			const error = Object.assign(new Error(failure.message), {code: failure.code});
 			if (failure.code === CHANGED_BEHIND_OUR_BACK) return new TransferError('corrupt', `${partPath} ${failure.message}: the download is discarded`);
@@ -194,7 +194,7 @@ async function run(opts: TransferOptions, fh: FileHandle): Promise<TransferResul
 			return ioError(`${failure.during === 'read' ? 'reading' : 'emptying'} ${partPath}`, error);
 		},
 	});
-	if (size > 0) log.debug('download.rehashed', {bytes: size});
+	if (size > 0) log.debug('download.resumed', {bytes: size});
 	try {
 		return await download(opts, log, part, opened);
 	} finally {
@@ -202,7 +202,7 @@ async function run(opts: TransferOptions, fh: FileHandle): Promise<TransferResul
 	}
 }
 
-async function download(opts: TransferOptions, log: Logger, part: PartWriter, opened: {dev: number; ino: number}): Promise<TransferResult> {
+async function download(opts: TransferOptions, log: Logger, part: PartFile, opened: {dev: number; ino: number}): Promise<TransferResult> {
 	const {signal, partPath, fileType, url} = opts;
 	let total: number | null = null;
 	const size = part.written;
@@ -215,7 +215,7 @@ async function download(opts: TransferOptions, log: Logger, part: PartWriter, op
 	let restarts = 0;
 
 	const result = async (): Promise<TransferResult> => ({
-		hex: await part.digest(),
+		hex: await part.digest(signal),
 		bytes: part.written,
 		file: opened,
 		finalUrl,
@@ -386,12 +386,12 @@ async function download(opts: TransferOptions, log: Logger, part: PartWriter, op
 			for await (const received of body as AsyncIterable<Buffer>) {
 				watchdog?.touch();
 				let chunk = received;
-				if (rangeEnd !== null && part.hashed + headBytes + chunk.length > rangeEnd) {
+				if (rangeEnd !== null && part.accepted + headBytes + chunk.length > rangeEnd) {
 					overran = true;
-					chunk = chunk.subarray(0, Math.max(0, rangeEnd - part.hashed - headBytes));
+					chunk = chunk.subarray(0, Math.max(0, rangeEnd - part.accepted - headBytes));
 				}
 
-				if (limit !== null && (restartPending ? 0 : part.hashed) + headBytes + chunk.length > limit) {
+				if (limit !== null && (restartPending ? 0 : part.accepted) + headBytes + chunk.length > limit) {
 					throw new TransferError(
 						'size_mismatch',
 						`${finalUrl} sent more than ${total === null ? 'the expected' : 'the declared'} ${formatBytes(limit)}`,

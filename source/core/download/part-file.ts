@@ -1,0 +1,213 @@
+/**
+ * The `.part` file of one transfer: network chunks gathered into ~1 MiB batches and appended with one positional
+ * writev each (libuv's thread pool; at most one in flight, the next batch fills meanwhile), hashed on the second
+ * core by the hashing thread reading the written bytes back (trailing-hash.ts).
+ *
+ * Nothing is copied on this thread: the chunks undici hands over are written as they are. Memory stays flat: a
+ * full batch waits for the previous write, and while it waits nothing is read, so undici stops reading the socket
+ * (TCP backpressure). Before each write one fstat checks that the part still holds exactly what was written (a
+ * truncation or an append by something else fails the transfer; a positional write would otherwise paper over a
+ * truncation with a hole). Every SYNC_EVERY_BYTES a background fdatasync lets writeback run during the download,
+ * so the final fsync is short.
+ */
+import fs from 'node:fs';
+import type {FileHandle} from 'node:fs/promises';
+import type {ChecksumAlgorithm} from '../types.js';
+import {CHANGED_BEHIND_OUR_BACK} from './errors.js';
+import {HashError, TrailingHash} from './trailing-hash.js';
+
+/** Bytes gathered before one writev. */
+export const BATCH_BYTES = 1024 * 1024;
+/** After this many new bytes a background fdatasync starts (one at a time). */
+export const SYNC_EVERY_BYTES = 64 * 1024 * 1024;
+/** A batch older than this is written even when not full, so slow links still show (and keep) progress. */
+export const BATCH_MAX_AGE_MS = 250;
+
+/** What failed, for the caller's error: an errno-style code and message, and during what. */
+export type PartFailure = {message: string; code: string | undefined; during: 'read' | 'write' | 'truncate'};
+
+export type PartFileOptions = {
+	fh: FileHandle;
+	algorithm: ChecksumAlgorithm;
+	/** Bytes already in the part (resume): hashed first, while the transfer goes on. */
+	size: number;
+	/** Turns a failure into the error the transfer throws. */
+	toError: (failure: PartFailure) => Error | Promise<Error>;
+};
+
+function failureOf(error: unknown, during: PartFailure['during']): PartFailure {
+	if (error instanceof HashError) return {...error.failure, during: 'read'};
+	const code = (error as {code?: unknown} | undefined)?.code;
+	return {message: error instanceof Error ? error.message : String(error), code: typeof code === 'string' ? code : undefined, during};
+}
+
+export class PartFile {
+	/** Bytes accepted by append: the part's size once every queued batch has been written. */
+	accepted: number;
+	/** Bytes whose write has completed. */
+	written: number;
+	/** Called after each batch has been written, with the part's size. Must not throw. */
+	onWritten: ((size: number) => void) | undefined;
+	private readonly hash: TrailingHash;
+	private batch: Buffer[] = [];
+	private batchBytes = 0;
+	private batchStarted = 0;
+	private pending: Promise<void> | undefined;
+	private syncing: Promise<void> | undefined;
+	private syncedTo: number;
+
+	constructor(private readonly opts: PartFileOptions) {
+		this.accepted = opts.size;
+		this.written = opts.size;
+		this.syncedTo = opts.size;
+		this.hash = new TrailingHash(opts.fh.fd, opts.algorithm, opts.size);
+	}
+
+	/** Queues `chunk` (kept, not copied); waits for the previous write only when a batch is full. */
+	async append(chunk: Buffer): Promise<void> {
+		this.accepted += chunk.length;
+		if (this.batchBytes === 0) this.batchStarted = Date.now();
+		this.batch.push(chunk);
+		this.batchBytes += chunk.length;
+		if (this.batchBytes >= BATCH_BYTES || Date.now() - this.batchStarted >= BATCH_MAX_AGE_MS) await this.flush();
+	}
+
+	/** Starts writing the current batch (after the previous write finished). Throws an earlier write's failure. */
+	async flush(): Promise<void> {
+		if (this.batchBytes === 0) return;
+		const buffers = this.batch;
+		const length = this.batchBytes;
+		this.batch = [];
+		this.batchBytes = 0;
+		if (this.pending) await this.pending;
+		const write = this.write(buffers, this.written, length);
+		// Rejections are observed by whoever awaits `pending` next; never unhandled.
+		write.catch(() => undefined);
+		this.pending = write;
+	}
+
+	/** Writes everything queued and waits for it. */
+	async drain(): Promise<void> {
+		await this.flush();
+		const pending = this.pending;
+		if (pending) {
+			await pending;
+			if (this.pending === pending) this.pending = undefined;
+		}
+	}
+
+	/** Empties the part and starts a fresh hash (after draining). */
+	async truncate(): Promise<void> {
+		await this.drain();
+		try {
+			await this.hash.reset();
+			await this.opts.fh.truncate(0);
+		} catch (error) {
+			throw await this.opts.toError(failureOf(error, 'truncate'));
+		}
+
+		this.accepted = 0;
+		this.written = 0;
+		this.syncedTo = 0;
+	}
+
+	/** Hex digest of every byte in the part (after draining), once the hashing thread has caught up. */
+	async digest(signal: AbortSignal): Promise<string> {
+		await this.drain();
+		try {
+			return await abortable(this.hash.digest(), signal);
+		} catch (error) {
+			if (signal.aborted) throw signal.reason;
+			throw await this.opts.toError(failureOf(error, 'read'));
+		}
+	}
+
+	/** Stops hashing and waits for the background sync; the descriptor is the caller's to close afterwards. */
+	async close(): Promise<void> {
+		await this.hash.close();
+		await this.syncing;
+	}
+
+	private async write(buffers: Buffer[], position: number, length: number): Promise<void> {
+		const {fh} = this.opts;
+		try {
+			this.hash.check();
+			const actual = fs.fstatSync(fh.fd).size;
+			if (actual !== position) {
+				throw Object.assign(
+					new Error(`was ${actual < position ? 'truncated' : 'appended to'} by something else during the download (it holds ${actual} bytes, ${position} were written)`),
+					{code: CHANGED_BEHIND_OUR_BACK},
+				);
+			}
+		} catch (error) {
+			throw await this.opts.toError(failureOf(error, 'read'));
+		}
+
+		let done = 0;
+		let rest = buffers;
+		while (done < length) {
+			let bytesWritten: number;
+			try {
+				({bytesWritten} = await fh.writev(rest, position + done));
+			} catch (error) {
+				throw await this.opts.toError(failureOf(error, 'write'));
+			}
+
+			if (bytesWritten <= 0) throw await this.opts.toError({message: 'write made no progress', code: 'EIO', during: 'write'});
+			done += bytesWritten;
+			if (done < length) rest = skipBytes(buffers, done);
+		}
+
+		this.written = position + length;
+		this.hash.advance(this.written);
+		this.onWritten?.(this.written);
+		this.syncInBackground();
+	}
+
+	private syncInBackground(): void {
+		if (this.syncing || this.written - this.syncedTo < SYNC_EVERY_BYTES) return;
+		const upTo = this.written;
+		// A failure here is not the download's: the final fsync reports any real I/O error.
+		this.syncing = this.opts.fh
+			.datasync()
+			.then(() => {
+				this.syncedTo = Math.max(this.syncedTo, upTo);
+			})
+			.catch(() => undefined)
+			.finally(() => {
+				this.syncing = undefined;
+			});
+	}
+}
+
+/** `buffers` without their first `n` bytes (for a short writev). */
+function skipBytes(buffers: Buffer[], n: number): Buffer[] {
+	const out: Buffer[] = [];
+	let skip = n;
+	for (const buf of buffers) {
+		if (skip >= buf.length) {
+			skip -= buf.length;
+			continue;
+		}
+
+		out.push(skip > 0 ? buf.subarray(skip) : buf);
+		skip = 0;
+	}
+
+	return out;
+}
+
+/** `promise`, or the signal's reason as soon as it aborts. */
+async function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+	signal.throwIfAborted();
+	let onAbort: (() => void) | undefined;
+	const aborted = new Promise<never>((_, reject) => {
+		onAbort = () => reject(signal.reason);
+		signal.addEventListener('abort', onAbort, {once: true});
+	});
+	try {
+		return await Promise.race([promise, aborted]);
+	} finally {
+		signal.removeEventListener('abort', onAbort!);
+	}
+}
