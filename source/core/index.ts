@@ -29,7 +29,7 @@ export {
 } from './types.js';
 export {DuplicateImageError, NotFoundError} from './catalogue/repository.js';
 export {IllegalTransitionError} from './catalogue/transitions.js';
-export type {Progress} from './progress.js';
+export type {Progress, RetryState} from './progress.js';
 export {OwnerUnavailableError} from './command-queue.js';
 
 // The rules: may action A run on image I now, and if not, why.

@@ -12,6 +12,19 @@ export type Progress = {
 	eta: number | null;
 	/** No byte for a few seconds. */
 	stalled: boolean;
+	/** Set while the transfer waits to retry after a failed attempt (cleared by the next progress). */
+	retry?: RetryState;
+};
+
+export type RetryState = {
+	/** Consecutive failed attempts since the last progress (1 = the first retry). */
+	attempt: number;
+	/** Retries allowed before the download fails. */
+	max: number;
+	/** When the next attempt starts (epoch ms). */
+	at: number;
+	/** Why the last attempt failed (as the engine said it). */
+	reason: string;
 };
 
 const WINDOW_MS = 5000;

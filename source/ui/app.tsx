@@ -4,6 +4,7 @@
  * subscription. The root box is `rows - 1` tall: Ink 6 clears the whole terminal every frame once output reaches
  * `rows`.
  */
+import path from 'node:path';
 import {useCallback, useLayoutEffect, useMemo, useSyncExternalStore} from 'react';
 import {Box} from 'ink';
 import type {Library} from '../core/index.js';
@@ -32,11 +33,13 @@ export type AppProps = {
 	store: LibraryStore;
 	manager: Pick<Library, 'daemonPid' | 'events'>;
 	dataDir: string;
+	/** Where the image files are (absolute): the details show each file's full path. */
+	imagesDir?: string;
 	ui: Pick<UiOptions, 'spinners'>;
 	theme: Theme;
 };
 
-export function App({controller, store, manager, dataDir, ui, theme}: AppProps) {
+export function App({controller, store, manager, dataDir, imagesDir = path.join(dataDir, 'images'), ui, theme}: AppProps) {
 	const {columns, rows} = useTerminalSize();
 	const state = useSyncExternalStore(controller.subscribe, controller.getState);
 	const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot);
@@ -65,24 +68,48 @@ export function App({controller, store, manager, dataDir, ui, theme}: AppProps) 
 		main = <Dialog dialog={state.dialog} width={columns} height={mainHeight} theme={theme} />;
 	} else if (state.form) {
 		main = <AddFormView state={state.form} width={columns} height={mainHeight} theme={theme} />;
+	} else if (state.pane === 'details') {
+		main = (
+			<Details
+				row={selected}
+				snapshot={snapshot}
+				events={events}
+				imagesDir={imagesDir}
+				serverUrl={serving}
+				width={columns}
+				height={mainHeight}
+				theme={theme}
+				scroll={state.detailsScroll}
+				onLines={controller.setDetailsLines}
+			/>
+		);
 	} else if (wide) {
-		const treeWidth = Math.max(60, Math.floor(columns * 0.55));
+		// The list keeps room for percent, speed and ETA; the details get the rest (at least 46 columns at 120).
+		const treeWidth = Math.max(72, Math.min(Math.floor(columns * 0.6), columns - 70));
 		main = (
 			<>
 				<TreeView model={model} selectedIndex={index} snapshot={snapshot} width={treeWidth} height={mainHeight} theme={theme} filter={state.filter} />
 				<Box borderStyle={theme.border} borderTop={false} borderRight={false} borderBottom={false} borderColor={theme.c('muted')} paddingLeft={1}>
-					<Details row={selected} snapshot={snapshot} events={events} serverUrl={serving} width={columns - treeWidth - 2} height={mainHeight} theme={theme} />
+					<Details
+						row={selected}
+						snapshot={snapshot}
+						events={events}
+						imagesDir={imagesDir}
+						serverUrl={serving}
+						width={columns - treeWidth - 2}
+						height={mainHeight}
+						theme={theme}
+						moreHint="Enter: all"
+					/>
 				</Box>
 			</>
 		);
-	} else if (state.pane === 'details') {
-		main = <Details row={selected} snapshot={snapshot} events={events} serverUrl={serving} width={columns} height={mainHeight} theme={theme} />;
 	} else {
 		main = <TreeView model={model} selectedIndex={index} snapshot={snapshot} width={columns} height={mainHeight} theme={theme} filter={state.filter} />;
 	}
 
 	const position =
-		mode !== 'normal' || model.rows.length === 0 ? '' : `${index + 1}/${model.rows.length}${!wide && state.pane === 'details' ? '  (details; Tab: list)' : ''}`;
+		(mode !== 'normal' && mode !== 'details') || model.rows.length === 0 ? '' : `${index + 1}/${model.rows.length}${state.pane === 'details' ? '  (details; Esc: list)' : ''}`;
 	return (
 		<Box flexDirection="column" width={columns} height={height} overflow="hidden">
 			<Header

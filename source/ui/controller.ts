@@ -28,8 +28,10 @@ export type UiState = {
 	form: form.FormState | undefined;
 	dialog: DialogState | undefined;
 	help: {scroll: number} | undefined;
-	/** Narrow screens show one pane at a time. */
+	/** The list, or the selected row's details as their own (scrollable) view. */
 	pane: 'tree' | 'details';
+	/** First line of the details view. */
+	detailsScroll: number;
 	message: Message | undefined;
 	/** Set once quitting started: what the screen says meanwhile. */
 	quitting: string | undefined;
@@ -71,6 +73,7 @@ export class UiController {
 		dialog: undefined,
 		help: undefined,
 		pane: 'tree',
+		detailsScroll: 0,
 		message: undefined,
 		quitting: undefined,
 	};
@@ -87,6 +90,8 @@ export class UiController {
 	private readonly unsubscribeNotices: () => void;
 	/** What the view last laid out (setLayout, from an effect after each frame: never written during render). */
 	private layout: Layout = {pageSize: 10, wide: true, helpLines: 0};
+	/** Lines the details view has (setDetailsLines, from an effect: bounds scrolling). */
+	private detailsLines = 0;
 
 	constructor(options: ControllerOptions) {
 		this.options = options;
@@ -100,6 +105,11 @@ export class UiController {
 	setLayout(layout: Layout): void {
 		this.layout = layout;
 	}
+
+	/** How many lines the details have (from the details view's effect). */
+	setDetailsLines = (count: number): void => {
+		this.detailsLines = count;
+	};
 
 	// ---- for useSyncExternalStore ----
 
@@ -123,6 +133,7 @@ export class UiController {
 		if (state.dialog) return 'dialog';
 		if (state.form) return 'form';
 		if (state.filterEditing) return 'filter';
+		if (state.pane === 'details') return 'details';
 		return 'normal';
 	}
 
@@ -203,8 +214,14 @@ export class UiController {
 		remove: () => this.confirmRemove(),
 		filter: () => this.update({filterEditing: true}),
 		clearFilter: () => (this.state.filter === '' ? undefined : this.setFilter('')),
-		switchPane: () =>
-			this.layout.wide ? this.say('The details are beside the list at this width') : this.update({pane: this.state.pane === 'tree' ? 'details' : 'tree'}),
+		switchPane: () => this.openDetails(),
+		detailsUp: () => this.scrollDetails(-1),
+		detailsDown: () => this.scrollDetails(1),
+		detailsPageUp: () => this.scrollDetails(-Math.max(1, this.layout.pageSize - 2)),
+		detailsPageDown: () => this.scrollDetails(Math.max(1, this.layout.pageSize - 2)),
+		detailsTop: () => this.scrollDetails(-Number.MAX_SAFE_INTEGER),
+		detailsBottom: () => this.scrollDetails(Number.MAX_SAFE_INTEGER),
+		detailsClose: () => this.update({pane: 'tree', detailsScroll: 0}),
 		help: () => this.update({help: {scroll: 0}}),
 		quit: () => this.requestQuit(false),
 		forceQuit: () => this.requestQuit(true),
@@ -280,6 +297,15 @@ export class UiController {
 		this.update({collapsed: next});
 	}
 
+	private openDetails(): void {
+		if (this.selectedRow()) this.update({pane: 'details', detailsScroll: 0});
+	}
+
+	private scrollDetails(delta: number): void {
+		const max = Math.max(0, this.detailsLines - Math.max(1, this.layout.pageSize - 1));
+		this.update({detailsScroll: Math.max(0, Math.min(max, this.state.detailsScroll + delta))});
+	}
+
 	private collapse(): void {
 		const row = this.selectedRow();
 		if (!row) return;
@@ -304,7 +330,7 @@ export class UiController {
 		const row = this.selectedRow();
 		if (!row) return;
 		if (row.kind === 'file') {
-			if (!this.layout.wide) this.update({pane: this.state.pane === 'tree' ? 'details' : 'tree'});
+			this.openDetails();
 			return;
 		}
 

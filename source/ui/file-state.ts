@@ -4,7 +4,7 @@
  * ("stalled" when no byte arrives, an indeterminate bar when the size is unknown), and the one-line summary of a
  * collapsed group. Pure: returns text segments, the components only colour them.
  */
-import {isVerified, type Image, type Progress} from '../core/index.js';
+import {isVerified, messageText, type Image, type Progress, type RetryState} from '../core/index.js';
 import {formatBytes, formatBytesOf, formatDuration, formatPercent, formatRate} from './format.js';
 import type {ColorName, Theme} from './theme.js';
 
@@ -57,37 +57,85 @@ function progressBar(fraction: number | null, width: number, theme: Theme, downl
 
 const len = (s: string) => [...s].length;
 
-function activeSegments(progress: Progress, theme: Theme, width: number): Segment[] {
+const NETWORK_REASONS: Array<[RegExp, string]> = [
+	[/ECONNREFUSED|connection refused/i, 'connection refused'],
+	[/ECONNRESET|socket hang up|other side closed/i, 'connection reset'],
+	[/ENOTFOUND|EAI_AGAIN|getaddrinfo/i, 'host not found'],
+	[/ETIMEDOUT|UND_ERR_CONNECT_TIMEOUT|timed? ?out/i, 'timed out'],
+	[/EHOSTUNREACH|ENETUNREACH/i, 'unreachable'],
+	[/^stalled/i, 'stalled'],
+];
+
+/** "connection refused", "HTTP 503", … from an engine's retry reason; the first 40 characters otherwise. */
+export function shortRetryReason(reason: string): string {
+	const status = /^HTTP (\d{3})\b/.exec(reason);
+	if (status) return `HTTP ${status[1]!}`;
+	for (const [pattern, text] of NETWORK_REASONS) if (pattern.test(reason)) return text;
+	return reason.length > 40 ? reason.slice(0, 39) + '…' : reason;
+}
+
+/** "retry 3/8 in 15s: connection refused" (or "retry 3/8 now: …" once the wait is over). */
+export function retryText(retry: RetryState, now: number = Date.now()): string {
+	const left = Math.ceil((retry.at - now) / 1000);
+	return `retry ${retry.attempt}/${retry.max} ${left > 0 ? `in ${formatDuration(left)}` : 'now'}: ${messageText(shortRetryReason(retry.reason))}`;
+}
+
+/** A piece of an active row, with the widest text it can have so that the bar's width does not jitter. */
+type Piece = {widest: number; segment: Segment | undefined};
+
+/** Longest bar on very wide screens. */
+const MAX_BAR = 40;
+const MIN_BAR = 6;
+
+function activeSegments(progress: Progress, theme: Theme, width: number, now: number): Segment[] {
 	const g = theme.glyphs;
 	const verifying = progress.phase === 'verifying';
 	const marker = verifying ? `${g.verifying} verifying` : g.downloading;
 	const color: ColorName = verifying ? 'accent' : 'active';
+	if (progress.retry) return [{text: `${g.downloading} `, color, bold: true}, {text: retryText(progress.retry, now), color: 'warn', bold: true}];
 	if (progress.phase === 'preparing') return [{text: `${g.downloading} connecting`, color}];
 	const total = progress.total !== null && progress.total > 0 ? progress.total : null;
 	const fraction = total === null ? null : progress.downloaded / total;
-	// Slots in priority order, each reserving its widest text so the bar's width does not jitter as numbers change.
-	const slots: Array<{widest: number; piece: Segment | undefined}> = [];
-	if (fraction !== null) slots.push({widest: 5, piece: {text: formatPercent(fraction), bold: true}});
-	slots.push({widest: 20, piece: {text: formatBytesOf(progress.downloaded, total)}});
-	slots.push({widest: 13, piece: progress.stalled ? {text: 'stalled', color: 'warn', bold: true} : {text: formatRate(progress.rate), color: 'muted'}});
-	if (fraction !== null) {
-		slots.push({widest: 12, piece: !progress.stalled && progress.eta !== null ? {text: `ETA ${formatDuration(progress.eta)}`, color: 'muted'} : undefined});
+	// What a person watching a download needs most comes first: percent, speed, time left; then the bar, then bytes
+	// (the size column already gives the total). Each piece costs its widest text plus one space.
+	const percent: Piece | undefined = fraction === null ? undefined : {widest: 4, segment: {text: formatPercent(fraction), bold: true}};
+	const rate: Piece = {widest: 10, segment: progress.stalled ? {text: 'stalled', color: 'warn', bold: true} : {text: formatRate(progress.rate), color: 'muted'}};
+	const eta: Piece | undefined =
+		fraction === null || verifying ? undefined : {widest: 10, segment: !progress.stalled && progress.eta !== null ? {text: `ETA ${formatDuration(progress.eta)}`, color: 'muted'} : undefined};
+	const bytes: Piece = {widest: 17, segment: {text: formatBytesOf(progress.downloaded, total), color: 'muted'}};
+	let used = len(marker);
+	const chosen: Piece[] = [];
+	let barWidth = 0;
+	const take = (piece: Piece | undefined) => {
+		if (!piece || used + 1 + piece.widest > width) return;
+		chosen.push(piece);
+		used += 1 + piece.widest;
+	};
+
+	take(percent);
+	take(rate);
+	take(eta);
+	// Unknown size: the bytes so far are all there is to tell, so they come before the (indeterminate) bar.
+	if (fraction === null) take(bytes);
+	if (used + 1 + MIN_BAR <= width) barWidth = MIN_BAR;
+	if (fraction !== null && used + 1 + barWidth + 1 + bytes.widest <= width) take(bytes);
+	if (barWidth > 0) barWidth = Math.min(MAX_BAR, width - used - 1);
+	const segments: Segment[] = [{text: marker, color, bold: true}];
+	if (barWidth > 0) segments.push({text: ' '}, {text: progressBar(fraction, barWidth, theme, progress.downloaded), color});
+	for (const piece of chosen) {
+		if (!piece.segment) continue;
+		// Numbers are right-aligned in their slot so that columns line up across rows.
+		const pad = piece === bytes ? 0 : Math.max(0, piece.widest - len(piece.segment.text));
+		segments.push({text: ' '.repeat(1 + pad)}, piece.segment);
 	}
 
-	const reserved = () => len(marker) + slots.reduce((sum, slot) => sum + slot.widest, 0);
-	const minBar = 6;
-	while (slots.length > 1 && reserved() + 1 + minBar > width) slots.pop();
-	const barWidth = Math.min(30, width - reserved() - 1);
-	const segments: Segment[] = [{text: marker, color, bold: true}];
-	if (barWidth >= 4) segments.push({text: ' '}, {text: progressBar(fraction, barWidth, theme, progress.downloaded), color});
-	for (const slot of slots) if (slot.piece) segments.push({text: ' '}, slot.piece);
 	return segments;
 }
 
 /** The state part of a file row, at most `width` columns. */
-export function fileStateSegments(image: Image, progress: Progress | undefined, theme: Theme, width: number): Segment[] {
+export function fileStateSegments(image: Image, progress: Progress | undefined, theme: Theme, width: number, now: number = Date.now()): Segment[] {
 	const g = theme.glyphs;
-	if (progress) return activeSegments(progress, theme, width);
+	if (progress) return activeSegments(progress, theme, width, now);
 	const partial =
 		image.downloadedBytes <= 0 ? '' : image.sizeBytes ? ` ${formatPercent(image.downloadedBytes / image.sizeBytes)}` : ` ${formatBytes(image.downloadedBytes)}`;
 	switch (image.status) {

@@ -4,7 +4,7 @@ import {checkAction, type Image, type LibraryAction, type Verdict} from '../core
  * THE binding table. Key handling (controller), the footer hints, the `?` overlay and the README's key table are
  * all generated from it, so they cannot disagree. Key names are those of keys.ts.
  */
-export type Mode = 'normal' | 'filter' | 'form' | 'dialog' | 'help';
+export type Mode = 'normal' | 'details' | 'filter' | 'form' | 'dialog' | 'help';
 
 export type Action =
 	| 'up'
@@ -45,7 +45,14 @@ export type Action =
 	| 'dialogLetter'
 	| 'helpClose'
 	| 'helpUp'
-	| 'helpDown';
+	| 'helpDown'
+	| 'detailsUp'
+	| 'detailsDown'
+	| 'detailsPageUp'
+	| 'detailsPageDown'
+	| 'detailsTop'
+	| 'detailsBottom'
+	| 'detailsClose';
 
 export type Binding = {
 	action: Action;
@@ -70,22 +77,30 @@ export const BINDINGS: readonly Binding[] = [
 	{action: 'down', modes: ['normal'], keys: ['down', 'j'], description: 'Move down'},
 	{action: 'collapse', modes: ['normal'], keys: ['left', 'h'], description: 'Collapse, or go to the parent', hint: 'fold'},
 	{action: 'expand', modes: ['normal'], keys: ['right', 'l'], description: 'Expand, or go to the first child'},
-	{action: 'toggle', modes: ['normal'], keys: ['enter'], description: 'Expand or collapse; on a file, show its details (narrow screens)'},
+	{action: 'toggle', modes: ['normal'], keys: ['enter'], description: 'Expand or collapse; on a file, open its details (scrollable; Esc closes)'},
 	{action: 'top', modes: ['normal'], keys: ['g', 'home'], description: 'Go to the first row'},
 	{action: 'bottom', modes: ['normal'], keys: ['G', 'end'], description: 'Go to the last row'},
 	{action: 'pageUp', modes: ['normal'], keys: ['pageup'], description: 'Page up'},
 	{action: 'pageDown', modes: ['normal'], keys: ['pagedown'], description: 'Page down'},
 	{action: 'add', modes: ['normal'], keys: ['a'], description: 'Add an image (form)', hint: 'add'},
-	{action: 'pauseResume', modes: ['normal'], keys: ['p'], description: 'Pause or resume the selected download', hint: 'pause', rule: image => (image.status === 'paused' ? 'resume' : 'pause')},
-	{action: 'cancel', modes: ['normal'], keys: ['x'], description: 'Cancel the selected download (its partial file is deleted)', hint: 'cancel', rule: () => 'cancel'},
-	{action: 'retry', modes: ['normal'], keys: ['r'], description: 'Retry a failed or missing image', hint: 'retry', rule: () => 'retry'},
-	{action: 'verify', modes: ['normal'], keys: ['v'], description: 'Verify the selected file again (re-hash it)', hint: 'verify', rule: () => 'verify'},
-	{action: 'remove', modes: ['normal'], keys: ['D', 'delete'], description: 'Remove the selected image and its files (asks first)', hint: 'remove', rule: () => 'remove'},
+	{action: 'pauseResume', modes: ['normal', 'details'], keys: ['p'], description: 'Pause or resume the selected download', hint: 'pause', rule: image => (image.status === 'paused' ? 'resume' : 'pause')},
+	{action: 'cancel', modes: ['normal', 'details'], keys: ['x'], description: 'Cancel the selected download (its partial file is deleted)', hint: 'cancel', rule: () => 'cancel'},
+	{action: 'retry', modes: ['normal', 'details'], keys: ['r'], description: 'Retry a failed or missing image', hint: 'retry', rule: () => 'retry'},
+	{action: 'verify', modes: ['normal', 'details'], keys: ['v'], description: 'Verify the selected file again (re-hash it)', hint: 'verify', rule: () => 'verify'},
+	{action: 'remove', modes: ['normal', 'details'], keys: ['D', 'delete'], description: 'Remove the selected image and its files (asks first)', hint: 'remove', rule: () => 'remove'},
 	{action: 'filter', modes: ['normal'], keys: ['/'], description: 'Filter the list as you type', hint: 'filter'},
 	{action: 'clearFilter', modes: ['normal'], keys: ['escape'], description: 'Clear the filter'},
-	{action: 'switchPane', modes: ['normal'], keys: ['tab'], description: 'Switch between the list and the details (narrow screens)', hint: 'details'},
-	{action: 'help', modes: ['normal'], keys: ['?', 'f1'], description: 'Show all keys', hint: 'help'},
-	{action: 'quit', modes: ['normal'], keys: ['q'], description: 'Quit (asks what to do with running downloads)', hint: 'quit'},
+	{action: 'switchPane', modes: ['normal'], keys: ['tab'], description: 'Open the details of the selected row (scrollable; Esc closes)', hint: 'details'},
+	{action: 'help', modes: ['normal', 'details'], keys: ['?', 'f1'], description: 'Show all keys', hint: 'help'},
+	{action: 'quit', modes: ['normal', 'details'], keys: ['q'], description: 'Quit (asks what to do with running downloads)', hint: 'quit'},
+	// details: the selected image's details as their own view
+	{action: 'detailsUp', modes: ['details'], keys: ['up', 'k'], description: 'Scroll the details up', hint: 'scroll'},
+	{action: 'detailsDown', modes: ['details'], keys: ['down', 'j'], description: 'Scroll the details down'},
+	{action: 'detailsPageUp', modes: ['details'], keys: ['pageup'], description: 'Scroll the details up a page'},
+	{action: 'detailsPageDown', modes: ['details'], keys: ['pagedown'], description: 'Scroll the details down a page'},
+	{action: 'detailsTop', modes: ['details'], keys: ['g', 'home'], description: 'Go to the top of the details'},
+	{action: 'detailsBottom', modes: ['details'], keys: ['G', 'end'], description: 'Go to the end of the details'},
+	{action: 'detailsClose', modes: ['details'], keys: ['escape', 'tab', 'enter', 'left', 'h'], description: 'Close the details and go back to the list', hint: 'back'},
 	// filter: typing in the filter line (letters are text here, so only the arrows move)
 	{action: 'up', modes: ['filter'], keys: ['up'], description: 'Move up while filtering', hint: 'move'},
 	{action: 'down', modes: ['filter'], keys: ['down'], description: 'Move down while filtering'},
@@ -114,6 +129,7 @@ export const BINDINGS: readonly Binding[] = [
 
 export const MODE_TITLES: Record<Mode, string> = {
 	normal: 'Library',
+	details: 'Details',
 	filter: 'Filter line',
 	form: 'Add form',
 	dialog: 'Dialogs',
@@ -197,7 +213,8 @@ export function footerParts(mode: Mode, width: number, ascii = false, selected?:
 		if (binding.action === 'up') keys = ascii ? 'Up/Down' : '↑↓';
 		if (binding.action === 'collapse') keys = ascii ? 'Left/Right' : '←→';
 		if (binding.action === 'dialogPrevious') keys = ascii ? 'Left/Right' : '←→';
-		if (binding.action === 'helpUp') keys = ascii ? 'Up/Down' : '↑↓';
+		if (binding.action === 'helpUp' || binding.action === 'detailsUp') keys = ascii ? 'Up/Down' : '↑↓';
+		if (binding.action === 'detailsClose') keys = 'Esc';
 		if (binding.action === 'remove') keys = 'D';
 		parts.push({text: `${keys} ${binding.hint}`, disabled: binding.rule !== undefined && selected !== undefined && !verdictFor(binding, selected).allowed});
 	}

@@ -202,7 +202,7 @@ export async function runTui(options: RunTuiOptions): Promise<number> {
 
 	screen.enter();
 	try {
-		instance = render(<App controller={controller} store={store} manager={manager} dataDir={config.dataDir} ui={ui} theme={theme} />, {
+		instance = render(<App controller={controller} store={store} manager={manager} dataDir={config.dataDir} imagesDir={config.imagesDir} ui={ui} theme={theme} />, {
 			stdin,
 			stdout: writer.stream as unknown as NodeJS.WriteStream,
 			stderr: process.stderr,

@@ -31,7 +31,7 @@ describe('layout', () => {
 		for (const line of frame.split('\n')) expect([...line].length).toBeLessThanOrEqual(80);
 		await h.press(KEYS.tab);
 		frame = await h.waitFor(f => f.includes('Files') && !f.includes('▾ debian'), 'details of the group');
-		await h.press(KEYS.tab);
+		await h.press(KEYS.escape);
 		await h.waitFor(f => f.includes('▾ debian'), 'the list again');
 		await h.press('j');
 		await h.press('j');
@@ -39,8 +39,11 @@ describe('layout', () => {
 		frame = await h.waitFor(f => f.includes('Source'), 'details of the file');
 		expect(frame).toContain('http://127.0.0.1:9/x/alpine-3.20.3-standard-x86_64.iso');
 		expect(frame).not.toContain('▾ debian');
-		// Keys still move the selection; the details follow.
+		// Esc goes back to the list; the details follow the selection.
+		await h.press(KEYS.escape);
+		await h.waitFor(f => f.includes('▾ debian'), 'the list after Esc');
 		await h.press('G');
+		await h.press(KEYS.enter);
 		await h.waitFor(f => f.includes('debian-12.5.0-amd64-netinst.iso'), 'details of the other file');
 	});
 

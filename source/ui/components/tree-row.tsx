@@ -1,5 +1,6 @@
 /** One visible row of the library tree. Memoised: only rows whose data changed re-render. */
 import {memo} from 'react';
+import {useNow} from '../use-now.js';
 import {Text} from 'ink';
 import {displayText, type Image, type Progress} from '../../core/index.js';
 import {fileSize, fileStateSegments, type Segment} from '../file-state.js';
@@ -21,17 +22,22 @@ export type TreeRowProps = {
 };
 
 const SIZE_WIDTH = 9;
+const LABEL_WANT = 24;
 const segmentsLength = (segments: readonly Segment[]) => segments.reduce((sum, s) => sum + [...s.text].length, 0);
 
 function TreeRowView({row, selected, width, theme, image, progress, note}: TreeRowProps) {
+	// A row waiting to retry counts down once a second; no timer otherwise.
+	const now = useNow(progress?.retry ? 1000 : undefined);
 	const g = theme.glyphs;
 	const prefix = `${selected ? g.selected : ' '} ${'  '.repeat(row.depth)}`;
 	const segments: Segment[] = [];
 	if (row.kind === 'file') {
 		const rest = width - [...prefix].length - 2;
-		const stateWidth = Math.max(8, Math.min(64, rest - SIZE_WIDTH - 2 - 14));
-		const state = image ? fileStateSegments(image, progress, theme, stateWidth) : [];
-		const labelWidth = Math.max(1, rest - SIZE_WIDTH - 2 - Math.min(stateWidth, Math.max(segmentsLength(state), 14)));
+		// The label keeps what it needs up to LABEL_WANT columns; the state (bar, %, speed, ETA) gets the rest.
+		// One label width for every row at this depth, so that sizes, bars and numbers line up in columns.
+		const stateWidth = Math.max(8, rest - SIZE_WIDTH - 2 - LABEL_WANT);
+		const state = image ? fileStateSegments(image, progress, theme, stateWidth, now) : [];
+		const labelWidth = Math.max(1, rest - SIZE_WIDTH - 2 - stateWidth);
 		const size = image ? fileSize(image, progress) : '';
 		segments.push(
 			{text: `  ${fit(displayText(row.label), labelWidth, g.ellipsis)}`},

@@ -56,7 +56,7 @@ export async function renderApp(options: HarnessOptions = {}): Promise<Harness> 
 	const quits: QuitChoice[] = [];
 	const controller = new UiController({manager, store, onQuit: choice => quits.push(choice), canBackground: true});
 	const theme = createTheme({color: options.color ?? true, ascii: options.ascii ?? false});
-	const instance = render(<App controller={controller} store={store} manager={manager} dataDir={config.dataDir} ui={{spinners: false}} theme={theme} />);
+	const instance = render(<App controller={controller} store={store} manager={manager} dataDir={config.dataDir} imagesDir={config.imagesDir} ui={{spinners: false}} theme={theme} />);
 	const stdout = instance.stdout as unknown as NodeJS.EventEmitter & {columns: number; rows: number};
 	const resize = (columns: number, rows: number) => {
 		Object.defineProperty(stdout, 'columns', {value: columns, configurable: true});
