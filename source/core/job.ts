@@ -357,7 +357,8 @@ export async function runJob(ctx: JobContext, pending: Image, signal: AbortSigna
 		let lastDurable = 0;
 		let durableBytes = image.downloadedBytes;
 		let total = image.sizeBytes;
-		ctx.onProgress({id, phase: 'preparing', downloaded: sizeOf(partPath), total, rate: 0, eta: null, stalled: false});
+		let lastDownloaded = sizeOf(partPath);
+		ctx.onProgress({id, phase: 'preparing', downloaded: lastDownloaded, total, rate: 0, eta: null, stalled: false});
 		const result = await transfer({
 			client: ctx.client,
 			url: image.downloadUrl,
@@ -381,6 +382,7 @@ export async function runJob(ctx: JobContext, pending: Image, signal: AbortSigna
 			// gives up. Progress is advisory (the .part's size is the truth, and recovery restores the row from it).
 			onProgress({downloaded, total: known}) {
 				total = known ?? total;
+				lastDownloaded = downloaded;
 				meter.sample(downloaded);
 				try {
 					ctx.onProgress({id, phase: 'downloading', downloaded, total, rate: meter.rate(), eta: meter.eta(downloaded, total), stalled: meter.stalled()});
@@ -405,6 +407,12 @@ export async function runJob(ctx: JobContext, pending: Image, signal: AbortSigna
 				const current = catalogue.get(id);
 				if (current) catalogue.update(id, {attempts: current.attempts + 1});
 				log.warn('download.retry', {id, ...info});
+				// The front ends show the wait ("retry 3/8 in 15 s: connection refused") until the next byte arrives.
+				if (info.attempt > 0) {
+					const retry = {attempt: info.attempt, max: config.retries, at: Date.now() + info.delayMs, reason: info.reason};
+					const phase = lastDownloaded > 0 ? 'downloading' : 'preparing';
+					ctx.onProgress({id, phase, downloaded: lastDownloaded, total, rate: 0, eta: null, stalled: false, retry});
+				}
 			},
 		});
 

@@ -76,7 +76,7 @@ export function shortRetryReason(reason: string): string {
 
 /** "retry 3/8 in 15s: connection refused" (or "retry 3/8 now: …" once the wait is over). */
 export function retryText(retry: RetryState, now: number = Date.now()): string {
-	const left = Math.ceil((retry.at - now) / 1000);
+	const left = Math.round((retry.at - now) / 1000);
 	return `retry ${retry.attempt}/${retry.max} ${left > 0 ? `in ${formatDuration(left)}` : 'now'}: ${messageText(shortRetryReason(retry.reason))}`;
 }
 

@@ -1,7 +1,7 @@
 import './helpers/env.js';
 import {describe, expect, it} from 'vitest';
 import type {Progress} from '../../source/core/progress.js';
-import {type Harness, appPerTest, seedFiles} from './helpers/render-app.js';
+import {type Harness, KEYS, appPerTest, seedFiles} from './helpers/render-app.js';
 
 const render = appPerTest();
 const MiB = 1024 * 1024;
@@ -55,5 +55,22 @@ describe('active rows at every width', () => {
 		const narrow = line(await h.waitFor(f => f.split('\n')[0]!.length <= 80 && f.includes('ETA'), 'the narrow frame'), 'x86_64 netinst iso');
 		const narrowBar = /[█░]+/.exec(narrow)?.[0] ?? '';
 		expect(bar.length).toBeGreaterThan(narrowBar.length + 10);
+	});
+});
+
+describe('a download waiting to retry', () => {
+	it('says "retry 3/8 in 15s: connection refused" in its row and its details at 80 columns', async () => {
+		const h = await render({seed, columns: 80, rows: 24});
+		const image = h.manager.list().find(i => i.name === 'debian')!;
+		const retry = {attempt: 3, max: 8, at: Date.now() + 15_000, reason: 'ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9 (at byte 0)'};
+		h.store.setProgress([{id: image.id, phase: 'preparing', downloaded: 0, total: null, rate: 0, eta: null, stalled: false, retry}]);
+		const frame = await h.waitFor(f => f.includes('retry 3/8'), 'the retry state in the row');
+		expect(line(frame, 'x86_64 netinst iso')).toMatch(/retry 3\/8 in 1[45]s: connection refused/);
+		for (let i = 0; i < 5; i++) await h.press('j');
+		await h.waitFor(() => h.selectedLine()?.includes('netinst') ?? false, 'the debian file selected');
+		await h.press(KEYS.enter);
+		const details = await h.waitFor(f => f.includes('Last error'), 'the details');
+		expect(details).toMatch(/Retry\s+retry 3\/8 in 1[45]s: connection refused/);
+		expect(details).toContain('ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9');
 	});
 });

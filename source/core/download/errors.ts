@@ -64,6 +64,48 @@ export function describeNetworkError(error: unknown): string {
 	return text || error.name;
 }
 
+/** OpenSSL/Node codes of a certificate the client does not trust: retrying cannot help. */
+const TLS_CERTIFICATE_CODES = new Set([
+	'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+	'UNABLE_TO_GET_ISSUER_CERT',
+	'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+	'SELF_SIGNED_CERT_IN_CHAIN',
+	'DEPTH_ZERO_SELF_SIGNED_CERT',
+	'CERT_HAS_EXPIRED',
+	'CERT_NOT_YET_VALID',
+	'CERT_REVOKED',
+	'CERT_UNTRUSTED',
+	'CERT_REJECTED',
+	'CERT_SIGNATURE_FAILURE',
+	'INVALID_CA',
+	'ERR_TLS_CERT_ALTNAME_INVALID',
+	'HOSTNAME_MISMATCH',
+]);
+
+/**
+ * A final error for a TLS certificate the client rejects (self-signed, unknown CA, expired, wrong host name), with
+ * what to do about it; undefined for any other error. Looks through `cause` chains (undici wraps socket errors).
+ */
+export function tlsCertificateFailure(error: unknown, url: string): TransferError | undefined {
+	let current: unknown = error;
+	for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+		const code = (current as {code?: unknown}).code;
+		if (typeof code === 'string' && TLS_CERTIFICATE_CODES.has(code)) {
+			const hint =
+				code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID'
+					? 'check the server\'s certificate dates and this machine\'s clock'
+					: code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code === 'HOSTNAME_MISMATCH'
+						? 'the certificate is for another host name: use the name it was issued for'
+						: 'if the server uses a private or self-signed CA, start isoman with NODE_EXTRA_CA_CERTS=/path/to/ca.pem';
+			return new TransferError('network', `TLS certificate error from ${url}: ${code} (${current.message}); ${hint}`, {cause: error});
+		}
+
+		current = (current as {cause?: unknown}).cause;
+	}
+
+	return undefined;
+}
+
 /** Wraps any error that escaped an attempt (and is not an abort or a TransferError) as a retryable network failure. */
 export function toRetryable(error: unknown): RetryableFailure {
 	if (error instanceof RetryableFailure) return error;

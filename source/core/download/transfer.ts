@@ -17,7 +17,7 @@ import {bytesNeeded, checkContent} from './magic.js';
 import {backoffDelay, IdleWatchdog, isRetryableStatus, parseRetryAfter, sleep} from './backoff.js';
 import {formatBytesExact as formatBytes} from '../format-bytes.js';
 import {freeSpace} from '../free-space.js';
-import {CHANGED_BEHIND_OUR_BACK, RetryableFailure, TransferError, describeNetworkError, statusMessage} from './errors.js';
+import {CHANGED_BEHIND_OUR_BACK, RetryableFailure, TransferError, describeNetworkError, statusMessage, tlsCertificateFailure} from './errors.js';
 import {discardBody, header, type HttpClient, type HttpResponse} from './http.js';
 import {PartFile} from './part-file.js';
 
@@ -468,6 +468,8 @@ async function download(opts: TransferOptions, log: Logger, part: PartFile, open
 		} catch (error) {
 			if (signal.aborted) throw signal.reason;
 			if (error instanceof TransferError) throw error;
+			const certificate = tlsCertificateFailure(error, url);
+			if (certificate) throw certificate;
 			const progressed = part.written > highWater;
 			highWater = Math.max(highWater, part.written);
 			if (progressed) {
