@@ -12,7 +12,7 @@ const ACTUAL = 'c'.repeat(64) + 'd'.repeat(64);
 function failChecksum(h: Harness): string {
 	const image = h.manager.list().find(i => i.name === 'debian')!;
 	const {catalogue} = h.manager;
-	catalogue.update(image.id, {expectedChecksum: EXPECTED, checksumType: 'sha512', checksumUrl: 'http://127.0.0.1:9/x/SHA512SUMS'});
+	catalogue.update(image.id, {expectedChecksum: EXPECTED, checksumType: 'sha512'});
 	catalogue.transition(image.id, 'downloading');
 	catalogue.transition(image.id, 'verifying', {checksum: ACTUAL, sizeBytes: 1024, downloadedBytes: 1024});
 	catalogue.transition(image.id, 'failed', {errorCode: 'checksum_mismatch', errorMessage: `checksum mismatch: expected sha512 ${EXPECTED}, got ${ACTUAL}`});
