@@ -190,7 +190,12 @@ async function main(): Promise<number> {
 		},
 		async startBackgroundDaemon() {
 			const out = fs.openSync(config.logPath, 'a');
-			const child = spawn(process.execPath, [cliPath, '--daemon', ...settingsArgs(config)], {detached: true, stdio: ['ignore', out, out], env: {...process.env, ...settingsEnv(config)}});
+			// A daemon the TUI hands its downloads to exits once the queue is done: nobody asked for a resident one.
+			const child = spawn(process.execPath, [cliPath, '--daemon', '--exit-when-idle', ...settingsArgs(config)], {
+				detached: true,
+				stdio: ['ignore', out, out],
+				env: {...process.env, ...settingsEnv(config)},
+			});
 			child.unref();
 			fs.closeSync(out);
 			return child.pid ?? 0;

@@ -123,7 +123,15 @@ export async function runTui(options: RunTuiOptions): Promise<number> {
 		if (ended) return;
 		ended = true;
 		teardown();
-		if (after) (after.stream === 'stdout' ? process.stdout : process.stderr).write(displayLines(after.text) + '\n');
+		if (after) {
+			try {
+				(after.stream === 'stdout' ? process.stdout : process.stderr).write(displayLines(after.text) + '\n');
+			} catch {
+				// The terminal went away meanwhile: the log has it.
+			}
+		}
+
+		stdin.off('end', onStdinEnd);
 		process.off('SIGTERM', onSignal);
 		process.off('SIGHUP', onSignal);
 		process.off('SIGINT', onSignal);
@@ -133,7 +141,9 @@ export async function runTui(options: RunTuiOptions): Promise<number> {
 	};
 
 	let quitting = false;
-	const quit = async (choice: QuitChoice) => {
+	/** Set when the terminal went away (SIGHUP, EIO): nothing more is written to it. */
+	let terminalGone = false;
+	const quit = async (choice: QuitChoice, reason = 'quit dialog') => {
 		if (quitting) {
 			if (choice === 'force') hurry();
 			return;
@@ -158,7 +168,9 @@ export async function runTui(options: RunTuiOptions): Promise<number> {
 			teardown();
 			await options.releaseLibrary?.();
 			const pid = await options.startBackgroundDaemon();
-			end(0, {text: `isoman: downloads continue in the background (daemon pid ${pid}); run isoman again to watch them.`, stream: 'stdout'});
+			const text = `isoman: downloads continue in the background (daemon pid ${pid}, exits when the queue is done); run isoman to watch them, isoman stop to stop it.`;
+			log.info('tui.handed_off', {daemon_pid: pid, reason, message: text});
+			end(0, terminalGone ? undefined : {text, stream: 'stdout'});
 		} catch (error) {
 			log.error('tui.quit_failed', {choice, error});
 			end(1, {text: `isoman: ${error instanceof Error ? error.message : String(error)}`, stream: 'stderr'});
@@ -172,8 +184,41 @@ export async function runTui(options: RunTuiOptions): Promise<number> {
 		onQuit: choice => void quit(choice),
 	});
 
+	/** Whether anything is queued or running that a background daemon should carry on with. */
+	const hasWork = () => manager.list().some(image => image.status === 'pending' || image.status === 'downloading' || image.status === 'verifying');
+
+	/**
+	 * The terminal is gone (SSH dropped: SIGHUP; or reads/writes fail): when this process runs the downloads and
+	 * any are queued or running, hand them to a background daemon exactly as the quit dialog's "background" choice
+	 * does (the .part files are kept and resumed from their offsets); otherwise just stop.
+	 */
+	const onTerminalGone = (why: string) => {
+		if (terminalGone) return;
+		terminalGone = true;
+		const handOff = manager.daemonPid === undefined && Boolean(options.startBackgroundDaemon) && hasWork();
+		log.warn('tui.terminal_gone', {why, hand_off: handOff});
+		if (quitting) {
+			hurry();
+			return;
+		}
+
+		if (handOff) {
+			void quit('background', why);
+			return;
+		}
+
+		quitting = true;
+		teardown();
+		void withTimeout(manager.stop(), STOP_TIMEOUT_MS).then(() => end(0));
+	};
+
 	const onSignal = (signal: NodeJS.Signals) => {
 		log.info('tui.signal', {signal});
+		if (signal === 'SIGHUP') {
+			onTerminalGone('SIGHUP');
+			return;
+		}
+
 		if (quitting) {
 			hurry();
 			return;
@@ -194,6 +239,11 @@ export async function runTui(options: RunTuiOptions): Promise<number> {
 		void withTimeout(manager.stop(), STOP_TIMEOUT_MS).then(() => end(1));
 	};
 
+	// A terminal that went away without a SIGHUP: stdin ends, or writes fail with EIO/EPIPE.
+	const onStdinEnd = () => onTerminalGone('stdin closed');
+	const onOutputError = (error: NodeJS.ErrnoException) => onTerminalGone(`terminal write failed: ${error.code ?? error.message}`);
+	stdin.on('end', onStdinEnd);
+	stdout.on('error', onOutputError);
 	process.on('SIGTERM', onSignal);
 	process.on('SIGHUP', onSignal);
 	process.on('SIGINT', onSignal);
