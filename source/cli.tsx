@@ -5,11 +5,12 @@
  */
 import {spawn} from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import meow from 'meow';
 import {ConfigError, loadConfig, settingFlags, settingsArgs, settingsEnv, settingsFromArgv, type Config} from './config.js';
 import {COMMANDS, commandHelp, mainHelp} from './commands/spec.js';
-import {createLogger, displayLines, fileSink, IsomanError, openLibrary, type Logger, type LogSink} from './core/index.js';
+import {createLogger, DataDirError, displayLines, fileSink, IsomanError, noLibraryError, openLibrary, prepareDataDir, type Logger, type LogSink} from './core/index.js';
 import {VERSION} from './version.js';
 
 /** meow throws on a flag given twice (`--name a --name b`): that is invalid input (exit 2), not a crash. */
@@ -131,7 +132,22 @@ async function main(): Promise<number> {
 		});
 	}
 
-	fs.mkdirSync(config.dataDir, {recursive: true});
+	// Only the TUI, the daemon and `add` may start a library; every other command needs one there already.
+	try {
+		const databaseFile = path.basename(config.dbPath);
+		const catalogued = prepareDataDir(config.dataDir, {create: flags.daemon === true || command === undefined || command === 'add', databaseFile});
+		if (!catalogued) {
+			// A directory without a catalogue is an empty library: `list` says so; nothing is created in it.
+			if (command !== 'list') throw noLibraryError(config.dataDir, databaseFile);
+			process.stdout.write(flags.json ? '[]\n' : 'The library is empty: isoman add <url>\n');
+			return 0;
+		}
+	} catch (error) {
+		if (!(error instanceof DataDirError)) throw error;
+		process.stderr.write(`isoman: ${error.message}\n`);
+		return 2;
+	}
+
 	let sink: LogSink;
 	try {
 		sink = fileSink(config.logPath);
@@ -181,6 +197,7 @@ async function main(): Promise<number> {
 		manager: library.library,
 		config,
 		log,
+		holder: library.holder,
 		releaseLibrary: async () => library.close(),
 		onStarted() {
 			library.recoverAndStart?.().catch((error: unknown) => {

@@ -35,11 +35,13 @@ export type AppProps = {
 	dataDir: string;
 	/** Where the image files are (absolute): the details show each file's full path. */
 	imagesDir?: string;
+	/** The process that holds the library when this one does not. */
+	holder?: {role: string; pid: number};
 	ui: Pick<UiOptions, 'spinners'>;
 	theme: Theme;
 };
 
-export function App({controller, store, manager, dataDir, imagesDir = path.join(dataDir, 'images'), ui, theme}: AppProps) {
+export function App({controller, store, manager, dataDir, imagesDir = path.join(dataDir, 'images'), holder, ui, theme}: AppProps) {
 	const {columns, rows} = useTerminalSize();
 	const state = useSyncExternalStore(controller.subscribe, controller.getState);
 	const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot);
@@ -118,6 +120,7 @@ export function App({controller, store, manager, dataDir, imagesDir = path.join(
 				free={free}
 				filter={state.filter}
 				daemonPid={manager.daemonPid}
+				holder={holder}
 				owner={manager.daemonPid === undefined}
 				serving={serving}
 				width={columns}

@@ -30,6 +30,8 @@ export type RunTuiOptions = {
 	startBackgroundDaemon?: () => Promise<number>;
 	/** Called after the manager was stopped, before the background daemon is started: releases the library lock. */
 	releaseLibrary?: () => Promise<void>;
+	/** Who holds the library when this process does not (shown in the header). */
+	holder?: {role: string; pid: number};
 	/** Called once the first frame is on the screen (the CLI runs recovery and starts downloads then). */
 	onStarted?: () => void;
 };
@@ -252,7 +254,7 @@ export async function runTui(options: RunTuiOptions): Promise<number> {
 
 	screen.enter();
 	try {
-		instance = render(<App controller={controller} store={store} manager={manager} dataDir={config.dataDir} imagesDir={config.imagesDir} ui={ui} theme={theme} />, {
+		instance = render(<App controller={controller} store={store} manager={manager} dataDir={config.dataDir} imagesDir={config.imagesDir} holder={options.holder} ui={ui} theme={theme} />, {
 			stdin,
 			stdout: writer.stream as unknown as NodeJS.WriteStream,
 			stderr: process.stderr,

@@ -8,8 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {readLock} from '../../source/core/lock.js';
-import {Manager} from '../../source/core/manager.js';
-import {silentLogger} from '../../source/core/log.js';
+import {openReader} from '../../source/core/index.js';
 import {tempLibrary, waitFor, type TempLibrary} from '../support/library.js';
 import {startTestServer, type TestServer} from '../support/server.js';
 
@@ -90,4 +89,22 @@ describe.skipIf(!haveTmux)('the TUI loses its terminal', () => {
 		expect(log).toMatch(/tui\.handed_off/);
 		expect(log).toContain(`daemon pid ${daemon.pid}`);
 	}, 120_000);
+
+	it('a second TUI on the same library names the one that runs the downloads: "TUI pid N"', async () => {
+		const lib = tempLibrary();
+		libs.push(lib);
+		const first = `isoman-first-${process.pid}`;
+		const second = `isoman-second-${process.pid}`;
+		sessions.push(first, second);
+		tmux('new-session', '-d', '-s', first, '-x', '80', '-y', '24', '-e', 'LANG=C.UTF-8', `node ${cli} --data-dir ${lib.dir}`);
+		const holder = await waitFor(() => readLock(lib.dir), {what: 'the first TUI to hold the library', timeoutMs: 20_000});
+		expect(holder.role).toBe('tui');
+		tmux('new-session', '-d', '-s', second, '-x', '120', '-y', '30', '-e', 'LANG=C.UTF-8', `node ${cli} --data-dir ${lib.dir}`);
+		const text = await waitFor(() => {
+			const t = screen(second);
+			return t.includes('downloads run in') ? t : undefined;
+		}, {what: 'the second TUI header', timeoutMs: 20_000});
+		expect(text).toContain(`downloads run in TUI pid ${holder.pid}`);
+		expect(text).not.toContain('daemon pid');
+	}, 60_000);
 });

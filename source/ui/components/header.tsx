@@ -12,6 +12,8 @@ export type HeaderProps = {
 	free: number | undefined;
 	filter: string;
 	daemonPid: number | undefined;
+	/** Who runs the downloads when this process does not (from the library lock). */
+	holder?: {role: string; pid: number};
 	owner: boolean;
 	/** The daemon's URL when it serves the library over HTTP. */
 	serving?: string;
@@ -20,7 +22,14 @@ export type HeaderProps = {
 	spinners: boolean;
 };
 
-export function Header({snapshot, dataDir, free, filter, daemonPid, owner, serving, width, theme, spinners}: HeaderProps) {
+/** "downloads run in TUI pid 123" (another terminal's TUI), "… in daemon pid 456". */
+export function holderText(holder: {role: string; pid: number} | undefined, daemonPid: number | undefined): string {
+	const pid = holder?.pid ?? daemonPid;
+	const role = holder?.role === 'tui' ? 'TUI' : (holder?.role ?? 'daemon');
+	return pid === undefined ? 'downloads run in another isoman' : `downloads run in ${role} pid ${pid}`;
+}
+
+export function Header({snapshot, dataDir, free, filter, daemonPid, holder, owner, serving, width, theme, spinners}: HeaderProps) {
 	let active = 0;
 	let queued = 0;
 	for (const image of snapshot.images) {
@@ -60,7 +69,7 @@ export function Header({snapshot, dataDir, free, filter, daemonPid, owner, servi
 				{owner ? null : (
 					<Text>
 						{sep}
-						<Text bold>{daemonPid === undefined ? 'downloads run in the daemon' : `downloads run in daemon pid ${daemonPid}`}</Text>
+						<Text bold>{holderText(holder, daemonPid)}</Text>
 					</Text>
 				)}
 				{serving ? (
