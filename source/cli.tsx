@@ -144,7 +144,7 @@ async function main(): Promise<number> {
 		}
 	} catch (error) {
 		if (!(error instanceof DataDirError)) throw error;
-		process.stderr.write(`isoman: ${error.message}\n`);
+		process.stderr.write(`isoman: ${displayLines(error.message)}\n`);
 		return 2;
 	}
 
@@ -207,8 +207,10 @@ async function main(): Promise<number> {
 		},
 		async startBackgroundDaemon() {
 			const out = fs.openSync(config.logPath, 'a');
-			// A daemon the TUI hands its downloads to exits once the queue is done: nobody asked for a resident one.
-			const child = spawn(process.execPath, [cliPath, '--daemon', '--exit-when-idle', ...settingsArgs(config)], {
+			// A daemon the TUI hands its downloads to exits once the queue is done (nobody asked for a resident one),
+			// unless it serves HTTP (--listen), which is what it is there for.
+			const idle = config.listen ? [] : ['--exit-when-idle'];
+			const child = spawn(process.execPath, [cliPath, '--daemon', ...idle, ...settingsArgs(config)], {
 				detached: true,
 				stdio: ['ignore', out, out],
 				env: {...process.env, ...settingsEnv(config)},

@@ -62,7 +62,7 @@ describe.skipIf(!haveTmux)('the TUI loses its terminal', () => {
 		}, {what: 'a daemon to hold the library', timeoutMs: 20_000});
 		expect(daemon.pid).not.toBe(tui!.pid);
 
-		const reader = new Manager({config: lib.config, log: silentLogger, owner: false});
+		const reader = openReader(lib.config);
 		try {
 			const done = await waitFor(() => {
 				const image = reader.list()[0];
