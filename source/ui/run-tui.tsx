@@ -170,7 +170,7 @@ export async function runTui(options: RunTuiOptions): Promise<number> {
 			teardown();
 			await options.releaseLibrary?.();
 			const pid = await options.startBackgroundDaemon();
-			const text = `isoman: downloads continue in the background (daemon pid ${pid}, exits when the queue is done); run isoman to watch them, isoman stop to stop it.`;
+			const text = `isoman: downloads continue in the background (daemon pid ${pid}${config.listen ? ', still serving HTTP' : ', exits when the queue is done'}); run isoman to watch them, isoman stop to stop it.`;
 			log.info('tui.handed_off', {daemon_pid: pid, reason, message: text});
 			end(0, terminalGone ? undefined : {text, stream: 'stdout'});
 		} catch (error) {
