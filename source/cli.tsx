@@ -23,37 +23,40 @@ function parseArgv<T>(parse: () => T): T {
 	}
 }
 
+const FLAGS = {
+	help: {type: 'boolean', shortFlag: 'h'},
+	// `--version` alone prints isoman's version; `add --version V` is the image's version.
+	version: {type: 'string'},
+	daemon: {type: 'boolean'},
+	exitWhenIdle: {type: 'boolean'},
+	...settingFlags(),
+	json: {type: 'boolean'},
+	name: {type: 'string'},
+	arch: {type: 'string'},
+	edition: {type: 'string'},
+	checksumUrl: {type: 'string'},
+	checksum: {type: 'string'},
+	checksumType: {type: 'string'},
+	move: {type: 'boolean'},
+	dryRun: {type: 'boolean'},
+	url: {type: 'string'},
+	apiToken: {type: 'string'},
+	auth: {type: 'string'},
+	webRoot: {type: 'string'},
+	force: {type: 'boolean'},
+	signatureUrl: {type: 'string'},
+	key: {type: 'string'},
+} as const;
+
 const cli = parseArgv(() => meow(mainHelp(), {
 	importMeta: import.meta,
 	autoHelp: false,
 	autoVersion: false,
-	allowUnknownFlags: false,
+	// Checked below (unknownFlag), so that the error is one line in isoman's words.
+	allowUnknownFlags: true,
 	// A boolean flag not given stays undefined, so the ISOMAN_* variable (or the default) applies to it.
 	booleanDefault: undefined,
-	flags: {
-		help: {type: 'boolean', shortFlag: 'h'},
-		// `--version` alone prints isoman's version; `add --version V` is the image's version.
-		version: {type: 'string'},
-		daemon: {type: 'boolean'},
-		exitWhenIdle: {type: 'boolean'},
-		...settingFlags(),
-		json: {type: 'boolean'},
-		name: {type: 'string'},
-		arch: {type: 'string'},
-		edition: {type: 'string'},
-		checksumUrl: {type: 'string'},
-		checksum: {type: 'string'},
-		checksumType: {type: 'string'},
-		move: {type: 'boolean'},
-		dryRun: {type: 'boolean'},
-		url: {type: 'string'},
-		apiToken: {type: 'string'},
-		auth: {type: 'string'},
-		webRoot: {type: 'string'},
-		force: {type: 'boolean'},
-		signatureUrl: {type: 'string'},
-		key: {type: 'string'},
-	},
+	flags: FLAGS,
 }));
 
 const flags = cli.flags;
@@ -84,7 +87,39 @@ function misplacedFlag(): string | undefined {
 	return stray ? `${kebab(stray)} is not a flag of ${command} (see isoman ${command} --help)` : undefined;
 }
 
+/** The first `--flag` (or `-x`) in argv that is none of ours, if any (values after `--flag` are not flags). */
+function unknownFlag(argv: string[]): string | undefined {
+	const known = new Set(['--help', '-h', ...Object.keys(FLAGS).map(kebab)]);
+	for (const arg of argv) {
+		if (arg === '--') break;
+		if (!arg.startsWith('-') || arg === '-' || /^-\d/.test(arg)) continue;
+		const name = arg.split('=')[0]!;
+		if (known.has(name) || (name.startsWith('--no-') && known.has(`--${name.slice(5)}`))) continue;
+		return name;
+	}
+
+	return undefined;
+}
+
 async function main(): Promise<number> {
+	const unknown = unknownFlag(process.argv.slice(2));
+	if (unknown) {
+		printError(`isoman: unknown flag ${unknown}; see isoman --help`);
+		return 2;
+	}
+
+	// `isoman help [command]` is `isoman [command] --help`.
+	if (command === 'help') {
+		const topic = args[0];
+		if (topic !== undefined && !(topic in COMMANDS)) {
+			printError(`isoman: unknown command "${topic}"; see isoman --help`);
+			return 2;
+		}
+
+		process.stdout.write(topic ? commandHelp(topic) : mainHelp());
+		return 0;
+	}
+
 	if (command !== undefined && !(command in COMMANDS)) {
 		printError(`isoman: unknown command "${command}"; see isoman --help`);
 		return 2;
@@ -138,6 +173,12 @@ async function main(): Promise<number> {
 		const catalogued = prepareDataDir(config.dataDir, {create: flags.daemon === true || command === undefined || command === 'add', databaseFile});
 		if (!catalogued) {
 			// A directory without a catalogue is an empty library: `list` says so; nothing is created in it.
+			if (command === 'status' || command === 'stop') {
+				// Nothing can hold a library that is not there.
+				process.stdout.write(command === 'stop' ? `nothing to stop: no daemon holds ${displayLines(config.dataDir)}\n` : `nothing holds ${displayLines(config.dataDir)}: there is no library there yet\n`);
+				return command === 'stop' ? 0 : 1;
+			}
+
 			if (command !== 'list') throw noLibraryError(config.dataDir, databaseFile);
 			process.stdout.write(flags.json ? '[]\n' : 'The library is empty: isoman add <url>\n');
 			return 0;

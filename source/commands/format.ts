@@ -33,3 +33,9 @@ export function imageTable(images: Image[]): string {
 		images.map(i => [i.id, i.name, i.version, i.arch, i.edition ?? '-', i.fileType, formatBytes(i.sizeBytes), stateWord(i)]),
 	);
 }
+
+/** "alpine 3.20.3 x86_64 standard iso": what a person recognises an image by (ids alone say nothing). */
+export function imageLabel(image: Pick<Image, 'name' | 'version' | 'arch' | 'edition' | 'fileType'> | undefined): string {
+	if (!image) return '(removed)';
+	return displayText([image.name, image.version, image.arch, image.edition, image.fileType].filter(Boolean).join(' '));
+}

@@ -3,6 +3,7 @@
  * Mutations run here when no process holds the library; with a daemon running they go through its command
  * queue and this prints its answer (the Library is the same either way).
  */
+import path from 'node:path';
 import type {Config} from '../config.js';
 import {
 	DuplicateImageError,
@@ -31,7 +32,8 @@ import {
 	readServerInfo,
 	servedText,
 } from '../core/index.js';
-import {imageTable, stateWord, table} from './format.js';
+import {status, stop} from './daemon-control.js';
+import {imageLabel, imageTable, stateWord, table} from './format.js';
 import {statsText} from './stats-text.js';
 
 export type CommandFlags = {
@@ -89,6 +91,8 @@ export async function runCommand(name: string, args: string[], flags: CommandFla
 		if (name === 'add') return await add(args, flags, config, log, io);
 		if (name === 'list' || name === 'show') return await read(name, args, flags, config, log, io);
 		if (name === 'key') return await (await import('./key-command.js')).keyCommand(args, flags, config, log, io);
+		if (name === 'status') return await status(config, flags.json === true, log, io);
+		if (name === 'stop') return await stop(config, io);
 		if ((ID_ACTIONS as readonly string[]).includes(name)) return await act(name as IdAction, args, config, log, io);
 		if (name === 'edit') return await edit(args, flags, config, log, io);
 		if (name === 'stats') return await stats(flags, config, log, io);
@@ -136,6 +140,13 @@ async function add(args: string[], flags: CommandFlags, config: Config, log: Log
 		});
 		io.out(flags.json ? jsonText(imageToJson(image), 2) : image.id);
 		return EXIT.ok;
+	} catch (error) {
+		// A script asked for JSON: it gets the existing image's object (exit 3 says it was there already).
+		const existing = error instanceof DuplicateImageError && flags.json ? library.library.get(error.existingId) : undefined;
+		if (!existing) throw error;
+		io.err(`isoman: ${messageText((error as Error).message)}`);
+		io.out(jsonText(imageToJson(existing), 2));
+		return EXIT.exists;
 	} finally {
 		await library.close();
 	}
@@ -228,7 +239,7 @@ function describe(image: Image, manager: LibraryReader): string {
 		['arch', image.arch],
 		['edition', image.edition ?? '-'],
 		['type', image.fileType],
-		['path', image.filePath],
+		['path', path.join(manager.config.imagesDir, image.filePath)],
 		['state', stateWord(image)],
 		['size', `${formatBytes(image.sizeBytes)} (${formatBytes(image.downloadedBytes)} downloaded)`],
 		['url', redactUrl(image.downloadUrl)],
@@ -290,7 +301,7 @@ async function act(action: IdAction, args: string[], config: Config, log: Logger
 			const results = await library.verify(images.length > 0 ? images.map(i => i.id) : undefined);
 			// Recovery ran as this command took the library: a file it has just found gone or corrupt is a result too.
 			if (images.length === 0) results.push(...recoveryFindings(opened, results));
-			for (const r of results) io.out(`${r.id}  ${r.outcome}${r.message ? `  ${messageText(r.message)}` : ''}`);
+			for (const r of results) io.out(`${r.id}  ${imageLabel(library.get(r.id) ?? images.find(i => i.id === r.id))}  ${r.outcome}${r.message ? `  ${messageText(r.message)}` : ''}`);
 			return results.some(r => r.outcome === 'corrupt' || r.outcome === 'missing') ? EXIT.failure : EXIT.ok;
 		}
 

@@ -100,6 +100,18 @@ export const COMMANDS: Record<string, CommandSpec> = {
 		flags: [{flag: '--force', description: 'Also break a lock taken on another host (if that isoman still runs, two downloaders would share the library)', default: 'off'}],
 		exitCodes: '0 no lock, or removed; 1 held by a running isoman, or taken on another host without --force.',
 	},
+	status: {
+		usage: 'isoman status [--json]',
+		description: 'Who holds the library (daemon or TUI, pid, since when), how many images are active, queued, paused and failed, and where it is served.',
+		flags: [{flag: '--json', description: 'Print JSON ({data_dir, holder, listening, images})', default: 'off'}],
+		exitCodes: '0 a daemon or TUI holds the library; 1 nothing does (nothing downloads).',
+	},
+	stop: {
+		usage: 'isoman stop',
+		description: 'Stop the daemon that holds the library, gracefully (active downloads keep their partial data), and wait until it has exited.',
+		flags: [],
+		exitCodes: '0 stopped, or nothing was running; 1 still running after 15 s; 2 held by a TUI or by a process on another host.',
+	},
 	verify: {
 		usage: 'isoman verify [<id>...]',
 		description: 'Re-hash complete images (all of them when no id is given); corrupt ones become failed, vanished ones missing.',

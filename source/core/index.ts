@@ -8,7 +8,7 @@
 export {openLibrary, openReader, type OpenLibrary, type OpenLibraryOptions} from './open-library.js';
 export type {ImageChange, Library, LibraryEvents, LibraryReader, Notice, ServedBatch, VerifyResult} from './library.js';
 export type {RecoveryReport} from './recovery.js';
-export {breakLock, LockHeldError, readLock, type LockInfo} from './lock.js';
+export {alive, breakLock, LockHeldError, readLock, type LockInfo} from './lock.js';
 export {DataDirError, noLibraryError, prepareDataDir} from './data-dir.js';
 
 // Vocabulary.

@@ -51,7 +51,8 @@ function lockPathFor(dataDir: string): string {
 	return path.join(dataDir, 'isoman.lock');
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid runs on this host (EPERM: it does, as another user). */
+export function alive(pid: number): boolean {
 	try {
 		process.kill(pid, 0);
 		return true;

@@ -128,7 +128,7 @@ describe('a daemon and other processes', () => {
 		const daemon = startDaemon(dir);
 		await daemon.next(isEvent('complete', id));
 		const ok = await isoman(dir, ['verify', id]);
-		expect(ok.stdout).toMatch(new RegExp(`^${id}\\s+ok\\b`, 'm'));
+		expect(ok.stdout).toMatch(new RegExp(`^${id}\\s+\\S.* ok\\b`, 'm'));
 
 		const [image] = await inProcess(dir).images();
 		const file = path.join(dir, 'images', image!.file_path);
@@ -137,7 +137,7 @@ describe('a daemon and other processes', () => {
 		fs.writeFileSync(file, bytes);
 		const from = daemon.lines.length;
 		const corrupt = await isoman(dir, ['verify'], 1);
-		expect(corrupt.stdout).toMatch(new RegExp(`^${id}\\s+corrupt\\b`, 'm'));
+		expect(corrupt.stdout).toMatch(new RegExp(`^${id}\\s+\\S.* corrupt\\b`, 'm'));
 		const line = await daemon.next(isEvent('failed', id), {from});
 		expect(line).toMatchObject({level: 'error', from: 'complete', error_code: 'corrupt'});
 		expect((await listJson(dir))[0]).toMatchObject({status: 'failed', error_code: 'corrupt'});
@@ -152,9 +152,9 @@ describe('a daemon and other processes', () => {
 		expect(server.requestsFor('/v/vv-1.0-x86_64.iso')).toHaveLength(2);
 		fs.rmSync(file);
 		const vanished = await isoman(dir, ['verify', id], 1);
-		expect(vanished.stdout).toMatch(new RegExp(`^${id}\\s+missing\\b`, 'm'));
+		expect(vanished.stdout).toMatch(new RegExp(`^${id}\\s+\\S.* missing\\b`, 'm'));
 		expect(await daemon.next(isEvent('missing', id), {from: again})).toMatchObject({from: 'complete'});
-		expect((await isoman(dir, ['verify', id], 1)).stdout).toMatch(new RegExp(`^${id}\\s+missing\\b`, 'm'));
+		expect((await isoman(dir, ['verify', id], 1)).stdout).toMatch(new RegExp(`^${id}\\s+\\S.* missing\\b`, 'm'));
 		daemon.kill('SIGINT');
 		expect((await daemon.exited).code).toBe(0);
 	});

@@ -139,7 +139,8 @@ describe('isoman list and show', () => {
 		expect(human).toMatch(new RegExp(`^id\\s+${id}$`, 'm'));
 		expect(human).toMatch(/^state\s+verified$/m);
 		expect(human).toMatch(/^size\s+2\.00 MiB\b/m);
-		expect(human).toMatch(/^path\s+ubuntu\/24\.04\/x86_64\/ubuntu-24\.04-live-server-x86_64\.iso$/m);
+		// The absolute path, to copy into another command.
+		expect(human).toMatch(new RegExp(`^path\\s+${path.join(dir, 'images')}/ubuntu/24\\.04/x86_64/ubuntu-24\\.04-live-server-x86_64\\.iso$`, 'm'));
 		expect(human).toContain(sha);
 		expect(human).toMatch(/History/);
 		expect(human).toMatch(/\bcompleted\b/);
@@ -320,8 +321,9 @@ describe('state commands without a daemon', () => {
 		await downloadQueue();
 		const pending = await inProcess(dir).add({url: server.url('/v/later-1.0-x86_64.iso')});
 		const all = await isoman(dir, ['verify']);
-		expect(lines(all.stdout).sort()).toEqual(ids.map(id => `${id}  ok`).sort());
-		expect((await isoman(dir, ['verify', pending])).stdout).toMatch(new RegExp(`^${pending}  skipped`));
+		// Each line names the image, not only its id.
+		expect(lines(all.stdout).sort()).toEqual(ids.map((id, i) => `${id}  img${i} 1.0 x86_64 iso  ok`).sort());
+		expect((await isoman(dir, ['verify', pending])).stdout).toMatch(new RegExp(`^${pending}  later 1.0 x86_64 iso  skipped`));
 
 		const images = await inProcess(dir).images();
 		const fileOf = (id: string) => path.join(dir, 'images', images.find(i => i.id === id)!.file_path);
@@ -335,9 +337,9 @@ describe('state commands without a daemon', () => {
 		fs.rmSync(fileOf(ids[1]!));
 
 		const result = await isoman(dir, ['verify', ids[0]!, ids[1]!.slice(0, 5), ids[2]!], 1);
-		expect(result.stdout).toMatch(new RegExp(`^${ids[0]}  corrupt\\b`, 'm'));
-		expect(result.stdout).toMatch(new RegExp(`^${ids[1]}  missing\\b`, 'm'));
-		expect(result.stdout).toMatch(new RegExp(`^${ids[2]}  corrupt\\b`, 'm'));
+		expect(result.stdout).toMatch(new RegExp(`^${ids[0]}  img0 1\\.0 x86_64 iso  corrupt\\b`, 'm'));
+		expect(result.stdout).toMatch(new RegExp(`^${ids[1]}  img1 1\\.0 x86_64 iso  missing\\b`, 'm'));
+		expect(result.stdout).toMatch(new RegExp(`^${ids[2]}  img2 1\\.0 x86_64 iso  corrupt\\b`, 'm'));
 		const after = await inProcess(dir).images();
 		expect(after.find(i => i.id === ids[0])).toMatchObject({status: 'failed', error_code: 'corrupt', error_message: expect.stringContaining(shas[0]!)});
 		expect(after.find(i => i.id === ids[1])).toMatchObject({status: 'missing'});

@@ -29,8 +29,8 @@ function expectSettings(help: string, except: string[] = []) {
 /** Every long flag meow is told about in cli.tsx (its own, and the settings table's), as typed on the command line. */
 function meowFlags(): string[] {
 	const source = fs.readFileSync(path.join(ROOT, 'source', 'cli.tsx'), 'utf8');
-	const block = source.slice(source.indexOf('flags: {'), source.indexOf('},\n});'));
-	const own = [...block.matchAll(/^\t\t(\w+): \{type: '(\w+)'/gm)].map(([, name]) => `--${name!.replaceAll(/[A-Z]/g, c => '-' + c.toLowerCase())}`);
+	const block = source.slice(source.indexOf('const FLAGS = {'), source.indexOf('} as const;'));
+	const own = [...block.matchAll(/^\t(\w+): \{type: '(\w+)'/gm)].map(([, name]) => `--${name!.replaceAll(/[A-Z]/g, c => '-' + c.toLowerCase())}`);
 	expect(block).toContain('...settingFlags()');
 	return [...own, ...Object.values(SETTINGS).map(def => def.flag)];
 }
