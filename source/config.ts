@@ -171,6 +171,14 @@ export const SETTINGS = {
 		defaultText: 'false',
 		kind: 'boolean',
 	},
+	notify: {
+		flag: '--notify',
+		env: 'ISOMAN_NOTIFY',
+		description: 'When a download completes or fails, the TUI rings the terminal bell (bell) or sends a desktop notification (osc9); off: neither',
+		schema: z.preprocess(value => (value === undefined || value === '' ? 'off' : typeof value === 'string' ? value.trim().toLowerCase() : value), z.enum(['off', 'bell', 'osc9'], {error: 'must be off, bell or osc9'})),
+		defaultText: 'off',
+		kind: 'string',
+	},
 	listen: {
 		flag: '--listen',
 		env: 'ISOMAN_LISTEN',

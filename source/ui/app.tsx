@@ -15,6 +15,7 @@ import {Dialog} from './components/dialog.js';
 import {Footer, StatusLine} from './components/footer.js';
 import {Header} from './components/header.js';
 import {Help, helpLines} from './components/help.js';
+import {NoticesView} from './components/notices-view.js';
 import {MIN_COLUMNS, MIN_ROWS, TooSmall} from './components/too-small.js';
 import {TreeView} from './components/tree-view.js';
 import {useDiskFree} from './disk-free.js';
@@ -22,6 +23,9 @@ import {useServerUrl} from './use-server-url.js';
 import type {LibraryStore} from './store.js';
 import type {Theme} from './theme.js';
 import type {UiOptions} from './ui-options.js';
+import type {Limits} from './wait-reason.js';
+
+const DEFAULT_LIMITS: Limits = {concurrency: 3, perHost: 2};
 import {useKeypress} from './use-keypress.js';
 import {useTerminalSize} from './use-terminal-size.js';
 
@@ -35,13 +39,15 @@ export type AppProps = {
 	dataDir: string;
 	/** Where the image files are (absolute): the details show each file's full path. */
 	imagesDir?: string;
+	/** Download slots (for the wait reason of queued rows). */
+	limits?: Limits;
 	/** The process that holds the library when this one does not. */
 	holder?: {role: string; pid: number};
 	ui: Pick<UiOptions, 'spinners'>;
 	theme: Theme;
 };
 
-export function App({controller, store, manager, dataDir, imagesDir = path.join(dataDir, 'images'), holder, ui, theme}: AppProps) {
+export function App({controller, store, manager, dataDir, imagesDir = path.join(dataDir, 'images'), holder, limits = DEFAULT_LIMITS, ui, theme}: AppProps) {
 	const {columns, rows} = useTerminalSize();
 	const state = useSyncExternalStore(controller.subscribe, controller.getState);
 	const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot);
@@ -64,10 +70,13 @@ export function App({controller, store, manager, dataDir, imagesDir = path.join(
 	const selected = model.rows[index];
 
 	let main;
+	const treeProps = {model, selectedIndex: index, snapshot, height: mainHeight, theme, filter: state.filter, marked: state.marked, limits};
 	if (state.help) {
 		main = <Help scroll={state.help.scroll} width={columns} height={mainHeight} theme={theme} />;
 	} else if (state.dialog) {
 		main = <Dialog dialog={state.dialog} width={columns} height={mainHeight} theme={theme} />;
+	} else if (state.notices) {
+		main = <NoticesView notices={controller.noticeLog.list()} scroll={state.notices.scroll} width={columns} height={mainHeight} theme={theme} onLines={controller.setNoticeLines} />;
 	} else if (state.form) {
 		main = <AddFormView state={state.form} width={columns} height={mainHeight} theme={theme} />;
 	} else if (state.pane === 'details') {
@@ -90,7 +99,7 @@ export function App({controller, store, manager, dataDir, imagesDir = path.join(
 		const treeWidth = Math.max(72, Math.min(Math.floor(columns * 0.6), columns - 70));
 		main = (
 			<>
-				<TreeView model={model} selectedIndex={index} snapshot={snapshot} width={treeWidth} height={mainHeight} theme={theme} filter={state.filter} />
+				<TreeView {...treeProps} width={treeWidth} />
 				<Box borderStyle={theme.border} borderTop={false} borderRight={false} borderBottom={false} borderColor={theme.c('muted')} paddingLeft={1}>
 					<Details
 						row={selected}
@@ -107,7 +116,7 @@ export function App({controller, store, manager, dataDir, imagesDir = path.join(
 			</>
 		);
 	} else {
-		main = <TreeView model={model} selectedIndex={index} snapshot={snapshot} width={columns} height={mainHeight} theme={theme} filter={state.filter} />;
+		main = <TreeView {...treeProps} width={columns} />;
 	}
 
 	const position =
@@ -121,6 +130,7 @@ export function App({controller, store, manager, dataDir, imagesDir = path.join(
 				filter={state.filter}
 				daemonPid={manager.daemonPid}
 				holder={holder}
+				marked={state.marked.size}
 				owner={manager.daemonPid === undefined}
 				serving={serving}
 				width={columns}

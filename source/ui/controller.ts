@@ -6,7 +6,11 @@
  */
 import {DuplicateImageError, signatureCandidates, type Image, type Library} from '../core/index.js';
 import * as form from './add-form.js';
-import {describeImage, duplicateDialog, quitDialog, removeDialog, type DialogState} from './dialogs.js';
+import {liveMarks, pauseOrResume, planBulk, plural, toggleMarks, VERBS, type BulkAction} from './bulk.js';
+import {osc52} from './clipboard.js';
+import {absolutePath} from './details-lines.js';
+import {NoticeLog} from './notice-log.js';
+import {bulkDialog, cancelDialog, describeImage, duplicateDialog, quitDialog, removeDialog, type DialogState} from './dialogs.js';
 import {parseKeys, type KeyEvent} from './keys.js';
 import {bindingFor, bindingOf, TEXT_MODES, verdictFor, type Action, type Mode} from './keymap.js';
 import type {LibraryStore, LibrarySnapshot} from './store.js';
@@ -32,6 +36,10 @@ export type UiState = {
 	pane: 'tree' | 'details';
 	/** First line of the details view. */
 	detailsScroll: number;
+	/** Marked images (ids): p x r v D act on all of them. */
+	marked: ReadonlySet<string>;
+	/** The notices view, scrolled this many lines up from the newest. */
+	notices: {scroll: number} | undefined;
 	message: Message | undefined;
 	/** Set once quitting started: what the screen says meanwhile. */
 	quitting: string | undefined;
@@ -55,6 +63,12 @@ export type ControllerOptions = {
 	onQuit: (choice: QuitChoice) => void;
 	/** Whether "keep downloading in the background" can be offered. */
 	canBackground?: boolean;
+	/** Where image files are (the path `y` copies). */
+	imagesDir?: string;
+	/** Writes an escape sequence to the terminal (OSC 52 for `y`, the bell or OSC 9 when a download ends). */
+	writeTerminal?: (sequence: string) => void;
+	/** When a download completes or fails: nothing, the terminal bell, or an OSC 9 desktop notification. */
+	notify?: 'off' | 'bell' | 'osc9';
 	/** How long a transient message stays (ms). */
 	messageMs?: number;
 	now?: () => number;
@@ -74,6 +88,8 @@ export class UiController {
 		help: undefined,
 		pane: 'tree',
 		detailsScroll: 0,
+		marked: new Set(),
+		notices: undefined,
 		message: undefined,
 		quitting: undefined,
 	};
@@ -92,6 +108,12 @@ export class UiController {
 	private layout: Layout = {pageSize: 10, wide: true, helpLines: 0};
 	/** Lines the details view has (setDetailsLines, from an effect: bounds scrolling). */
 	private detailsLines = 0;
+	/** Lines the notices view has (setNoticeLines, from an effect: bounds scrolling). */
+	private noticeLines = 0;
+	/** The last 200 notices and events (the notices view). */
+	readonly noticeLog = new NoticeLog();
+	private readonly unsubscribeStore: () => void;
+	private lastStatus = new Map<string, string>();
 
 	constructor(options: ControllerOptions) {
 		this.options = options;
@@ -99,6 +121,35 @@ export class UiController {
 		this.store = options.store;
 		this.now = options.now ?? Date.now;
 		this.unsubscribeNotices = this.store.onNotice(notice => this.say(notice.message, notice.level));
+		this.lastStatus = new Map(this.store.getSnapshot().images.map(image => [image.id, image.status]));
+		this.unsubscribeStore = this.store.subscribe(() => this.onSnapshot());
+	}
+
+	/** Downloads that ended since the last snapshot go to the notices (and ring the bell, when asked to). */
+	private onSnapshot(): void {
+		const snapshot = this.store.getSnapshot();
+		const next = new Map<string, string>();
+		for (const image of snapshot.images) {
+			next.set(image.id, image.status);
+			const before = this.lastStatus.get(image.id);
+			if (before === undefined || before === image.status) continue;
+			if (image.status === 'complete') this.ended(`Completed ${describeImage(image)}${image.expectedChecksum ? ' (verified)' : ' (unverified)'}`, 'info');
+			else if (image.status === 'failed') this.ended(`Failed ${describeImage(image)}: ${image.errorMessage ?? image.errorCode ?? 'unknown error'}`, 'error');
+		}
+
+		this.lastStatus = next;
+		if (this.state.marked.size > 0) {
+			const live = liveMarks(this.state.marked, snapshot.byId);
+			if (live.size !== this.state.marked.size) this.update({marked: live});
+		}
+	}
+
+	private ended(text: string, level: 'info' | 'error'): void {
+		this.noticeLog.add(level, text, this.now());
+		const notify = this.options.notify ?? 'off';
+		if (notify === 'bell') this.options.writeTerminal?.('\x07');
+		else if (notify === 'osc9') this.options.writeTerminal?.(`\x1b]9;isoman: ${text.replaceAll(/[\x00-\x1f\x7f-\x9f]/g, ' ').slice(0, 200)}\x07`);
+		this.update({});
 	}
 
 	/** The view's layout, for paging and the one-pane mode. Called from an effect, after the frame is committed. */
@@ -109,6 +160,11 @@ export class UiController {
 	/** How many lines the details have (from the details view's effect). */
 	setDetailsLines = (count: number): void => {
 		this.detailsLines = count;
+	};
+
+	/** How many lines the notices view has (from its effect). */
+	setNoticeLines = (count: number): void => {
+		this.noticeLines = count;
 	};
 
 	// ---- for useSyncExternalStore ----
@@ -123,6 +179,7 @@ export class UiController {
 	dispose(): void {
 		clearTimeout(this.messageTimer);
 		this.unsubscribeNotices();
+		this.unsubscribeStore();
 		this.listeners.clear();
 	}
 
@@ -130,6 +187,7 @@ export class UiController {
 
 	mode(state = this.state): Mode {
 		if (state.help) return 'help';
+		if (state.notices && !state.dialog) return 'notices';
 		if (state.dialog) return 'dialog';
 		if (state.form) return 'form';
 		if (state.filterEditing) return 'filter';
@@ -208,12 +266,26 @@ export class UiController {
 		toggle: () => this.toggle(),
 		add: () => this.update({form: form.emptyForm()}),
 		pauseResume: () => this.pauseResume(),
-		cancel: () => this.withAllowed('cancel', image => this.command(this.manager.cancel(image.id), `Cancelled ${describeImage(image)}`)),
-		retry: () => this.withAllowed('retry', image => this.command(this.manager.retry(image.id), `Retrying ${describeImage(image)}`)),
-		verify: () => this.verify(),
-		remove: () => this.confirmRemove(),
+		cancel: () => this.marksOr('cancel', () => this.confirmCancel()),
+		retry: () => this.marksOr('retry', () => this.withAllowed('retry', image => this.command(this.manager.retry(image.id), `Retrying ${describeImage(image)}`))),
+		verify: () => this.marksOr('verify', () => this.verify()),
+		remove: () => this.marksOr('remove', () => this.confirmRemove()),
+		mark: () => this.mark(),
+		retryFailed: () => this.retryFailed(),
+		expandAll: () => this.update({collapsed: new Set()}),
+		collapseAll: () => this.collapseAll(),
+		copyPath: () => this.copyPath(),
+		notices: () => this.update({notices: {scroll: 0}}),
+		noticesUp: () => this.scrollNotices(1),
+		noticesDown: () => this.scrollNotices(-1),
+		noticesPageUp: () => this.scrollNotices(Math.max(1, this.layout.pageSize - 2)),
+		noticesPageDown: () => this.scrollNotices(-Math.max(1, this.layout.pageSize - 2)),
+		noticesClose: () => this.update({notices: undefined}),
 		filter: () => this.update({filterEditing: true}),
-		clearFilter: () => (this.state.filter === '' ? undefined : this.setFilter('')),
+		clearFilter: () => {
+			if (this.state.marked.size > 0) this.update({marked: new Set()});
+			else if (this.state.filter !== '') this.setFilter('');
+		},
 		switchPane: () => this.openDetails(),
 		detailsUp: () => this.scrollDetails(-1),
 		detailsDown: () => this.scrollDetails(1),
@@ -255,6 +327,7 @@ export class UiController {
 	// ---- messages ----
 
 	say(text: string, level: Message['level'] = 'info'): void {
+		this.noticeLog.add(level, text, this.now());
 		const id = ++this.messageId;
 		clearTimeout(this.messageTimer);
 		this.update({message: {text, level, id}});
@@ -402,6 +475,7 @@ export class UiController {
 	}
 
 	private pauseResume(): void {
+		if (this.state.marked.size > 0) return this.bulk(pauseOrResume(this.markedImages()));
 		this.withAllowed('pauseResume', image => {
 			if (image.status === 'paused') this.command(this.manager.resume(image.id), `Resumed ${describeImage(image)}`);
 			else this.command(this.manager.pause(image.id), `Paused ${describeImage(image)}`);
@@ -420,6 +494,104 @@ export class UiController {
 				},
 				(error: unknown) => this.say(errorText(error), 'error'),
 			);
+		});
+	}
+
+	// ---- marks and bulk actions ----
+
+	private markedImages(): Image[] {
+		const {byId} = this.store.getSnapshot();
+		return [...this.state.marked].map(id => byId.get(id)).filter((image): image is Image => image !== undefined);
+	}
+
+	/** With marks, `action` runs on every marked image (after one confirmation); without, on the selection. */
+	private marksOr(action: BulkAction, single: () => void): void {
+		if (this.state.marked.size > 0) this.bulk(action);
+		else single();
+	}
+
+	private mark(): void {
+		const row = this.selectedRow();
+		if (!row) return;
+		const marked = toggleMarks(this.state.marked, row);
+		this.update({marked});
+		this.move(1);
+	}
+
+	private collapseAll(): void {
+		const keys = new Set<string>();
+		for (const image of this.store.getSnapshot().images) keys.add(nameKey(image.name));
+		this.update({collapsed: keys});
+	}
+
+	private retryFailed(): void {
+		const failed = this.store.getSnapshot().images.filter(image => image.status === 'failed' || image.status === 'missing');
+		if (failed.length === 0) {
+			this.say('Nothing has failed: nothing to retry');
+			return;
+		}
+
+		this.runBulk('retry', failed, 'every failed or missing image');
+	}
+
+	private bulk(action: BulkAction): void {
+		this.runBulk(action, this.markedImages(), 'marked');
+	}
+
+	/** One confirmation naming how many, then the action on each; one message with the outcome. */
+	private runBulk(action: BulkAction, images: Image[], what: string): void {
+		const plan = planBulk(action, images);
+		const [title, done] = VERBS[action];
+		if (plan.targets.length === 0) {
+			this.say(`${title}: none of the ${plural(images.length, 'image')} (${what}) can be — ${plan.why}`, 'warn');
+			return;
+		}
+
+		const close = () => this.update({dialog: undefined});
+		const run = () => {
+			close();
+			const jobs = plan.targets.map(image => {
+				if (action === 'verify') return this.manager.verify([image.id]).then(([result]) => result?.outcome === 'ok' || result?.outcome === 'skipped');
+				return (this.manager[action](image.id) as Promise<unknown>).then(() => true);
+			});
+			void Promise.allSettled(jobs).then(results => {
+				const ok = results.filter(r => r.status === 'fulfilled' && r.value).length;
+				const failed = results.length - ok;
+				const first = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+				// Each promise settles on the reply of whoever runs the downloads: done means done.
+				if (failed === 0) this.say(`${done} ${plural(ok, 'image')}`);
+				else this.say(`${done} ${ok} of ${plural(results.length, 'image')}; ${failed} failed${first ? `: ${errorText(first.reason)}` : ''}`, 'error');
+				if (action !== 'verify') this.update({marked: new Set()});
+			});
+		};
+
+		this.update({dialog: bulkDialog(action, plan, what, {run, close})});
+	}
+
+	private copyPath(): void {
+		this.withFile('copy the path of', image => {
+			const file = absolutePath(this.options.imagesDir ?? '', image);
+			this.options.writeTerminal?.(osc52(file));
+			this.say(`Copied (if your terminal allows OSC 52): ${file}`);
+		});
+	}
+
+	private scrollNotices(delta: number): void {
+		const notices = this.state.notices;
+		if (!notices) return;
+		const max = Math.max(0, this.noticeLines - Math.max(1, this.layout.pageSize - 1));
+		this.update({notices: {scroll: Math.max(0, Math.min(max, notices.scroll + delta))}});
+	}
+
+	private confirmCancel(): void {
+		this.withAllowed('cancel', image => {
+			const close = () => this.update({dialog: undefined});
+			const cancel = () => {
+				close();
+				this.command(this.manager.cancel(image.id), `Cancelled ${describeImage(image)}`);
+			};
+
+			this.update({dialog: cancelDialog(image, {cancel, close})});
 		});
 	}
 

@@ -1,12 +1,14 @@
 /** The TUI's dialogs: what they say and which lettered choices they offer (the highlighted one is the safe default). */
 import type {Image} from '../core/index.js';
-import {formatBytes} from './format.js';
+import type {BulkAction, BulkPlan} from './bulk.js';
+import {plural, VERBS} from './bulk.js';
+import {formatBytes, formatBytesOf} from './format.js';
 import {fileLabel} from './tree.js';
 
 export type DialogOption = {letter: string; label: string; run: () => void};
 
 export type DialogState = {
-	kind: 'remove' | 'quit' | 'duplicate';
+	kind: 'remove' | 'quit' | 'duplicate' | 'cancel' | 'bulk';
 	title: string;
 	lines: readonly string[];
 	options: readonly DialogOption[];
@@ -69,5 +71,48 @@ export function quitDialog(active: number, actions: {background?: () => void; pa
 		options,
 		selected: 0,
 		cancel: actions.stay,
+	};
+}
+
+/** `x`: cancelling deletes the partial file, so it asks first (No is the default). */
+export function cancelDialog(image: Image, actions: {cancel: () => void; close: () => void}): DialogState {
+	const done = image.downloadedBytes;
+	return {
+		kind: 'cancel',
+		title: 'Cancel this download?',
+		lines: [
+			describeImage(image),
+			`${image.status}${done > 0 ? `, ${formatBytesOf(done, image.sizeBytes)} downloaded` : ''}`,
+			'The partial file is deleted; the image stays in the list as cancelled (r downloads it again).',
+		],
+		options: [
+			{letter: 'y', label: 'Yes, cancel it', run: actions.cancel},
+			{letter: 'n', label: 'No', run: actions.close},
+		],
+		selected: 1,
+		cancel: actions.close,
+	};
+}
+
+/** One confirmation for an action on many images, naming how many it applies to and how many it skips. */
+export function bulkDialog(action: BulkAction, plan: BulkPlan, what: string, actions: {run: () => void; close: () => void}): DialogState {
+	const [title] = VERBS[action];
+	const names = plan.targets.slice(0, 3).map(image => `  ${describeImage(image)}`);
+	if (plan.targets.length > 3) names.push(`  … and ${plan.targets.length - 3} more`);
+	const lines = [...names];
+	if (plan.skipped > 0) lines.push(`${plural(plan.skipped, 'other image')} skipped: ${plan.why}.`);
+	if (action === 'remove') lines.push('Their files, partial downloads and checksum files are deleted.');
+	if (action === 'cancel') lines.push('Their partial files are deleted.');
+	const dangerous = action === 'remove' || action === 'cancel';
+	return {
+		kind: 'bulk',
+		title: `${title} ${plural(plan.targets.length, 'image')} (${what})?`,
+		lines,
+		options: [
+			{letter: 'y', label: `Yes, ${title.toLowerCase()} ${plan.targets.length}`, run: actions.run},
+			{letter: 'n', label: 'No', run: actions.close},
+		],
+		selected: dangerous ? 1 : 0,
+		cancel: actions.close,
 	};
 }

@@ -4,7 +4,7 @@ import {checkAction, type Image, type LibraryAction, type Verdict} from '../core
  * THE binding table. Key handling (controller), the footer hints, the `?` overlay and the README's key table are
  * all generated from it, so they cannot disagree. Key names are those of keys.ts.
  */
-export type Mode = 'normal' | 'details' | 'filter' | 'form' | 'dialog' | 'help';
+export type Mode = 'normal' | 'details' | 'notices' | 'filter' | 'form' | 'dialog' | 'help';
 
 export type Action =
 	| 'up'
@@ -52,7 +52,18 @@ export type Action =
 	| 'detailsPageDown'
 	| 'detailsTop'
 	| 'detailsBottom'
-	| 'detailsClose';
+	| 'detailsClose'
+	| 'mark'
+	| 'retryFailed'
+	| 'expandAll'
+	| 'collapseAll'
+	| 'copyPath'
+	| 'notices'
+	| 'noticesUp'
+	| 'noticesDown'
+	| 'noticesPageUp'
+	| 'noticesPageDown'
+	| 'noticesClose';
 
 export type Binding = {
 	action: Action;
@@ -88,8 +99,14 @@ export const BINDINGS: readonly Binding[] = [
 	{action: 'retry', modes: ['normal', 'details'], keys: ['r'], description: 'Retry a failed or missing image', hint: 'retry', rule: () => 'retry'},
 	{action: 'verify', modes: ['normal', 'details'], keys: ['v'], description: 'Verify the selected file again (re-hash it)', hint: 'verify', rule: () => 'verify'},
 	{action: 'remove', modes: ['normal', 'details'], keys: ['D', 'delete'], description: 'Remove the selected image and its files (asks first)', hint: 'remove', rule: () => 'remove'},
+	{action: 'mark', modes: ['normal'], keys: [' '], description: 'Mark or unmark the selected file (a group: all its files); p x r v D then act on every marked image', hint: 'mark'},
+	{action: 'retryFailed', modes: ['normal'], keys: ['R'], description: 'Retry every failed or missing image (asks first, naming how many)'},
+	{action: 'expandAll', modes: ['normal'], keys: ['+'], description: 'Expand every group'},
+	{action: 'collapseAll', modes: ['normal'], keys: ['-'], description: 'Collapse every group'},
+	{action: 'copyPath', modes: ['normal', 'details'], keys: ['y'], description: "Copy the selected file's absolute path (OSC 52; also shown in the status line)"},
+	{action: 'notices', modes: ['normal', 'details'], keys: ['n'], description: 'Show the last 200 notices and events', hint: 'notices'},
 	{action: 'filter', modes: ['normal'], keys: ['/'], description: 'Filter the list as you type', hint: 'filter'},
-	{action: 'clearFilter', modes: ['normal'], keys: ['escape'], description: 'Clear the filter'},
+	{action: 'clearFilter', modes: ['normal'], keys: ['escape'], description: 'Clear the marks, else the filter'},
 	{action: 'switchPane', modes: ['normal'], keys: ['tab'], description: 'Open the details of the selected row (scrollable; Esc closes)', hint: 'details'},
 	{action: 'help', modes: ['normal', 'details'], keys: ['?', 'f1'], description: 'Show all keys', hint: 'help'},
 	{action: 'quit', modes: ['normal', 'details'], keys: ['q'], description: 'Quit (asks what to do with running downloads)', hint: 'quit'},
@@ -101,6 +118,12 @@ export const BINDINGS: readonly Binding[] = [
 	{action: 'detailsTop', modes: ['details'], keys: ['g', 'home'], description: 'Go to the top of the details'},
 	{action: 'detailsBottom', modes: ['details'], keys: ['G', 'end'], description: 'Go to the end of the details'},
 	{action: 'detailsClose', modes: ['details'], keys: ['escape', 'tab', 'enter', 'left', 'h'], description: 'Close the details and go back to the list', hint: 'back'},
+	// notices: the last 200 notices and events
+	{action: 'noticesUp', modes: ['notices'], keys: ['up', 'k'], description: 'Scroll to older notices', hint: 'scroll'},
+	{action: 'noticesDown', modes: ['notices'], keys: ['down', 'j'], description: 'Scroll to newer notices'},
+	{action: 'noticesPageUp', modes: ['notices'], keys: ['pageup'], description: 'Older notices, a page'},
+	{action: 'noticesPageDown', modes: ['notices'], keys: ['pagedown'], description: 'Newer notices, a page'},
+	{action: 'noticesClose', modes: ['notices'], keys: ['escape', 'n', 'q', 'enter'], description: 'Close the notices', hint: 'close'},
 	// filter: typing in the filter line (letters are text here, so only the arrows move)
 	{action: 'up', modes: ['filter'], keys: ['up'], description: 'Move up while filtering', hint: 'move'},
 	{action: 'down', modes: ['filter'], keys: ['down'], description: 'Move down while filtering'},
@@ -130,6 +153,7 @@ export const BINDINGS: readonly Binding[] = [
 export const MODE_TITLES: Record<Mode, string> = {
 	normal: 'Library',
 	details: 'Details',
+	notices: 'Notices',
 	filter: 'Filter line',
 	form: 'Add form',
 	dialog: 'Dialogs',
@@ -213,23 +237,35 @@ export function footerParts(mode: Mode, width: number, ascii = false, selected?:
 		if (binding.action === 'up') keys = ascii ? 'Up/Down' : '↑↓';
 		if (binding.action === 'collapse') keys = ascii ? 'Left/Right' : '←→';
 		if (binding.action === 'dialogPrevious') keys = ascii ? 'Left/Right' : '←→';
-		if (binding.action === 'helpUp' || binding.action === 'detailsUp') keys = ascii ? 'Up/Down' : '↑↓';
+		if (binding.action === 'helpUp' || binding.action === 'detailsUp' || binding.action === 'noticesUp') keys = ascii ? 'Up/Down' : '↑↓';
+		if (binding.action === 'noticesClose') keys = 'Esc';
 		if (binding.action === 'detailsClose') keys = 'Esc';
 		if (binding.action === 'remove') keys = 'D';
 		parts.push({text: `${keys} ${binding.hint}`, disabled: binding.rule !== undefined && selected !== undefined && !verdictFor(binding, selected).allowed});
 	}
 
 	if (mode === 'filter' || mode === 'form') parts.push({text: TEXT, disabled: false});
+	// Help and quit stay at every width: the other hints give way to them.
+	const keptText = new Set(bindings.filter(b => b.hint && (b.action === 'help' || b.action === 'quit')).map(b => `${keysLabel(b, ascii, '/')} ${b.hint!}`));
+	const kept = parts.filter(part => keptText.has(part.text));
+	const tail = kept.reduce((sum, part, i) => sum + (i > 0 ? 2 : 0) + [...part.text].length, 0);
 	const shown: Hint[] = [];
 	let length = 0;
 	for (const part of parts) {
+		if (keptText.has(part.text)) continue;
 		const next = length + (shown.length > 0 ? 2 : 0) + [...part.text].length;
-		if (next > width) break;
+		if (next + (tail > 0 ? tail + 2 : 0) > width) break;
 		shown.push(part);
 		length = next;
 	}
 
-	return shown;
+	// On a screen too narrow even for help and quit, they are cut like any other text.
+	const all = [...shown, ...kept];
+	let total = 0;
+	return all.filter((part, i) => {
+		total += (i > 0 ? 2 : 0) + [...part.text].length;
+		return total <= width;
+	});
 }
 
 const escapeCell = (text: string) => text.replaceAll('|', '\\|');

@@ -184,6 +184,15 @@ export async function runTui(options: RunTuiOptions): Promise<number> {
 		store,
 		canBackground: Boolean(options.startBackgroundDaemon) && manager.daemonPid === undefined,
 		onQuit: choice => void quit(choice),
+		imagesDir: config.imagesDir,
+		notify: config.notify,
+		// Between frames, straight to the terminal (OSC 52, the bell, OSC 9): nothing visible is drawn by them.
+		writeTerminal(sequence) {
+			if (terminalGone) return;
+			try {
+				stdout.write(sequence);
+			} catch {}
+		},
 	});
 
 	/** Whether anything is queued or running that a background daemon should carry on with. */
@@ -254,7 +263,7 @@ export async function runTui(options: RunTuiOptions): Promise<number> {
 
 	screen.enter();
 	try {
-		instance = render(<App controller={controller} store={store} manager={manager} dataDir={config.dataDir} imagesDir={config.imagesDir} holder={options.holder} ui={ui} theme={theme} />, {
+		instance = render(<App controller={controller} store={store} manager={manager} dataDir={config.dataDir} imagesDir={config.imagesDir} holder={options.holder} limits={{concurrency: config.concurrency, perHost: config.perHost}} ui={ui} theme={theme} />, {
 			stdin,
 			stdout: writer.stream as unknown as NodeJS.WriteStream,
 			stderr: process.stderr,

@@ -11,6 +11,8 @@ export type Glyphs = {
 	expanded: string;
 	collapsed: string;
 	selected: string;
+	/** Beside a row marked for a bulk action. */
+	marked: string;
 	downloading: string;
 	verifying: string;
 	paused: string;
@@ -52,6 +54,7 @@ const UNICODE: Glyphs = {
 	expanded: '▾',
 	collapsed: '▸',
 	selected: '›',
+	marked: '●',
 	downloading: '▶',
 	verifying: '⟳',
 	paused: '⏸',
@@ -74,6 +77,7 @@ const ASCII: Glyphs = {
 	expanded: '-',
 	collapsed: '+',
 	selected: '>',
+	marked: '*',
 	downloading: '>',
 	verifying: '~',
 	paused: '||',

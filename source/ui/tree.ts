@@ -58,11 +58,28 @@ export function buildTree(images: readonly Image[]): NameNode[] {
 		}));
 }
 
-/** Every whitespace-separated term must occur (case-insensitive) in the image's name, version, arch, edition, type, file name or status. */
+/** Other names of an architecture, so that `arm64` finds aarch64 images and `amd64` x86_64 ones. */
+const ARCH_ALIASES: Record<string, string> = {
+	x86_64: 'amd64 x64 x86-64',
+	aarch64: 'arm64 armv8',
+	i686: 'i386 x86 32-bit',
+	i386: 'i686 x86 32-bit',
+	armhf: 'armv7 arm32',
+	armv7: 'armhf arm32',
+	ppc64le: 'ppc64el power',
+	riscv64: 'risc-v rv64',
+	s390x: 'ibm-z',
+};
+
+/**
+ * Every whitespace-separated term must occur (case-insensitive) in the image's name, version, arch (or one of its
+ * aliases), edition, type, file name, status, or its download or checksum URL.
+ */
 export function matchesFilter(image: Image, filter: string): boolean {
 	const terms = filter.toLowerCase().split(/\s+/).filter(Boolean);
 	if (terms.length === 0) return true;
-	const haystack = `${image.name} ${image.version} ${image.arch} ${image.edition ?? ''} ${image.fileType} ${image.filename} ${image.status}`.toLowerCase();
+	const haystack =
+		`${image.name} ${image.version} ${image.arch} ${ARCH_ALIASES[image.arch] ?? ''} ${image.edition ?? ''} ${image.fileType} ${image.filename} ${image.status} ${image.downloadUrl} ${image.checksumUrl ?? ''}`.toLowerCase();
 	return terms.every(term => haystack.includes(term));
 }
 

@@ -40,7 +40,9 @@ describe('remove confirmation', () => {
 		h = await render({seed});
 		await selectFirstFile(h);
 		await h.press(KEYS.backspace);
-		await h.press('x'); // cancel: a queued download becomes failed/cancelled (no dialog)
+		await h.press('x'); // cancel asks first (it deletes the partial file); y: failed/cancelled
+		await h.waitFor(f => f.includes('Cancel this download?'), 'the cancel question');
+		await h.press('y');
 		await h.waitFor(f => f.includes('✗ cancelled'), 'cancelled');
 		expect(h.frame()).not.toContain('Remove this image?');
 		await h.press(KEYS.delete);
@@ -101,7 +103,7 @@ describe('quit', () => {
 
 describe('help overlay', () => {
 	it('lists every binding of the table, and closes with Esc', async () => {
-		h = await render({columns: 140, rows: 70});
+		h = await render({columns: 160, rows: 120});
 		await h.press('?');
 		const frame = await h.waitFor(f => f.includes('Keys'), 'the help');
 		for (const binding of BINDINGS) {

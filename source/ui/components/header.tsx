@@ -17,6 +17,8 @@ export type HeaderProps = {
 	owner: boolean;
 	/** The daemon's URL when it serves the library over HTTP. */
 	serving?: string;
+	/** Images marked for a bulk action. */
+	marked?: number;
 	width: number;
 	theme: Theme;
 	spinners: boolean;
@@ -29,12 +31,18 @@ export function holderText(holder: {role: string; pid: number} | undefined, daem
 	return pid === undefined ? 'downloads run in another isoman' : `downloads run in ${role} pid ${pid}`;
 }
 
-export function Header({snapshot, dataDir, free, filter, daemonPid, holder, owner, serving, width, theme, spinners}: HeaderProps) {
+export function Header({snapshot, dataDir, free, filter, daemonPid, holder, owner, serving, marked = 0, width, theme, spinners}: HeaderProps) {
 	let active = 0;
 	let queued = 0;
+	let paused = 0;
+	let failed = 0;
+	let librarySize = 0;
 	for (const image of snapshot.images) {
 		if (image.status === 'downloading' || image.status === 'verifying' || snapshot.progress.has(image.id)) active++;
 		else if (image.status === 'pending') queued++;
+		else if (image.status === 'paused') paused++;
+		else if (image.status === 'failed' || image.status === 'missing') failed++;
+		if (image.status === 'complete') librarySize += image.sizeBytes ?? image.downloadedBytes;
 	}
 
 	let rate = 0;
@@ -57,6 +65,23 @@ export function Header({snapshot, dataDir, free, filter, daemonPid, holder, owne
 					{active} active
 				</Text>
 				{`, ${queued} queued`}
+				{paused > 0 ? `, ${paused} paused` : ''}
+				{failed > 0 ? (
+					<Text>
+						{', '}
+						<Text bold color={theme.c('error')}>
+							{failed} failed
+						</Text>
+					</Text>
+				) : null}
+				{marked > 0 ? (
+					<Text>
+						{sep}
+						<Text bold color={theme.c('accent')}>
+							{marked} marked
+						</Text>
+					</Text>
+				) : null}
 				{active > 0 ? `${sep}${formatRate(rate)}` : ''}
 				{filter.trim() ? (
 					<Text>
@@ -79,6 +104,7 @@ export function Header({snapshot, dataDir, free, filter, daemonPid, holder, owne
 					</Text>
 				) : null}
 				{sep}
+				{`library ${formatBytes(librarySize)}, `}
 				{free === undefined ? 'free space ?' : `${formatBytes(free)} free`}
 				{sep}
 				{displayText(dataDir)}

@@ -19,6 +19,10 @@ export type TreeRowProps = {
 	progress?: Progress;
 	/** Group rows: the summary (collapsed) or the child count (expanded). */
 	note?: string;
+	/** Marked for a bulk action (a group: all its files are). */
+	marked?: boolean;
+	/** Queued file rows: why it waits ("waiting: 2 already from mirror.example"). */
+	wait?: string;
 };
 
 const SIZE_WIDTH = 9;
@@ -27,11 +31,11 @@ const LABEL_WANT = 24;
 const STATE_WANT = 38;
 const segmentsLength = (segments: readonly Segment[]) => segments.reduce((sum, s) => sum + [...s.text].length, 0);
 
-function TreeRowView({row, selected, width, theme, image, progress, note}: TreeRowProps) {
+function TreeRowView({row, selected, width, theme, image, progress, note, marked = false, wait}: TreeRowProps) {
 	// A row waiting to retry counts down once a second; no timer otherwise.
 	const now = useNow(progress?.retry ? 1000 : undefined);
 	const g = theme.glyphs;
-	const prefix = `${selected ? g.selected : ' '} ${'  '.repeat(row.depth)}`;
+	const prefix = `${selected ? g.selected : ' '}${marked ? g.marked : ' '}${'  '.repeat(row.depth)}`;
 	const segments: Segment[] = [];
 	if (row.kind === 'file') {
 		const rest = width - [...prefix].length - 2;
@@ -39,7 +43,7 @@ function TreeRowView({row, selected, width, theme, image, progress, note}: TreeR
 		// One label width for every row at this depth, so that sizes, bars and numbers line up in columns.
 		const labelWant = Math.min(LABEL_WANT, Math.max(22, rest - SIZE_WIDTH - 2 - STATE_WANT));
 		const stateWidth = Math.max(8, rest - SIZE_WIDTH - 2 - labelWant);
-		const state = image ? fileStateSegments(image, progress, theme, stateWidth, now) : [];
+		const state = image ? (wait && !progress && image.status === 'pending' ? [{text: wait, color: 'muted' as const}] : fileStateSegments(image, progress, theme, stateWidth, now)) : [];
 		const labelWidth = Math.max(1, rest - SIZE_WIDTH - 2 - stateWidth);
 		const size = image ? fileSize(image, progress) : '';
 		segments.push(

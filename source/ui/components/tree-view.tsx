@@ -2,13 +2,14 @@
  * The windowed library list: only the rows that fit are rendered; the selection stays visible with a scroll-off
  * margin of two rows, and the window follows the selected item (by key) when rows move.
  */
-import {useRef} from 'react';
+import {useMemo, useRef} from 'react';
 import {Box, Text} from 'ink';
 import {groupSummary} from '../file-state.js';
 import type {LibrarySnapshot} from '../store.js';
 import type {Theme} from '../theme.js';
 import {scrollWindow, type RowModel} from '../tree.js';
 import {TreeRow} from './tree-row.js';
+import {runningCounts, waitReason, type Limits} from '../wait-reason.js';
 
 export type TreeViewProps = {
 	model: RowModel;
@@ -18,9 +19,13 @@ export type TreeViewProps = {
 	height: number;
 	theme: Theme;
 	filter: string;
+	/** Marked image ids. */
+	marked?: ReadonlySet<string>;
+	limits?: Limits;
 };
 
-export function TreeView({model, selectedIndex, snapshot, width, height, theme, filter}: TreeViewProps) {
+export function TreeView({model, selectedIndex, snapshot, width, height, theme, filter, marked, limits}: TreeViewProps) {
+	const counts = useMemo(() => runningCounts(snapshot.images), [snapshot.images]);
 	const top = useRef(0);
 	const {rows} = model;
 	top.current = scrollWindow(top.current, Math.max(0, selectedIndex), rows.length, height, 2);
@@ -42,6 +47,7 @@ export function TreeView({model, selectedIndex, snapshot, width, height, theme, 
 			{visible.map((row, offset) => {
 				const index = top.current + offset;
 				if (row.kind === 'file') {
+					const image = snapshot.byId.get(row.key);
 					return (
 						<TreeRow
 							key={row.key}
@@ -49,8 +55,10 @@ export function TreeView({model, selectedIndex, snapshot, width, height, theme, 
 							selected={index === selectedIndex}
 							width={width}
 							theme={theme}
-							image={snapshot.byId.get(row.key)}
+							image={image}
 							progress={snapshot.progress.get(row.key)}
+							marked={marked?.has(row.key) ?? false}
+							wait={image && limits ? waitReason(image, counts, limits) : undefined}
 						/>
 					);
 				}
@@ -58,7 +66,8 @@ export function TreeView({model, selectedIndex, snapshot, width, height, theme, 
 				const note = row.expanded
 					? `(${row.childCount} ${row.kind === 'name' ? (row.childCount === 1 ? 'version' : 'versions') : row.childCount === 1 ? 'file' : 'files'})`
 					: groupSummary(row.imageIds, snapshot.byId, snapshot.progress);
-				return <TreeRow key={row.key} row={row} selected={index === selectedIndex} width={width} theme={theme} note={note} />;
+				const groupMarked = marked !== undefined && marked.size > 0 && row.imageIds.length > 0 && row.imageIds.every(id => marked.has(id));
+				return <TreeRow key={row.key} row={row} selected={index === selectedIndex} width={width} theme={theme} note={note} marked={groupMarked} />;
 			})}
 		</Box>
 	);

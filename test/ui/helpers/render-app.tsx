@@ -8,7 +8,7 @@ import type {Config} from '../../../source/config.js';
 import {Manager} from '../../../source/core/manager.js';
 import {silentLogger} from '../../../source/core/log.js';
 import {App} from '../../../source/ui/app.js';
-import {UiController, type QuitChoice} from '../../../source/ui/controller.js';
+import {UiController, type ControllerOptions, type QuitChoice} from '../../../source/ui/controller.js';
 import {LibraryStore} from '../../../source/ui/store.js';
 import {createTheme} from '../../../source/ui/theme.js';
 import {tempLibrary, type TempLibrary} from '../../support/library.js';
@@ -43,6 +43,8 @@ export type HarnessOptions = {
 	/** Fill the library before the store reads it. */
 	seed?: (manager: Manager) => void;
 	config?: Record<string, unknown>;
+	/** Extra controller options (writeTerminal, notify). */
+	controller?: Partial<ControllerOptions>;
 };
 
 const tick = () => new Promise<void>(resolve => setImmediate(resolve));
@@ -54,9 +56,9 @@ export async function renderApp(options: HarnessOptions = {}): Promise<Harness> 
 	options.seed?.(manager);
 	const store = new LibraryStore(manager, {maxPerSecond: 50});
 	const quits: QuitChoice[] = [];
-	const controller = new UiController({manager, store, onQuit: choice => quits.push(choice), canBackground: true});
+	const controller = new UiController({manager, store, onQuit: choice => quits.push(choice), canBackground: true, imagesDir: config.imagesDir, ...options.controller});
 	const theme = createTheme({color: options.color ?? true, ascii: options.ascii ?? false});
-	const instance = render(<App controller={controller} store={store} manager={manager} dataDir={config.dataDir} imagesDir={config.imagesDir} ui={{spinners: false}} theme={theme} />);
+	const instance = render(<App controller={controller} store={store} manager={manager} dataDir={config.dataDir} imagesDir={config.imagesDir} limits={{concurrency: config.concurrency, perHost: config.perHost}} ui={{spinners: false}} theme={theme} />);
 	const stdout = instance.stdout as unknown as NodeJS.EventEmitter & {columns: number; rows: number};
 	const resize = (columns: number, rows: number) => {
 		Object.defineProperty(stdout, 'columns', {value: columns, configurable: true});
