@@ -75,6 +75,10 @@ export class LibraryStore {
 			this.progressDirty = true;
 		} else {
 			this.byId.set(change.image.id, change.image);
+			// A row that is no longer running loses its live progress at once, not at the next progress event: the
+			// final state replaces the last sample (and the header stops counting it as active).
+			const {status} = change.image;
+			if (status !== 'downloading' && status !== 'verifying' && this.progress.delete(change.image.id)) this.progressDirty = true;
 		}
 
 		this.imagesDirty = true;
@@ -83,7 +87,15 @@ export class LibraryStore {
 
 	/** Replace the live progress with this list (the manager sends every active transfer each time). */
 	setProgress(list: readonly Progress[]): void {
-		this.progress = new Map(list.map(p => [p.id, p]));
+		// A sample taken before a row finished must not bring its bar back.
+		this.progress = new Map(
+			list
+				.filter(p => {
+					const status = this.byId.get(p.id)?.status;
+					return status === undefined || status === 'downloading' || status === 'verifying' || status === 'pending';
+				})
+				.map(p => [p.id, p]),
+		);
 		this.progressDirty = true;
 		this.schedule();
 	}
