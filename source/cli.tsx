@@ -225,7 +225,7 @@ async function main(): Promise<number> {
 
 	// The first frame comes before recovery (which visits every row and file: ~0.3 s per 10,000 images);
 	// nothing downloads until recovery has run.
-	const library = await openLibrary(config, log, 'tui', {
+	let library = await openLibrary(config, log, 'tui', {
 		deferRecovery: true,
 		onWait: holder => printError(`isoman: waiting for isoman ${holder.role} pid ${holder.pid} to finish…`),
 	});
@@ -240,6 +240,24 @@ async function main(): Promise<number> {
 		log,
 		holder: library.holder,
 		releaseLibrary: async () => library.close(),
+		async takeOver() {
+			const client = library;
+			let owned;
+			try {
+				owned = await openLibrary(config, log, 'tui', {requireOwner: true, deferRecovery: true, waitForCommandMs: 2000});
+			} catch (error) {
+				if (error instanceof Error && error.name === 'LockHeldError') return undefined;
+				throw error;
+			}
+
+			library = owned;
+			owned.library.watch(250);
+			owned.recoverAndStart?.().catch((error: unknown) => {
+				log.error('recovery.failed', {error});
+				owned.library.notify({level: 'error', message: `recovery failed: ${error instanceof Error ? error.message : String(error)}; downloads are not running`});
+			});
+			return {manager: owned.library, retire: async () => client.close()};
+		},
 		onStarted() {
 			library.recoverAndStart?.().catch((error: unknown) => {
 				log.error('recovery.failed', {error});

@@ -231,6 +231,7 @@ export class ClientLibrary extends CatalogueReader implements Library {
 		this.ownerGoneNoticed = true;
 		this.log.warn('owner.gone', {pid: this.daemonPid});
 		this.emit('notice', {level: 'error', message: `the daemon (pid ${this.daemonPid}) has stopped: nothing downloads until isoman or isoman --daemon is started again`});
+		this.emit('ownerGone', this.daemonPid);
 	}
 
 	private trackProgress(image: Image): void {

@@ -25,6 +25,8 @@ export type LibraryEvents = {
 	notice: [Notice];
 	/** Nothing pending or active. */
 	idle: [];
+	/** A client's owner (the process that ran the downloads, its pid) no longer holds the library. */
+	ownerGone: [number];
 	/** The global bandwidth limit changed (bytes per second, 0 = none). */
 	limit: [number];
 	/**

@@ -43,6 +43,8 @@ export type UiState = {
 	message: Message | undefined;
 	/** Set once quitting started: what the screen says meanwhile. */
 	quitting: string | undefined;
+	/** A message that stays until something replaces it (the daemon stopped, say). */
+	banner: Message | undefined;
 };
 
 /** What the view lays out, and the controller pages by. */
@@ -92,6 +94,7 @@ export class UiController {
 		notices: undefined,
 		message: undefined,
 		quitting: undefined,
+		banner: undefined,
 	};
 
 	private readonly listeners = new Set<() => void>();
@@ -335,6 +338,12 @@ export class UiController {
 			if (this.state.message?.id === id) this.update({message: undefined});
 		}, this.options.messageMs ?? (level === 'error' ? 8000 : 4000));
 		this.messageTimer.unref();
+	}
+
+	/** A line that stays (in the notices too). */
+	setBanner(text: string, level: Message['level'] = 'error'): void {
+		this.noticeLog.add(level, text, this.now());
+		this.update({banner: {text, level, id: ++this.messageId}});
 	}
 
 	/** Shown while quitting (the view replaces the footer with it). */

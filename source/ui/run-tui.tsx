@@ -32,6 +32,12 @@ export type RunTuiOptions = {
 	releaseLibrary?: () => Promise<void>;
 	/** Who holds the library when this process does not (shown in the header). */
 	holder?: {role: string; pid: number};
+	/**
+	 * Client only: the process that ran the downloads has gone. Take the library over (this process becomes the
+	 * owner and starts the downloads) and return the new owner manager, or undefined when another process holds it
+	 * now. `retire` closes the old client once the screen shows the new manager.
+	 */
+	takeOver?: () => Promise<{manager: Library; retire: () => Promise<void>} | undefined>;
 	/** Called once the first frame is on the screen (the CLI runs recovery and starts downloads then). */
 	onStarted?: () => void;
 };
@@ -74,7 +80,10 @@ function withTimeout(promise: Promise<unknown>, ms: number, giveUp?: Promise<voi
 const describeError = (error: unknown) => (error instanceof Error ? (error.stack ?? error.message) : String(error));
 
 export async function runTui(options: RunTuiOptions): Promise<number> {
-	const {manager, config, log} = options;
+	const {config, log} = options;
+	// Replaced when an attached TUI takes the library over from a daemon that stopped.
+	let {manager} = options;
+	let holder = options.holder;
 	const stdin = options.stdin ?? process.stdin;
 	const stdout = options.stdout ?? process.stdout;
 	const ui = uiOptionsFrom(config, process.env);
@@ -89,7 +98,7 @@ export async function runTui(options: RunTuiOptions): Promise<number> {
 	}
 
 	const [{render}, {App}, {UiController}, {LibraryStore}, {createTheme}] = modules;
-	const store = new LibraryStore(manager, {maxPerSecond: ui.snapshotsPerSecond});
+	let store = new LibraryStore(manager, {maxPerSecond: ui.snapshotsPerSecond});
 	const theme = createTheme(ui);
 	const screen = createScreen(stdout);
 	const writer = new FrameWriter(stdout, {maxFps: ui.maxFps});
@@ -179,21 +188,75 @@ export async function runTui(options: RunTuiOptions): Promise<number> {
 		}
 	};
 
-	const controller = new UiController({
-		manager,
-		store,
-		canBackground: Boolean(options.startBackgroundDaemon) && manager.daemonPid === undefined,
-		onQuit: choice => void quit(choice),
-		imagesDir: config.imagesDir,
-		notify: config.notify,
-		// Between frames, straight to the terminal (OSC 52, the bell, OSC 9): nothing visible is drawn by them.
-		writeTerminal(sequence) {
-			if (terminalGone) return;
-			try {
-				stdout.write(sequence);
-			} catch {}
-		},
-	});
+	const makeController = () =>
+		new UiController({
+			manager,
+			store,
+			canBackground: Boolean(options.startBackgroundDaemon) && manager.daemonPid === undefined,
+			onQuit: choice => void quit(choice),
+			imagesDir: config.imagesDir,
+			notify: config.notify,
+			// Between frames, straight to the terminal (OSC 52, the bell, OSC 9): nothing visible is drawn by them.
+			writeTerminal(sequence) {
+				if (terminalGone) return;
+				try {
+					stdout.write(sequence);
+				} catch {}
+			},
+		});
+	let controller = makeController();
+	const app = () => (
+		<App
+			controller={controller}
+			store={store}
+			manager={manager}
+			dataDir={config.dataDir}
+			imagesDir={config.imagesDir}
+			holder={holder}
+			limits={{concurrency: config.concurrency, perHost: config.perHost}}
+			ui={ui}
+			theme={theme}
+		/>
+	);
+
+	/**
+	 * The daemon this TUI was attached to stopped: within a second (the client's 250 ms sync notices it) take the
+	 * library over and run the downloads here, or, when another process holds it already, say so on a line that
+	 * stays.
+	 */
+	let takingOver = false;
+	const onOwnerGone = (pid: number) => {
+		if (takingOver || quitting || !options.takeOver) return;
+		takingOver = true;
+		log.warn('tui.owner_gone', {pid});
+		options.takeOver().then(
+			async taken => {
+				if (!taken) {
+					controller.setBanner(`The daemon (pid ${pid}) has stopped and another isoman holds the library now: quit and start isoman again to follow it.`);
+					return;
+				}
+
+				const old = {store, controller, manager};
+				old.manager.off('ownerGone', onOwnerGone);
+				manager = taken.manager;
+				holder = undefined;
+				store = new LibraryStore(manager, {maxPerSecond: ui.snapshotsPerSecond});
+				controller = makeController();
+				controller.setBanner(`The daemon (pid ${pid}) stopped; this TUI runs the downloads now (q offers to keep them going in the background).`, 'warn');
+				instance?.rerender(app());
+				old.controller.dispose();
+				old.store.close();
+				await taken.retire();
+				log.info('tui.took_over', {from_pid: pid});
+			},
+			(error: unknown) => {
+				log.error('tui.take_over_failed', {pid, error});
+				controller.setBanner(`The daemon (pid ${pid}) has stopped; taking over failed (${error instanceof Error ? error.message : String(error)}): quit and start isoman again.`);
+			},
+		);
+	};
+
+	manager.on('ownerGone', onOwnerGone);
 
 	/** Whether anything is queued or running that a background daemon should carry on with. */
 	const hasWork = () => manager.list().some(image => image.status === 'pending' || image.status === 'downloading' || image.status === 'verifying');
@@ -263,7 +326,7 @@ export async function runTui(options: RunTuiOptions): Promise<number> {
 
 	screen.enter();
 	try {
-		instance = render(<App controller={controller} store={store} manager={manager} dataDir={config.dataDir} imagesDir={config.imagesDir} holder={options.holder} limits={{concurrency: config.concurrency, perHost: config.perHost}} ui={ui} theme={theme} />, {
+		instance = render(app(), {
 			stdin,
 			stdout: writer.stream as unknown as NodeJS.WriteStream,
 			stderr: process.stderr,

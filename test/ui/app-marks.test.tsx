@@ -143,4 +143,18 @@ describe('notices, copy, filter, footer, header', () => {
 		await h.waitFor(f => f.includes('network error'), 'the failure');
 		expect(written).toEqual([expect.stringMatching(/^\x1b\]9;isoman: Failed debian 12\.5\.0 x86_64 netinst iso: connection refused\x07$/)]);
 	});
+
+	it('refuses r on a complete image with the rule, whoever runs the downloads (nothing is sent)', async () => {
+		const h = await render({seed, columns: 140, rows: 30});
+		const image = h.manager.list().find(i => i.name === 'debian')!;
+		h.manager.catalogue.transition(image.id, 'downloading');
+		h.manager.catalogue.transition(image.id, 'verifying', {checksum: 'ab'.repeat(32), checksumType: 'sha256', sizeBytes: 10, downloadedBytes: 10});
+		h.manager.catalogue.transition(image.id, 'complete', {completedAt: new Date().toISOString()});
+		h.store.reload();
+		await h.press('G');
+		await h.waitFor(f => f.includes('✓'), 'the complete row');
+		await h.press('r');
+		await h.waitFor(f => f.includes('Cannot retry debian 12.5.0 x86_64 netinst iso: it is complete, not failed or missing'), 'the rule');
+		expect(h.manager.get(image.id)!.status).toBe('complete');
+	});
 });

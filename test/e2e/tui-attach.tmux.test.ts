@@ -1,0 +1,79 @@
+/**
+ * End to end in tmux: a TUI attached to a daemon notices within a second or so when the daemon stops, says so on
+ * a line that stays, takes the library over (nothing else holds it) and finishes the download itself.
+ */
+import {execFileSync, spawn, spawnSync} from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {openReader, readLock} from '../../source/core/index.js';
+import {tempLibrary, waitFor, type TempLibrary} from '../support/library.js';
+import {startTestServer, type TestServer} from '../support/server.js';
+
+const haveTmux = spawnSync('tmux', ['-V']).status === 0;
+const cli = path.resolve('dist/cli.js');
+const MiB = 1024 * 1024;
+const tmux = (...args: string[]) => execFileSync('tmux', args, {encoding: 'utf8'});
+const screen = (session: string) => tmux('capture-pane', '-p', '-t', session);
+
+describe.skipIf(!haveTmux)('an attached TUI whose daemon stops', () => {
+	let server: TestServer;
+	let lib: TempLibrary;
+	const session = `isoman-attach-${process.pid}`;
+	beforeAll(async () => {
+		server = await startTestServer();
+		lib = tempLibrary();
+	});
+	afterAll(async () => {
+		spawnSync('tmux', ['kill-session', '-t', session]);
+		const holder = readLock(lib.dir);
+		if (holder) spawnSync('kill', [String(holder.pid)]);
+		await server.close();
+		lib.cleanup();
+	});
+
+	it('says so at once, runs the downloads itself and finishes them', async () => {
+		const file = '/pub/alpine-standard-3.20.3-x86_64.iso';
+		const sha = await server.serve(file, {kind: 'generated', size: 16 * MiB, seed: 11, fileType: 'iso'}, {throttleBps: 2 * MiB});
+		expect(spawnSync(process.execPath, [cli, '--data-dir', lib.dir, 'add', server.url(file), '--checksum', `sha256:${sha}`]).status).toBe(0);
+		const daemon = spawn(process.execPath, [cli, '--data-dir', lib.dir, '--daemon'], {stdio: 'ignore'});
+		await waitFor(() => (server.requestsFor(file)[0]?.bytesSent ?? 0) > 1 * MiB, {what: 'the daemon downloading', timeoutMs: 30_000});
+		tmux('new-session', '-d', '-s', session, '-x', '80', '-y', '24', '-e', 'LANG=C.UTF-8', `node ${cli} --data-dir ${lib.dir}`);
+		await waitFor(() => screen(session).includes(`downloads run in daemon pid ${daemon.pid}`), {what: 'the attached TUI', timeoutMs: 20_000});
+
+		const stoppedAt = Date.now();
+		daemon.kill('SIGTERM');
+		const text = await waitFor(() => {
+			const t = screen(session);
+			return t.includes('this TUI runs the downloads now') ? t : undefined;
+		}, {what: 'the TUI to say it took over', timeoutMs: 15_000});
+		const tookMs = Date.now() - stoppedAt;
+		expect(text).not.toContain('downloads run in daemon');
+		const holder = readLock(lib.dir);
+		expect(holder?.role).toBe('tui');
+		// The daemon needs up to a few seconds to stop cleanly; after that the TUI is quick (250 ms polling).
+		expect(tookMs).toBeLessThan(10_000);
+
+		const reader = openReader(lib.config);
+		try {
+			const done = await waitFor(() => {
+				const image = reader.list()[0];
+				return image && (image.status === 'complete' || image.status === 'failed') ? image : undefined;
+			}, {what: 'the TUI to finish the download', timeoutMs: 60_000});
+			expect(done.status, done.errorMessage ?? '').toBe('complete');
+			expect(done.checksum).toBe(sha);
+		} finally {
+			await reader.close();
+		}
+
+		// The line stays after the download finished.
+		const end = await waitFor(() => {
+			const t = screen(session);
+			return t.includes('✓ verified') && t.includes('this TUI runs the downloads now') ? t : undefined;
+		}, {what: 'verified on screen, and the line back', timeoutMs: 15_000}).catch(error => {
+			throw new Error(`${(error as Error).message}\n${screen(session)}`);
+		});
+		expect(end).toContain('x86_64');
+		expect(fs.readFileSync(lib.config.logPath, 'utf8')).toMatch(/tui\.took_over/);
+	}, 120_000);
+});
