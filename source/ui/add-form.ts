@@ -47,6 +47,8 @@ export type FormState = {
 	fileType: string | undefined;
 	/** What is known of a signature next to the checksum URL (the proposal and whether a HEAD request found it). */
 	signatureNote?: string;
+	/** Where typing goes in the focused field (a character index, 0..length). */
+	cursor: number;
 };
 
 export function emptyForm(): FormState {
@@ -57,6 +59,7 @@ export function emptyForm(): FormState {
 		focus: 0,
 		submitErrors: {},
 		fileType: undefined,
+		cursor: 0,
 	};
 }
 
@@ -112,26 +115,63 @@ function setValue(state: FormState, field: FormField, value: string): FormState 
 	return field === 'url' ? autofill(next) : next;
 }
 
-/** Typed or pasted text into the focused field (newlines and control characters dropped). */
+const chars = (text: string) => [...text];
+/** The cursor of the focused field, within its value. */
+const cursorOf = (state: FormState) => Math.max(0, Math.min(state.cursor, chars(state.values[focusedField(state)]).length));
+
+/** Replace the characters [from, to) of the focused field with `insert`; the cursor lands after the insert. */
+function splice(state: FormState, from: number, to: number, insert: string): FormState {
+	const field = focusedField(state);
+	const value = chars(state.values[field]);
+	const next = setValue(state, field, [...value.slice(0, from), ...chars(insert), ...value.slice(to)].join(''));
+	return {...next, cursor: from + chars(insert).length};
+}
+
+/** Typed or pasted text into the focused field at the cursor (newlines and control characters dropped). */
 export function typeText(state: FormState, text: string): FormState {
 	const clean = text.replaceAll(/[\u0000-\u001f\u007f]/g, '');
 	if (clean === '') return state;
-	const field = focusedField(state);
-	return setValue(state, field, state.values[field] + clean);
+	const at = cursorOf(state);
+	return splice(state, at, at, clean);
 }
 
+/** Delete the character before the cursor. */
 export function backspace(state: FormState): FormState {
-	const field = focusedField(state);
-	return setValue(state, field, [...state.values[field]].slice(0, -1).join(''));
+	const at = cursorOf(state);
+	return at === 0 ? state : splice(state, at - 1, at, '');
+}
+
+/** Ctrl-W: delete the word before the cursor (and the spaces or separators after it), as a shell does. */
+export function deleteWord(state: FormState): FormState {
+	const value = chars(state.values[focusedField(state)]);
+	const at = cursorOf(state);
+	let start = at;
+	while (start > 0 && /[\s/?&=#.:_-]/.test(value[start - 1]!)) start--;
+	while (start > 0 && !/[\s/?&=#.:_-]/.test(value[start - 1]!)) start--;
+	return start === at ? state : splice(state, start, at, '');
 }
 
 export function clearField(state: FormState): FormState {
-	return setValue(state, focusedField(state), '');
+	return {...setValue(state, focusedField(state), ''), cursor: 0};
+}
+
+/** ←/→ (delta ±1), Home (-Infinity) and End (+Infinity) inside the focused field. */
+export function moveCursor(state: FormState, delta: number): FormState {
+	const length = chars(state.values[focusedField(state)]).length;
+	const at = cursorOf(state);
+	const to = delta === -Infinity ? 0 : delta === Infinity ? length : Math.max(0, Math.min(length, at + delta));
+	return to === state.cursor ? state : {...state, cursor: to};
 }
 
 export function moveFocus(state: FormState, delta: number): FormState {
 	const n = FORM_FIELDS.length;
-	return {...state, visited: {...state.visited, [focusedField(state)]: true}, focus: (((state.focus + delta) % n) + n) % n};
+	const focus = (((state.focus + delta) % n) + n) % n;
+	return {...state, visited: {...state.visited, [focusedField(state)]: true}, focus, cursor: chars(state.values[FORM_FIELDS[focus]!]).length};
+}
+
+/** Whether anything was typed (Esc then asks before throwing it away). */
+export function isFilled(state: FormState): boolean {
+	return FORM_FIELDS.some(field => state.values[field].trim() !== '');
 }
 
 /** True when the value reads as an http(s) URL (then it is a checksum file's URL, else a digest). */
@@ -252,5 +292,6 @@ export function withSignatureProbe(state: FormState, checksumUrl: string, found:
 export function withSubmitError(state: FormState, error: unknown): FormState {
 	const field = errorField(error);
 	const focus = field === 'type' ? 0 : FORM_FIELDS.indexOf(field as FormField);
-	return {...state, submitErrors: {...state.submitErrors, [field]: message(error)}, focus: focus >= 0 ? focus : state.focus};
+	const nextFocus = focus >= 0 ? focus : state.focus;
+	return {...state, submitErrors: {...state.submitErrors, [field]: message(error)}, focus: nextFocus, cursor: chars(state.values[FORM_FIELDS[nextFocus]!]).length};
 }

@@ -10,7 +10,7 @@ import {liveMarks, pauseOrResume, planBulk, plural, toggleMarks, VERBS, type Bul
 import {osc52} from './clipboard.js';
 import {absolutePath} from './details-lines.js';
 import {NoticeLog} from './notice-log.js';
-import {bulkDialog, cancelDialog, describeImage, duplicateDialog, quitDialog, removeDialog, type DialogState} from './dialogs.js';
+import {bulkDialog, cancelDialog, describeImage, discardDialog, duplicateDialog, quitDialog, removeDialog, type DialogState} from './dialogs.js';
 import {parseKeys, type KeyEvent} from './keys.js';
 import {bindingFor, bindingOf, TEXT_MODES, verdictFor, type Action, type Mode} from './keymap.js';
 import type {LibraryStore, LibrarySnapshot} from './store.js';
@@ -123,7 +123,7 @@ export class UiController {
 		this.manager = options.manager;
 		this.store = options.store;
 		this.now = options.now ?? Date.now;
-		this.unsubscribeNotices = this.store.onNotice(notice => this.say(notice.message, notice.level));
+		this.unsubscribeNotices = this.store.onNotice(notice => this.say(notice.message, notice.level, notice.id));
 		this.lastStatus = new Map(this.store.getSnapshot().images.map(image => [image.id, image.status]));
 		this.unsubscribeStore = this.store.subscribe(() => this.onSnapshot());
 	}
@@ -136,8 +136,8 @@ export class UiController {
 			next.set(image.id, image.status);
 			const before = this.lastStatus.get(image.id);
 			if (before === undefined || before === image.status) continue;
-			if (image.status === 'complete') this.ended(`Completed ${describeImage(image)}${image.expectedChecksum ? ' (verified)' : ' (unverified)'}`, 'info');
-			else if (image.status === 'failed') this.ended(`Failed ${describeImage(image)}: ${image.errorMessage ?? image.errorCode ?? 'unknown error'}`, 'error');
+			if (image.status === 'complete') this.ended(`Completed ${describeImage(image)}${image.expectedChecksum ? ' (verified)' : ' (unverified)'}`, 'info', image.id);
+			else if (image.status === 'failed') this.ended(`Failed ${describeImage(image)}: ${image.errorMessage ?? image.errorCode ?? 'unknown error'}`, 'error', image.id);
 		}
 
 		this.lastStatus = next;
@@ -147,8 +147,9 @@ export class UiController {
 		}
 	}
 
-	private ended(text: string, level: 'info' | 'error'): void {
-		this.noticeLog.add(level, text, this.now());
+	private ended(text: string, level: 'info' | 'error', imageId?: string): void {
+		// Once per ending: the owner's manager may have sent its own notice about it already.
+		this.noticeLog.add(level, text, this.now(), imageId);
 		const notify = this.options.notify ?? 'off';
 		if (notify === 'bell') this.options.writeTerminal?.('\x07');
 		else if (notify === 'osc9') this.options.writeTerminal?.(`\x1b]9;isoman: ${text.replaceAll(/[\x00-\x1f\x7f-\x9f]/g, ' ').slice(0, 200)}\x07`);
@@ -308,7 +309,12 @@ export class UiController {
 		filterBackspace: () => this.setFilter([...this.state.filter].slice(0, -1).join('')),
 		filterClear: () => this.setFilter(''),
 		formSubmit: () => this.submitForm(),
-		formCancel: () => this.update({form: undefined}),
+		formCancel: () => this.cancelForm(),
+		formLeft: () => this.updateForm(form.moveCursor, -1),
+		formRight: () => this.updateForm(form.moveCursor, 1),
+		formHome: () => this.updateForm(form.moveCursor, -Infinity),
+		formEnd: () => this.updateForm(form.moveCursor, Infinity),
+		formDeleteWord: () => this.updateForm(form.deleteWord),
 		formNext: () => this.updateForm(form.moveFocus, 1),
 		formPrevious: () => this.updateForm(form.moveFocus, -1),
 		formBackspace: () => this.updateForm(form.backspace),
@@ -329,8 +335,8 @@ export class UiController {
 
 	// ---- messages ----
 
-	say(text: string, level: Message['level'] = 'info'): void {
-		this.noticeLog.add(level, text, this.now());
+	say(text: string, level: Message['level'] = 'info', imageId?: string): void {
+		this.noticeLog.add(level, text, this.now(), imageId);
 		const id = ++this.messageId;
 		clearTimeout(this.messageTimer);
 		this.update({message: {text, level, id}});
@@ -630,6 +636,19 @@ export class UiController {
 				if (this.state.form) this.update({form: form.withSignatureProbe(this.state.form, probe, found, clearSigned)});
 			});
 		}
+	}
+
+	/** Esc on the form: close it, asking first when something was typed (that would be lost). */
+	private cancelForm(): void {
+		const state = this.state.form;
+		if (!state || !form.isFilled(state)) {
+			this.update({form: undefined});
+			return;
+		}
+
+		const back = () => this.update({dialog: undefined});
+		const discard = () => this.update({dialog: undefined, form: undefined});
+		this.update({dialog: discardDialog({discard, back})});
 	}
 
 	private submitForm(): void {

@@ -8,7 +8,7 @@ import {fileLabel} from './tree.js';
 export type DialogOption = {letter: string; label: string; run: () => void};
 
 export type DialogState = {
-	kind: 'remove' | 'quit' | 'duplicate' | 'cancel' | 'bulk';
+	kind: 'remove' | 'quit' | 'duplicate' | 'cancel' | 'bulk' | 'discard';
 	title: string;
 	lines: readonly string[];
 	options: readonly DialogOption[];
@@ -114,5 +114,20 @@ export function bulkDialog(action: BulkAction, plan: BulkPlan, what: string, act
 		],
 		selected: dangerous ? 1 : 0,
 		cancel: actions.close,
+	};
+}
+
+/** Esc on a form with something typed in it: throw it away, or keep editing (the default). */
+export function discardDialog(actions: {discard: () => void; back: () => void}): DialogState {
+	return {
+		kind: 'discard',
+		title: 'Discard this form?',
+		lines: ['What you typed is lost.'],
+		options: [
+			{letter: 'd', label: 'Discard it', run: actions.discard},
+			{letter: 'k', label: 'Keep editing', run: actions.back},
+		],
+		selected: 1,
+		cancel: actions.back,
 	};
 }

@@ -38,6 +38,11 @@ export type Action =
 	| 'formPrevious'
 	| 'formBackspace'
 	| 'formClear'
+	| 'formLeft'
+	| 'formRight'
+	| 'formHome'
+	| 'formEnd'
+	| 'formDeleteWord'
 	| 'dialogConfirm'
 	| 'dialogCancel'
 	| 'dialogNext'
@@ -133,11 +138,16 @@ export const BINDINGS: readonly Binding[] = [
 	{action: 'filterClear', modes: ['filter'], keys: ['ctrl+u'], description: 'Delete the whole filter'},
 	// form: the add form
 	{action: 'formSubmit', modes: ['form'], keys: ['enter'], description: 'Add the image', hint: 'add'},
-	{action: 'formCancel', modes: ['form'], keys: ['escape'], description: 'Close the form without adding', hint: 'cancel'},
+	{action: 'formCancel', modes: ['form'], keys: ['escape'], description: 'Close the form without adding (asks first when something was typed)', hint: 'cancel'},
 	{action: 'formNext', modes: ['form'], keys: ['tab', 'down'], description: 'Next field', hint: 'next field'},
 	{action: 'formPrevious', modes: ['form'], keys: ['shift+tab', 'up'], description: 'Previous field'},
 	{action: 'formBackspace', modes: ['form'], keys: ['backspace'], description: 'Delete the last character'},
 	{action: 'formClear', modes: ['form'], keys: ['ctrl+u'], description: 'Clear the field', hint: 'clear field'},
+	{action: 'formLeft', modes: ['form'], keys: ['left', 'ctrl+b'], description: 'Move the cursor left'},
+	{action: 'formRight', modes: ['form'], keys: ['right', 'ctrl+f'], description: 'Move the cursor right'},
+	{action: 'formHome', modes: ['form'], keys: ['home', 'ctrl+a'], description: 'Cursor to the start of the field'},
+	{action: 'formEnd', modes: ['form'], keys: ['end', 'ctrl+e'], description: 'Cursor to the end of the field'},
+	{action: 'formDeleteWord', modes: ['form'], keys: ['ctrl+w'], description: 'Delete the word before the cursor'},
 	// dialog: confirmations and choices
 	{action: 'dialogLetter', modes: ['dialog'], keys: [], keyLabel: 'letter', description: 'Pick the choice whose letter is shown in brackets, e.g. [y]es / [n]o', hint: 'pick'},
 	{action: 'dialogNext', modes: ['dialog'], keys: ['right', 'tab', 'down', 'l', 'j'], description: 'Highlight the next choice'},

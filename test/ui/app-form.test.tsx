@@ -100,11 +100,13 @@ describe('add form', () => {
 		expect(h.manager.list()).toHaveLength(2);
 	});
 
-	it('Esc closes the form without adding', async () => {
+	it('Esc closes the form without adding (after asking, as something was typed)', async () => {
 		h = await render();
 		await h.press('a');
 		await h.press('https://example.org/alpine-3.20.3-x86_64.iso');
 		await h.press(KEYS.escape);
+		await h.waitFor(f => f.includes('Discard this form?'), 'the question');
+		await h.press('d');
 		await h.waitFor(f => !f.includes('Add an image') && f.includes('library is empty'), 'closed');
 		expect(h.manager.list()).toHaveLength(0);
 	});

@@ -35,16 +35,29 @@ export function AddFormView({state, width, height, theme}: {state: FormState; wi
 		const focused = index === state.focus;
 		const value = displayText(state.values[field]);
 		let shown: string;
+		let atCursor = ' ';
+		let afterCursor = '';
 		if (value === '') shown = '';
-		else if (focused) shown = [...value].length >= valueWidth ? g.ellipsis + [...value].slice(-(valueWidth - 2)).join('') : value;
-		else shown = truncate(value, valueWidth, g.ellipsis);
+		else if (focused) {
+			// A window of the value around the cursor; the character under the cursor is drawn inverse.
+			const all = [...state.values[field]];
+			const cursor = Math.max(0, Math.min(state.cursor, all.length));
+			const room = Math.max(4, valueWidth - 2);
+			const start = Math.max(0, Math.min(cursor - Math.floor(room * 0.7), all.length + 1 - room));
+			const piece = (from: number, to: number) => displayText(all.slice(Math.max(0, from), Math.max(0, to)).join(''));
+			shown = (start > 0 ? g.ellipsis : '') + piece(start + (start > 0 ? 1 : 0), cursor);
+			atCursor = cursor < all.length ? piece(cursor, cursor + 1) : ' ';
+			const end = start + room;
+			afterCursor = piece(cursor + 1, Math.min(all.length, end)) + (all.length > end ? g.ellipsis : '');
+		} else shown = truncate(value, valueWidth, g.ellipsis);
 		lines.push(
 			<Text key={field} wrap="truncate-end">
 				<Text bold={focused} color={focused ? theme.c('accent') : undefined}>
 					{focused ? g.selected : ' '} {FIELD_LABELS[field].padEnd(LABEL)}
 				</Text>
 				{shown}
-				{focused ? <Text inverse> </Text> : null}
+				{focused ? <Text inverse>{atCursor}</Text> : null}
+				{focused ? afterCursor : null}
 				{value === '' ? <Text color={theme.c('muted')} dimColor>{` ${FIELD_PLACEHOLDERS[field]}`}</Text> : null}
 			</Text>,
 		);
@@ -81,7 +94,7 @@ export function AddFormView({state, width, height, theme}: {state: FormState; wi
 	return (
 		<Box flexDirection="column" width={width} height={height} overflow="hidden" borderStyle={theme.border} borderColor={theme.c('accent')} paddingX={1}>
 			<Text bold wrap="truncate-end">
-				Add an image <Text color={theme.c('muted')}>(Enter adds, Esc cancels, Tab moves)</Text>
+				Add an image <Text color={theme.c('muted')}>(Enter adds, Esc cancels, Tab moves, ←→ Home End Ctrl-W edit)</Text>
 			</Text>
 			{lines}
 		</Box>
