@@ -167,11 +167,13 @@ async function main(): Promise<number> {
 		});
 	}
 
-	// Only the TUI, the daemon and `add` may start a library; every other command needs one there already.
+	// Only the TUI, the daemon, `add` and `import` may start a library; `unlock` acts on the lock file alone; every
+	// other command needs a library there already.
 	try {
 		const databaseFile = path.basename(config.dbPath);
-		const catalogued = prepareDataDir(config.dataDir, {create: flags.daemon === true || command === undefined || command === 'add', databaseFile});
-		if (!catalogued) {
+		const creates = flags.daemon === true || command === undefined || command === 'add' || command === 'import';
+		const catalogued = prepareDataDir(config.dataDir, {create: creates, databaseFile});
+		if (!catalogued && command !== 'unlock') {
 			// A directory without a catalogue is an empty library: `list` says so; nothing is created in it.
 			if (command === 'status' || command === 'stop') {
 				// Nothing can hold a library that is not there.

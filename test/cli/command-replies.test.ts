@@ -116,7 +116,7 @@ describe('commands through a daemon get the owner\'s answer', () => {
 		const added = await isoman(dir, ['add', server.url('/c/cli-1.0-x86_64.iso'), '--checksum', `sha256:${sha}`, '--json']);
 		const id = (JSON.parse(added.stdout) as {id: string}).id;
 		await daemon.next(isEvent('complete', id));
-		expect((await isoman(dir, ['verify', id])).stdout.trim()).toBe(`${id}  ok`);
+		expect((await isoman(dir, ['verify', id])).stdout.trim()).toBe(`${id}  cli 1.0 x86_64 iso  ok`);
 		const refused = await isoman(dir, ['pause', id], 1);
 		expect(refused.stderr.trim()).toBe(`isoman: image ${id} is complete; only a queued or running download can be paused`);
 		const duplicate = await isoman(dir, ['add', server.url('/c/cli-1.0-x86_64.iso')], 3);

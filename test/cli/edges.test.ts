@@ -46,8 +46,8 @@ describe('verify', () => {
 
 		const run = await runCli(['--data-dir', dir, 'verify']);
 		expect(run.code).toBe(1);
-		expect(run.stdout).toMatch(new RegExp(`${gone}\\s+missing`));
-		expect(run.stdout).toMatch(new RegExp(`${grown}\\s+corrupt`));
+		expect(run.stdout).toMatch(new RegExp(`${gone}  debian 12\\.5\\.0 x86_64 netinst iso  missing`));
+		expect(run.stdout).toMatch(new RegExp(`${grown}  alpine-virt 3\\.20\\.3 x86_64 iso  corrupt`));
 	});
 });
 

@@ -154,7 +154,8 @@ describe('notices, copy, filter, footer, header', () => {
 		await h.press('G');
 		await h.waitFor(f => f.includes('✓'), 'the complete row');
 		await h.press('r');
-		await h.waitFor(f => f.includes('Cannot retry debian 12.5.0 x86_64 netinst iso: it is complete, not failed or missing'), 'the rule');
+		// The rules module's words, the same the CLI prints.
+		await h.waitFor(f => f.includes(`image ${image.id} is complete; only a failed or missing image can be retried`), 'the rule');
 		expect(h.manager.get(image.id)!.status).toBe('complete');
 	});
 });
