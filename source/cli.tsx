@@ -167,13 +167,14 @@ async function main(): Promise<number> {
 		});
 	}
 
-	// Only the TUI, the daemon, `add` and `import` may start a library; `unlock` acts on the lock file alone; every
-	// other command needs a library there already.
+	// Only the TUI, the daemon, `add`, `import` and `key add` (a publisher's key comes before its images) may start
+	// a library; `unlock` and `key` act on the lock file and the keyring alone; every other command needs a
+	// library there already.
 	try {
 		const databaseFile = path.basename(config.dbPath);
-		const creates = flags.daemon === true || command === undefined || command === 'add' || command === 'import';
+		const creates = flags.daemon === true || command === undefined || command === 'add' || command === 'import' || (command === 'key' && args[0] === 'add');
 		const catalogued = prepareDataDir(config.dataDir, {create: creates, databaseFile});
-		if (!catalogued && command !== 'unlock') {
+		if (!catalogued && command !== 'unlock' && command !== 'key') {
 			// A directory without a catalogue is an empty library: `list` says so; nothing is created in it.
 			if (command === 'status' || command === 'stop') {
 				// Nothing can hold a library that is not there.
