@@ -173,7 +173,7 @@ async function main(): Promise<number> {
 	try {
 		const databaseFile = path.basename(config.dbPath);
 		const creates = flags.daemon === true || command === undefined || command === 'add' || command === 'import' || (command === 'key' && args[0] === 'add');
-		const catalogued = prepareDataDir(config.dataDir, {create: creates, databaseFile});
+		const catalogued = prepareDataDir(config.dataDir, {create: creates, databaseFile, links: [config.dbPath, config.logPath, config.imagesDir, config.tmpDir]});
 		if (!catalogued && command !== 'unlock' && command !== 'key') {
 			// A directory without a catalogue is an empty library: `list` says so; nothing is created in it.
 			if (command === 'status' || command === 'stop') {

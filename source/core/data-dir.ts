@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import {SymlinkError} from './safe-fs.js';
 
 export class DataDirError extends Error {
 	constructor(message: string) {
@@ -85,13 +86,18 @@ function makeDirectory(dir: string): void {
  * Check (and with `create`, make) the data directory. Returns whether the catalogue (`databaseFile`) is there:
  * without `create`, an existing directory without one is an empty library that nothing may write into.
  */
-export function prepareDataDir(dir: string, options: {create: boolean; databaseFile: string}): boolean {
+export function prepareDataDir(dir: string, options: {create: boolean; databaseFile: string; links?: readonly string[]}): boolean {
 	const stat = statOrUndefined(dir);
 	if (!stat) {
 		if (!options.create) throw new DataDirError(`no library at ${dir} (the directory does not exist); check --data-dir or ISOMAN_DATA_DIR, or add an image first`);
 		makeDirectory(dir);
 	} else {
 		checkDirectory(dir, stat);
+	}
+
+	// A link where the library keeps its own files is refused first, whatever the command (SymlinkError names it).
+	for (const file of options.links ?? []) {
+		if (fs.lstatSync(file, {throwIfNoEntry: false})?.isSymbolicLink()) throw new SymlinkError(file);
 	}
 
 	if (!options.create) return fs.existsSync(path.join(dir, options.databaseFile));
