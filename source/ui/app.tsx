@@ -9,6 +9,7 @@ import {useCallback, useLayoutEffect, useMemo, useSyncExternalStore} from 'react
 import {Box} from 'ink';
 import type {Library} from '../core/index.js';
 import type {UiController} from './controller.js';
+import {SORT_LABELS} from './order.js';
 import {AddFormView} from './components/add-form-view.js';
 import {Details} from './components/details.js';
 import {Dialog} from './components/dialog.js';
@@ -119,8 +120,12 @@ export function App({controller, store, manager, dataDir, imagesDir = path.join(
 		main = <TreeView {...treeProps} width={columns} />;
 	}
 
+	// How the rows are listed, when it is not the default tree by name.
+	const arrangement = [state.view === 'list' ? 'list' : '', state.order === 'name' ? '' : `by ${SORT_LABELS[state.order]}`].filter(Boolean).join(', ');
 	const position =
-		(mode !== 'normal' && mode !== 'details') || model.rows.length === 0 ? '' : `${index + 1}/${model.rows.length}${state.pane === 'details' ? '  (details; Esc: list)' : ''}`;
+		(mode !== 'normal' && mode !== 'details') || model.rows.length === 0
+			? ''
+			: `${index + 1}/${model.rows.length}${arrangement ? `  ${arrangement}` : ''}${state.pane === 'details' ? '  (details; Esc: list)' : ''}`;
 	return (
 		<Box flexDirection="column" width={columns} height={height} overflow="hidden">
 			<Header

@@ -14,6 +14,7 @@ import {bulkDialog, cancelDialog, describeImage, discardDialog, duplicateDialog,
 import {parseKeys, type KeyEvent} from './keys.js';
 import {bindingFor, bindingOf, TEXT_MODES, verdictFor, type Action, type Mode} from './keymap.js';
 import type {LibraryStore, LibrarySnapshot} from './store.js';
+import {nextOrder, SORT_LABELS, type SortOrder, type ViewKind} from './order.js';
 import {createRowSelector, matchesFilter, nameKey, versionKey, type Row, type RowModel} from './tree.js';
 
 export {describeImage, type DialogOption, type DialogState} from './dialogs.js';
@@ -32,6 +33,10 @@ export type UiState = {
 	form: form.FormState | undefined;
 	dialog: DialogState | undefined;
 	help: {scroll: number} | undefined;
+	/** The order rows are listed in (`o` cycles it). */
+	order: SortOrder;
+	/** The tree of names and versions, or a flat list of every file (`t`). */
+	view: ViewKind;
 	/** The list, or the selected row's details as their own (scrollable) view. */
 	pane: 'tree' | 'details';
 	/** First line of the details view. */
@@ -88,6 +93,8 @@ export class UiController {
 		form: undefined,
 		dialog: undefined,
 		help: undefined,
+		order: 'name',
+		view: 'tree',
 		pane: 'tree',
 		detailsScroll: 0,
 		marked: new Set(),
@@ -200,7 +207,7 @@ export class UiController {
 	}
 
 	rows(snapshot: LibrarySnapshot = this.store.getSnapshot(), state = this.state): RowModel {
-		return this.selectRows(snapshot.images, state.collapsed, state.filter);
+		return this.selectRows(snapshot.images, state.collapsed, state.filter, {order: state.order, view: state.view});
 	}
 
 	/** Index of the selected row: the selected item where it now is, else where the selection was. */
@@ -276,6 +283,16 @@ export class UiController {
 		remove: () => this.marksOr('remove', () => this.confirmRemove()),
 		mark: () => this.mark(),
 		retryFailed: () => this.retryFailed(),
+		cycleOrder: () => {
+			const order = nextOrder(this.state.order);
+			this.update({order});
+			this.say(`Sorted by ${SORT_LABELS[order]} (o: next order)`);
+		},
+		toggleView: () => {
+			const view = this.state.view === 'tree' ? 'list' : 'tree';
+			this.update({view});
+			this.say(view === 'list' ? 'Every file in one list (t: back to the tree)' : 'The tree of names and versions (t: one flat list)');
+		},
 		expandAll: () => this.update({collapsed: new Set()}),
 		collapseAll: () => this.collapseAll(),
 		copyPath: () => this.copyPath(),

@@ -60,6 +60,8 @@ export type Action =
 	| 'detailsClose'
 	| 'mark'
 	| 'retryFailed'
+	| 'cycleOrder'
+	| 'toggleView'
 	| 'expandAll'
 	| 'collapseAll'
 	| 'copyPath'
@@ -106,6 +108,8 @@ export const BINDINGS: readonly Binding[] = [
 	{action: 'remove', modes: ['normal', 'details'], keys: ['D', 'delete'], description: 'Remove the selected image and its files (asks first)', hint: 'remove', rule: () => 'remove'},
 	{action: 'mark', modes: ['normal'], keys: [' '], description: 'Mark or unmark the selected file (a group: all its files); p x r v D then act on every marked image', hint: 'mark'},
 	{action: 'retryFailed', modes: ['normal'], keys: ['R'], description: 'Retry every failed or missing image (asks first, naming how many)'},
+	{action: 'cycleOrder', modes: ['normal'], keys: ['o'], description: 'Change the order: name, newest first, largest first, status (what needs you first)', hint: 'order'},
+	{action: 'toggleView', modes: ['normal'], keys: ['t'], description: 'Switch between the tree and one flat list of every file', hint: 'list'},
 	{action: 'expandAll', modes: ['normal'], keys: ['+'], description: 'Expand every group'},
 	{action: 'collapseAll', modes: ['normal'], keys: ['-'], description: 'Collapse every group'},
 	{action: 'copyPath', modes: ['normal', 'details'], keys: ['y'], description: "Copy the selected file's absolute path (OSC 52; also shown in the status line)"},

@@ -1,9 +1,11 @@
 /**
  * The library as a tree (OS name ▸ version ▸ file), flattened to the rows currently visible: a collapsed-key set
  * plus a text filter decide which rows exist (lazygit's filetree model). Rows carry stable keys so the selection
- * can follow an item when rows are added, removed or re-sorted. Pure; memoised on its inputs' identity.
+ * can follow an item when rows are added, removed or re-sorted. The same images can also be a flat list (one row
+ * per file); both follow the chosen order (order.ts). Pure; memoised on its inputs' identity.
  */
 import type {Image} from '../core/index.js';
+import {byFile, compareFiles, compareGroups, groupKey, type SortOrder, type ViewKind} from './order.js';
 import {compareVersions} from './version-order.js';
 
 export type RowKind = 'name' | 'version' | 'file';
@@ -33,11 +35,11 @@ export function fileLabel(image: Pick<Image, 'arch' | 'edition' | 'fileType'>): 
 	return [image.arch, image.edition, image.fileType].filter(Boolean).join(' ');
 }
 
-const byFile = (a: Image, b: Image) =>
-	a.arch.localeCompare(b.arch) || (a.edition ?? '').localeCompare(b.edition ?? '') || a.fileType.localeCompare(b.fileType) || a.id.localeCompare(b.id);
-
-/** Names A→Z, versions newest first, files by arch, edition, type. */
-export function buildTree(images: readonly Image[]): NameNode[] {
+/**
+ * Names, versions and files in `order`: by name, names A→Z, versions newest first, files by arch, edition, type;
+ * by another order, groups by what their files say together (order.ts), ties by name or version.
+ */
+export function buildTree(images: readonly Image[], order: SortOrder = 'name'): NameNode[] {
 	const names = new Map<string, Map<string, Image[]>>();
 	for (const image of images) {
 		let versions = names.get(image.name);
@@ -47,14 +49,33 @@ export function buildTree(images: readonly Image[]): NameNode[] {
 		files.push(image);
 	}
 
-	return [...names.entries()]
-		.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-		.map(([name, versions]) => ({
-			key: nameKey(name),
-			name,
-			versions: [...versions.entries()]
-				.sort(([a], [b]) => compareVersions(b, a))
-				.map(([version, files]) => ({key: versionKey(name, version), version, files: files.sort(byFile)})),
+	const nodes = [...names.entries()].map(([name, versions]) => {
+		const versionNodes = [...versions.entries()].map(([version, files]) => ({
+			key: versionKey(name, version),
+			version,
+			files: files.sort(order === 'name' ? byFile : (a, b) => compareFiles(order, a, b)),
+			group: groupKey(files),
+		}));
+		versionNodes.sort((a, b) => compareGroups(order, a.group, b.group) || compareVersions(b.version, a.version));
+		return {key: nameKey(name), name, versions: versionNodes, group: groupKey(versionNodes.flatMap(v => v.files))};
+	});
+	nodes.sort((a, b) => compareGroups(order, a.group, b.group) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+	return nodes.map(({key, name, versions}) => ({key, name, versions: versions.map(({key, version, files}) => ({key, version, files}))}));
+}
+
+/** The flat list: one row per file (matching the filter), in `order`. */
+export function flattenList(images: readonly Image[], order: SortOrder, filter: string): Row[] {
+	return images
+		.filter(image => matchesFilter(image, filter))
+		.sort((a, b) => compareFiles(order, a, b))
+		.map(image => ({
+			key: image.id,
+			kind: 'file' as const,
+			depth: 0 as const,
+			label: `${image.name} ${image.version} ${fileLabel(image)}`,
+			expanded: false,
+			imageIds: [image.id],
+			childCount: 0,
 		}));
 }
 
@@ -136,20 +157,24 @@ export function flattenTree(tree: readonly NameNode[], collapsed: ReadonlySet<st
 
 export type RowModel = {rows: Row[]; indexOf: ReadonlyMap<string, number>};
 
-/** Memoised rows for (images, collapsed, filter): render and key handling share one computation. */
-export function createRowSelector(): (images: readonly Image[], collapsed: ReadonlySet<string>, filter: string) => RowModel {
-	let lastImages: readonly Image[] | undefined;
-	let lastTree: NameNode[] = [];
-	let lastCollapsed: ReadonlySet<string> | undefined;
-	let lastFilter: string | undefined;
+export type RowOptions = {order?: SortOrder; view?: ViewKind};
+
+/** Memoised rows for (images, collapsed, filter, order, view): render and key handling share one computation. */
+export function createRowSelector(): (images: readonly Image[], collapsed: ReadonlySet<string>, filter: string, options?: RowOptions) => RowModel {
+	let last: {images: readonly Image[]; collapsed: ReadonlySet<string>; filter: string; order: SortOrder; view: ViewKind} | undefined;
+	let tree: {images: readonly Image[]; order: SortOrder; nodes: NameNode[]} | undefined;
 	let lastModel: RowModel = {rows: [], indexOf: new Map()};
-	return (images, collapsed, filter) => {
-		if (images === lastImages && collapsed === lastCollapsed && filter === lastFilter) return lastModel;
-		if (images !== lastImages) lastTree = buildTree(images);
-		lastImages = images;
-		lastCollapsed = collapsed;
-		lastFilter = filter;
-		const rows = flattenTree(lastTree, collapsed, filter);
+	return (images, collapsed, filter, {order = 'name', view = 'tree'} = {}) => {
+		if (last && images === last.images && collapsed === last.collapsed && filter === last.filter && order === last.order && view === last.view) return lastModel;
+		last = {images, collapsed, filter, order, view};
+		let rows: Row[];
+		if (view === 'list') {
+			rows = flattenList(images, order, filter);
+		} else {
+			if (!tree || tree.images !== images || tree.order !== order) tree = {images, order, nodes: buildTree(images, order)};
+			rows = flattenTree(tree.nodes, collapsed, filter);
+		}
+
 		lastModel = {rows, indexOf: new Map(rows.map((row, index) => [row.key, index]))};
 		return lastModel;
 	};

@@ -1,50 +1,8 @@
 import {describe, expect, it} from 'vitest';
-import type {Image} from '../../source/core/types.js';
+import {image} from './helpers/image.js';
 import {groupSummary} from '../../source/ui/file-state.js';
 import {buildTree, flattenTree, nameKey, scrollWindow, versionKey} from '../../source/ui/tree.js';
 import {compareVersions} from '../../source/ui/version-order.js';
-
-let n = 0;
-function image(name: string, version: string, patch: Partial<Image> = {}): Image {
-	n++;
-	return {
-		id: `id${n}`,
-		name,
-		version,
-		arch: 'x86_64',
-		edition: null,
-		fileType: 'iso',
-		filename: `${name}-${version}-x86_64.iso`,
-		filePath: `${name}/${version}/x86_64/${name}-${version}-x86_64.iso`,
-		sizeBytes: null,
-		downloadedBytes: 0,
-		status: 'pending',
-		checksum: null,
-		checksumType: 'sha256',
-		expectedChecksum: null,
-		downloadUrl: 'http://127.0.0.1:9/x',
-		checksumUrl: null,
-		errorCode: null,
-		errorMessage: null,
-		etag: null,
-		lastModified: null,
-		attempts: 0,
-		createdAt: '2024-01-01T00:00:00.000Z',
-		updatedAt: '2024-01-01T00:00:00.000Z',
-		completedAt: null,
-		downloadCount: 0,
-		bytesServed: 0,
-		verifiedAt: null,
-		maxRate: null,
-		signatureUrl: null,
-		signingKey: null,
-		requireSignature: false,
-		signedByFingerprint: null,
-		signedByUserId: null,
-		signedAt: null,
-		...patch,
-	};
-}
 
 describe('version order', () => {
 	it('compares numbers as numbers and puts pre-releases before their release', () => {

@@ -27,6 +27,8 @@ export type TreeRowProps = {
 
 const SIZE_WIDTH = 9;
 const LABEL_WANT = 24;
+/** A flat list's label carries the name and version too. */
+const LIST_LABEL_WANT = 36;
 /** Enough for "▶ retry 3/8 in 15s: connection refused" and for percent, speed, ETA and a short bar. */
 const STATE_WANT = 38;
 const segmentsLength = (segments: readonly Segment[]) => segments.reduce((sum, s) => sum + [...s.text].length, 0);
@@ -41,7 +43,7 @@ function TreeRowView({row, selected, width, theme, image, progress, note, marked
 		const rest = width - [...prefix].length - 2;
 		// The label keeps what it needs up to LABEL_WANT columns; the state (bar, %, speed, ETA) gets the rest.
 		// One label width for every row at this depth, so that sizes, bars and numbers line up in columns.
-		const labelWant = Math.min(LABEL_WANT, Math.max(22, rest - SIZE_WIDTH - 2 - STATE_WANT));
+		const labelWant = Math.min(row.depth === 0 ? LIST_LABEL_WANT : LABEL_WANT, Math.max(row.depth === 0 ? 30 : 22, rest - SIZE_WIDTH - 2 - STATE_WANT));
 		const stateWidth = Math.max(8, rest - SIZE_WIDTH - 2 - labelWant);
 		const state = image ? (wait && !progress && image.status === 'pending' ? [{text: wait, color: 'muted' as const}] : fileStateSegments(image, progress, theme, stateWidth, now)) : [];
 		const labelWidth = Math.max(1, rest - SIZE_WIDTH - 2 - stateWidth);
