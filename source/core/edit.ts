@@ -26,7 +26,7 @@ import {identityOfSpec, resolveChecksum, resolveSpec, ValidationError, type Fiel
 import {commitEdit, forgetMove, identityOf, revertMove, type Identity, type MoveRecord, type Sources} from './catalogue/edits.js';
 import {DuplicateImageError, type Catalogue} from './catalogue/repository.js';
 import {sidecarFileName, writeSidecar} from './checksum/index.js';
-import {fsyncDirectory} from './job.js';
+import {fsyncDirectory} from './fsync.js';
 import {resolveInside} from './naming.js';
 import {keptFilesFor, partPathFor} from './paths.js';
 import {assertNoLink, ensureRealDir, removeFile} from './safe-fs.js';

@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import type {FileHandle} from 'node:fs/promises';
 import type {ChecksumAlgorithm} from '../types.js';
 import {CHANGED_BEHIND_OUR_BACK} from './errors.js';
+import {collectYoung} from './memory.js';
 import {HashError, TrailingHash} from './trailing-hash.js';
 
 /** Bytes gathered before one writev. */
@@ -160,6 +161,7 @@ export class PartFile {
 
 		this.written = position + length;
 		this.hash.advance(this.written);
+		collectYoung(length);
 		this.onWritten?.(this.written);
 		this.syncInBackground();
 	}

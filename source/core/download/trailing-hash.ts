@@ -22,27 +22,12 @@ function threadUrl(): URL {
 }
 
 /**
- * The process's flags that apply to the thread too (--cpu-prof, --max-semi-space-size, …), without a main
- * script's own (-e CODE, --input-type, …), which would stop the thread before it starts.
+ * The flags the thread starts with: the process's own (--cpu-prof, V8's, …), which Node passes on by default,
+ * except when the process runs a main script given on the command line (`node -e CODE`, `--input-type`): the
+ * thread would take those for its own and stop before it starts, so it gets none.
  */
-export function threadFlags(execArgv: readonly string[]): string[] {
-	const out: string[] = [];
-	for (let i = 0; i < execArgv.length; i++) {
-		const flag = execArgv[i]!;
-		if (/^-[ep]$|^--(eval|print)$/.test(flag)) {
-			i++;
-			continue;
-		}
-
-		// A flag's value may be the next argument (`--cpu-prof-dir DIR`, `--conditions node`).
-		const value = !flag.includes('=') && i + 1 < execArgv.length && !execArgv[i + 1]!.startsWith('-') ? execArgv[i + 1] : undefined;
-		if (value !== undefined) i++;
-		if (!flag.startsWith('--') || /^--(input-type|eval|print|test|watch|check)\b/.test(flag)) continue;
-		out.push(flag);
-		if (value !== undefined) out.push(value);
-	}
-
-	return out;
+export function threadFlags(execArgv: readonly string[]): string[] | undefined {
+	return execArgv.some(flag => /^-[ep]$|^--(eval|print|input-type|test|watch|check)\b/.test(flag)) ? [] : undefined;
 }
 
 type Pending = {resolve: (reply: HashReply) => void; op: HashReply['op']};
@@ -70,7 +55,7 @@ class HashThread {
 		this.worker = new Worker(threadUrl(), {
 			workerData: data,
 			transferList: [port2],
-			execArgv: threadFlags(process.execArgv),
+			...(threadFlags(process.execArgv) ? {execArgv: threadFlags(process.execArgv)} : {}),
 			// It holds one 1 MiB read buffer and a hash state per job: a small heap is plenty.
 			resourceLimits: {maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 8},
 			stdout: false,

@@ -161,7 +161,9 @@ describe('PartFile', () => {
 });
 
 describe('threadFlags', () => {
-	it('keeps the flags that apply to the thread and drops a main script\'s own', () => {
-		expect(threadFlags(['--input-type=module', '-e', 'console.log(1)', '--cpu-prof', '--cpu-prof-dir', '/x', '--conditions', 'node', '--max-semi-space-size=1'])).toEqual(['--cpu-prof', '--cpu-prof-dir', '/x', '--conditions', 'node', '--max-semi-space-size=1']);
+	it('passes the process\'s flags on (the default), except under a main script given on the command line', () => {
+		expect(threadFlags(['--cpu-prof', '--cpu-prof-dir', '/x', '--max-semi-space-size=1'])).toBeUndefined();
+		expect(threadFlags(['--input-type=module', '-e', 'console.log(1)', '--cpu-prof'])).toEqual([]);
+		expect(threadFlags(['-p', '1'])).toEqual([]);
 	});
 });
