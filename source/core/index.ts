@@ -61,6 +61,7 @@ export {shortFingerprint} from './signature/basics.js';
 
 // Statistics.
 export {statsToJson, trendOptions, type LibraryStats, type Trend, type TrendPeriod} from './stats.js';
+export {sparkline, statsSummary, summaryLineText, SUMMARY_LABEL_WIDTH, type SummaryLine} from './stats-summary.js';
 
 // Helpers for front ends.
 export {displayLines, displayText, hasUnsafeText, jsonText, messageText, redactUrl, redactUrlsIn} from './display-text.js';
