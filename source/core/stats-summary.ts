@@ -18,14 +18,16 @@ export function sparkline(values: readonly number[], ascii = false): string {
 /** One line of the summary: its label, and its text (after the sparkline, on the trend's line). */
 export type SummaryLine = {label: string; text: string; spark?: string};
 
+const downloads = (n: number) => `${n} download${n === 1 ? '' : 's'}`;
+
 export function statsSummary(s: LibraryStats, trend: Trend, ascii = false): SummaryLine[] {
 	const total = trend.data.reduce((n, d) => n + d.count, 0);
 	return [
 		{label: 'images', text: `${s.totalImages} (${s.completed} complete, ${s.pending} queued or running, ${s.failed} failed)`},
 		{label: 'storage', text: `${formatBytes(s.totalSizeBytes)} used, ${s.freeBytes === undefined ? '?' : formatBytes(s.freeBytes)} free`},
-		{label: 'served', text: `${s.totalDownloads} downloads, ${formatBytes(s.bytesServed)} sent`},
+		{label: 'served', text: `${downloads(s.totalDownloads)}, ${formatBytes(s.bytesServed)} sent`},
 		{label: 'saved', text: `${formatBytes(s.bandwidthSaved)} of bandwidth (every download after the first)`},
-		{label: `last ${trend.data.length} days`, spark: sparkline(trend.data.map(d => d.count), ascii), text: `${total} downloads`},
+		{label: `last ${trend.data.length} days`, spark: sparkline(trend.data.map(d => d.count), ascii), text: downloads(total)},
 	];
 }
 

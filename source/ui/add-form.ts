@@ -49,6 +49,8 @@ export type FormState = {
 	signatureNote?: string;
 	/** Where typing goes in the focused field (a character index, 0..length). */
 	cursor: number;
+	/** Set when the form edits an image (edit-form.ts): its id and the values it started with. */
+	editing?: {id: string; original: Readonly<Record<FormField, string>>};
 };
 
 export function emptyForm(): FormState {
@@ -175,7 +177,7 @@ export function isFilled(state: FormState): boolean {
 }
 
 /** True when the value reads as an http(s) URL (then it is a checksum file's URL, else a digest). */
-function isHttpUrl(value: string): boolean {
+export function isHttpUrl(value: string): boolean {
 	try {
 		const url = new URL(value.trim());
 		return url.protocol === 'http:' || url.protocol === 'https:';

@@ -1,7 +1,7 @@
 /**
- * The root component: header, the library (tree + details, or an overlay: help, dialog, add form), status line and
- * key hints. It renders the library store and the controller's state; every key goes to the controller through one
- * subscription. The root box is `rows - 1` tall: Ink 6 clears the whole terminal every frame once output reaches
+ * The root component: header, the library (tree + details, or an overlay: help, dialog, notices, statistics, the
+ * add or edit form), status line and key hints. It renders the library store and the controller's state; every key
+ * goes to the controller through one subscription. The root box is `rows - 1` tall: Ink 6 clears the whole terminal every frame once output reaches
  * `rows`.
  */
 import path from 'node:path';
@@ -17,6 +17,7 @@ import {Footer, StatusLine} from './components/footer.js';
 import {Header} from './components/header.js';
 import {Help, helpLines} from './components/help.js';
 import {NoticesView} from './components/notices-view.js';
+import {StatsView} from './components/stats-view.js';
 import {MIN_COLUMNS, MIN_ROWS, TooSmall} from './components/too-small.js';
 import {TreeView} from './components/tree-view.js';
 import {useDiskFree} from './disk-free.js';
@@ -78,6 +79,8 @@ export function App({controller, store, manager, dataDir, imagesDir = path.join(
 		main = <Dialog dialog={state.dialog} width={columns} height={mainHeight} theme={theme} />;
 	} else if (state.notices) {
 		main = <NoticesView notices={controller.noticeLog.list()} scroll={state.notices.scroll} width={columns} height={mainHeight} theme={theme} onLines={controller.setNoticeLines} />;
+	} else if (state.stats) {
+		main = <StatsView stats={state.stats.stats} trend={state.stats.trend} width={columns} height={mainHeight} theme={theme} />;
 	} else if (state.form) {
 		main = <AddFormView state={state.form} width={columns} height={mainHeight} theme={theme} />;
 	} else if (state.pane === 'details') {

@@ -4,8 +4,9 @@
  * State lives here, outside React, so a burst of keys in one read sees each previous key's effect; components read
  * it with `useSyncExternalStore`. Commands go to the manager; nothing here touches the database or the disk.
  */
-import {DuplicateImageError, signatureCandidates, type Image, type Library} from '../core/index.js';
+import {DuplicateImageError, signatureCandidates, type Image, type Library, type LibraryStats, type Trend} from '../core/index.js';
 import * as form from './add-form.js';
+import {editForm, isChanged, toEditPatch} from './edit-form.js';
 import {liveMarks, pauseOrResume, planBulk, plural, toggleMarks, VERBS, type BulkAction} from './bulk.js';
 import {osc52} from './clipboard.js';
 import {absolutePath} from './details-lines.js';
@@ -45,6 +46,8 @@ export type UiState = {
 	marked: ReadonlySet<string>;
 	/** The notices view, scrolled this many lines up from the newest. */
 	notices: {scroll: number} | undefined;
+	/** The statistics view, with what it shows (read again every STATS_REFRESH_MS while open). */
+	stats: {stats: LibraryStats; trend: Trend} | undefined;
 	message: Message | undefined;
 	/** Set once quitting started: what the screen says meanwhile. */
 	quitting: string | undefined;
@@ -62,7 +65,13 @@ export type Layout = {
 	helpLines: number;
 };
 
-export type LibraryCommands = Pick<Library, 'add' | 'pause' | 'resume' | 'cancel' | 'retry' | 'remove' | 'verify' | 'get' | 'activeCount' | 'findSignatureUrl'>;
+export type LibraryCommands = Pick<
+	Library,
+	'add' | 'edit' | 'pause' | 'resume' | 'cancel' | 'retry' | 'remove' | 'verify' | 'get' | 'activeCount' | 'findSignatureUrl' | 'stats' | 'trend'
+>;
+
+/** How often the open statistics view reads them again (the daemon's server counts downloads meanwhile). */
+export const STATS_REFRESH_MS = 2000;
 
 export type ControllerOptions = {
 	manager: LibraryCommands;
@@ -99,6 +108,7 @@ export class UiController {
 		detailsScroll: 0,
 		marked: new Set(),
 		notices: undefined,
+		stats: undefined,
 		message: undefined,
 		quitting: undefined,
 		banner: undefined,
@@ -111,6 +121,7 @@ export class UiController {
 	private readonly options: ControllerOptions;
 	private readonly now: () => number;
 	private messageTimer: NodeJS.Timeout | undefined;
+	private statsTimer: NodeJS.Timeout | undefined;
 	private messageId = 0;
 	private lastCtrlC = -Infinity;
 	private readonly unsubscribeNotices: () => void;
@@ -189,6 +200,7 @@ export class UiController {
 
 	dispose(): void {
 		clearTimeout(this.messageTimer);
+		clearInterval(this.statsTimer);
 		this.unsubscribeNotices();
 		this.unsubscribeStore();
 		this.listeners.clear();
@@ -199,6 +211,7 @@ export class UiController {
 	mode(state = this.state): Mode {
 		if (state.help) return 'help';
 		if (state.notices && !state.dialog) return 'notices';
+		if (state.stats && !state.dialog) return 'stats';
 		if (state.dialog) return 'dialog';
 		if (state.form) return 'form';
 		if (state.filterEditing) return 'filter';
@@ -276,6 +289,9 @@ export class UiController {
 		expand: () => this.expand(),
 		toggle: () => this.toggle(),
 		add: () => this.update({form: form.emptyForm()}),
+		edit: () => this.withAllowed('edit', image => this.update({form: editForm(image), pane: 'tree'})),
+		stats: () => this.openStats(),
+		statsClose: () => this.closeStats(),
 		pauseResume: () => this.pauseResume(),
 		cancel: () => this.marksOr('cancel', () => this.confirmCancel()),
 		retry: () => this.marksOr('retry', () => this.withAllowed('retry', image => this.command(this.manager.retry(image.id), `Retrying ${describeImage(image)}`))),
@@ -658,7 +674,7 @@ export class UiController {
 	/** Esc on the form: close it, asking first when something was typed (that would be lost). */
 	private cancelForm(): void {
 		const state = this.state.form;
-		if (!state || !form.isFilled(state)) {
+		if (!state || !(state.editing ? isChanged(state) : form.isFilled(state))) {
 			this.update({form: undefined});
 			return;
 		}
@@ -671,11 +687,21 @@ export class UiController {
 	private submitForm(): void {
 		const state = this.state.form;
 		if (!state) return;
-		this.manager.add(form.toAddInput(state)).then(
+		if (state.editing) {
+			this.submitEdit(state, state.editing.id);
+			return;
+		}
+
+		this.settleForm(state, this.manager.add(form.toAddInput(state)), 'Added');
+	}
+
+	/** The library's answer to the form: close it and show the image, or show the refusal in the form. */
+	private settleForm(state: form.FormState, answer: Promise<Image>, verb: string): void {
+		answer.then(
 			image => {
 				this.update({form: undefined});
 				this.reveal(image.id);
-				this.say(`Added ${describeImage(image)}`);
+				this.say(`${verb} ${describeImage(image)}`);
 			},
 			(error: unknown) => {
 				if (error instanceof DuplicateImageError) {
@@ -687,6 +713,55 @@ export class UiController {
 				this.update({form: form.withSubmitError(this.state.form ?? state, error)});
 			},
 		);
+	}
+
+	/** Only the changed fields go to the library; its refusal (the rules' reason, a bad field) shows in the form. */
+	private submitEdit(state: form.FormState, id: string): void {
+		let patch;
+		try {
+			patch = toEditPatch(state);
+		} catch (error) {
+			this.update({form: form.withSubmitError(state, error)});
+			return;
+		}
+
+		if (Object.keys(patch).length === 0) {
+			this.update({form: undefined});
+			this.say('Nothing changed');
+			return;
+		}
+
+		this.settleForm(state, this.manager.edit(id, patch), 'Saved');
+	}
+
+	// ---- statistics ----
+
+	private readStats(): {stats: LibraryStats; trend: Trend} | undefined {
+		try {
+			return {stats: this.manager.stats(), trend: this.manager.trend('daily', 30)};
+		} catch (error) {
+			this.say(`The statistics could not be read: ${errorText(error)}`, 'error');
+			return undefined;
+		}
+	}
+
+	private openStats(): void {
+		const stats = this.readStats();
+		if (!stats) return;
+		this.update({stats});
+		clearInterval(this.statsTimer);
+		this.statsTimer = setInterval(() => {
+			if (!this.state.stats) return;
+			const next = this.readStats();
+			if (next) this.update({stats: next});
+		}, STATS_REFRESH_MS);
+		this.statsTimer.unref();
+	}
+
+	private closeStats(): void {
+		clearInterval(this.statsTimer);
+		this.statsTimer = undefined;
+		this.update({stats: undefined});
 	}
 
 	private offerDuplicate(existingId: string): void {

@@ -4,7 +4,7 @@ import {checkAction, type Image, type LibraryAction, type Verdict} from '../core
  * THE binding table. Key handling (controller), the footer hints, the `?` overlay and the README's key table are
  * all generated from it, so they cannot disagree. Key names are those of keys.ts.
  */
-export type Mode = 'normal' | 'details' | 'notices' | 'filter' | 'form' | 'dialog' | 'help';
+export type Mode = 'normal' | 'details' | 'notices' | 'stats' | 'filter' | 'form' | 'dialog' | 'help';
 
 export type Action =
 	| 'up'
@@ -17,6 +17,9 @@ export type Action =
 	| 'pageUp'
 	| 'pageDown'
 	| 'add'
+	| 'edit'
+	| 'stats'
+	| 'statsClose'
 	| 'pauseResume'
 	| 'cancel'
 	| 'retry'
@@ -101,6 +104,14 @@ export const BINDINGS: readonly Binding[] = [
 	{action: 'pageUp', modes: ['normal'], keys: ['pageup'], description: 'Page up'},
 	{action: 'pageDown', modes: ['normal'], keys: ['pagedown'], description: 'Page down'},
 	{action: 'add', modes: ['normal'], keys: ['a'], description: 'Add an image (form)', hint: 'add'},
+	{
+		action: 'edit',
+		modes: ['normal', 'details'],
+		keys: ['e'],
+		description: 'Edit the selected image (the form, pre-filled): a complete one moves to its new path; a failed or paused one may take new URLs',
+		hint: 'edit',
+		rule: () => 'edit',
+	},
 	{action: 'pauseResume', modes: ['normal', 'details'], keys: ['p'], description: 'Pause or resume the selected download', hint: 'pause', rule: image => (image.status === 'paused' ? 'resume' : 'pause')},
 	{action: 'cancel', modes: ['normal', 'details'], keys: ['x'], description: 'Cancel the selected download (its partial file is deleted)', hint: 'cancel', rule: () => 'cancel'},
 	{action: 'retry', modes: ['normal', 'details'], keys: ['r'], description: 'Retry a failed or missing image', hint: 'retry', rule: () => 'retry'},
@@ -114,6 +125,7 @@ export const BINDINGS: readonly Binding[] = [
 	{action: 'collapseAll', modes: ['normal'], keys: ['-'], description: 'Collapse every group'},
 	{action: 'copyPath', modes: ['normal', 'details'], keys: ['y'], description: "Copy the selected file's absolute path (OSC 52; also shown in the status line)"},
 	{action: 'notices', modes: ['normal', 'details'], keys: ['n'], description: 'Show the last 200 notices and events', hint: 'notices'},
+	{action: 'stats', modes: ['normal'], keys: ['s'], description: 'Show the statistics: totals, storage, downloads served, bandwidth saved, the top images, the last 30 days', hint: 'stats'},
 	{action: 'filter', modes: ['normal'], keys: ['/'], description: 'Filter the list as you type', hint: 'filter'},
 	{action: 'clearFilter', modes: ['normal'], keys: ['escape'], description: 'Clear the marks, else the filter'},
 	{action: 'switchPane', modes: ['normal'], keys: ['tab'], description: 'Open the details of the selected row (scrollable; Esc closes)', hint: 'details'},
@@ -133,6 +145,8 @@ export const BINDINGS: readonly Binding[] = [
 	{action: 'noticesPageUp', modes: ['notices'], keys: ['pageup'], description: 'Older notices, a page'},
 	{action: 'noticesPageDown', modes: ['notices'], keys: ['pagedown'], description: 'Newer notices, a page'},
 	{action: 'noticesClose', modes: ['notices'], keys: ['escape', 'n', 'q', 'enter'], description: 'Close the notices', hint: 'close'},
+	// stats: the statistics view
+	{action: 'statsClose', modes: ['stats'], keys: ['escape', 's', 'q', 'enter'], description: 'Close the statistics', hint: 'close'},
 	// filter: typing in the filter line (letters are text here, so only the arrows move)
 	{action: 'up', modes: ['filter'], keys: ['up'], description: 'Move up while filtering', hint: 'move'},
 	{action: 'down', modes: ['filter'], keys: ['down'], description: 'Move down while filtering'},
@@ -140,9 +154,9 @@ export const BINDINGS: readonly Binding[] = [
 	{action: 'filterCancel', modes: ['filter'], keys: ['escape'], description: 'Clear the filter and go back', hint: 'clear'},
 	{action: 'filterBackspace', modes: ['filter'], keys: ['backspace'], description: 'Delete the last character'},
 	{action: 'filterClear', modes: ['filter'], keys: ['ctrl+u'], description: 'Delete the whole filter'},
-	// form: the add form
-	{action: 'formSubmit', modes: ['form'], keys: ['enter'], description: 'Add the image', hint: 'add'},
-	{action: 'formCancel', modes: ['form'], keys: ['escape'], description: 'Close the form without adding (asks first when something was typed)', hint: 'cancel'},
+	// form: the add form (and the edit form, the same form pre-filled)
+	{action: 'formSubmit', modes: ['form'], keys: ['enter'], description: 'Add the image (or save the edit)', hint: 'save'},
+	{action: 'formCancel', modes: ['form'], keys: ['escape'], description: 'Close the form without saving (asks first when something was typed or changed)', hint: 'cancel'},
 	{action: 'formNext', modes: ['form'], keys: ['tab', 'down'], description: 'Next field', hint: 'next field'},
 	{action: 'formPrevious', modes: ['form'], keys: ['shift+tab', 'up'], description: 'Previous field'},
 	{action: 'formBackspace', modes: ['form'], keys: ['backspace'], description: 'Delete the last character'},
@@ -168,6 +182,7 @@ export const MODE_TITLES: Record<Mode, string> = {
 	normal: 'Library',
 	details: 'Details',
 	notices: 'Notices',
+	stats: 'Statistics',
 	filter: 'Filter line',
 	form: 'Add form',
 	dialog: 'Dialogs',

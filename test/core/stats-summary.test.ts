@@ -51,6 +51,7 @@ describe('statsSummary', () => {
 		const text = statsText(stats, trend(Array.from({length: 30}, (_, i) => (i === 29 ? 2 : 0))), true);
 		const lines = text.split('\n');
 		expect(lines[4]).toBe(`last 30 days ${' '.repeat(29)}# 2 downloads`);
+		expect(statsSummary({...stats, totalDownloads: 1}, trend([1]))[2]!.text).toBe('1 download, 7.50 MiB sent');
 		expect(lines[6]!.split(/\s{2,}/)).toEqual(['ID', 'NAME', 'VERSION', 'ARCH', 'DOWNLOADS', 'SIZE']);
 		expect(lines[7]!.split(/\s{2,}/)).toEqual(['a1b2c3d4e5f6', 'alpine-standard', '3.20.3', 'x86_64', '4', '2.00 MiB']);
 	});

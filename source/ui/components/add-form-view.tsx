@@ -1,4 +1,4 @@
-/** The add form: one line per field, the error of a field right under it, and where the file will be stored. */
+/** The add form (and the edit form: the same, pre-filled): one line per field, the error of a field right under it, and where the file will be stored. */
 import type {ReactElement} from 'react';
 import {Box, Text} from 'ink';
 import {displayText, messageText, prepareAdd} from '../../core/index.js';
@@ -94,7 +94,8 @@ export function AddFormView({state, width, height, theme}: {state: FormState; wi
 	return (
 		<Box flexDirection="column" width={width} height={height} overflow="hidden" borderStyle={theme.border} borderColor={theme.c('accent')} paddingX={1}>
 			<Text bold wrap="truncate-end">
-				Add an image <Text color={theme.c('muted')}>(Enter adds, Esc cancels, Tab moves, ←→ Home End Ctrl-W edit)</Text>
+				{state.editing ? 'Edit the image' : 'Add an image'}{' '}
+				<Text color={theme.c('muted')}>({state.editing ? 'Enter saves what changed' : 'Enter adds'}, Esc cancels, Tab moves, ←→ Home End Ctrl-W edit)</Text>
 			</Text>
 			{lines}
 		</Box>
