@@ -3,14 +3,14 @@
  * argv (meow) → one of: the TUI, `--daemon`, a subcommand. Nothing else lives here.
  * Ink and React are loaded only on the TUI path (dynamic import), so the daemon and commands never load them.
  */
-import {spawn} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import meow from 'meow';
-import {ConfigError, loadConfig, settingFlags, settingsArgs, settingsEnv, settingsFromArgv, type Config} from './config.js';
+import {ConfigError, loadConfig, settingFlags, settingsFromArgv, type Config} from './config.js';
 import {COMMANDS, commandHelp, mainHelp} from './commands/spec.js';
 import {createLogger, DataDirError, displayLines, fileSink, IsomanError, noLibraryError, openLibrary, prepareDataDir, type Logger, type LogSink} from './core/index.js';
+import {startBackgroundDaemon} from './daemon/hand-off.js';
 import {VERSION} from './version.js';
 
 /** meow throws on a flag given twice (`--name a --name b`): that is invalid input (exit 2), not a crash. */
@@ -268,18 +268,7 @@ async function main(): Promise<number> {
 			});
 		},
 		async startBackgroundDaemon() {
-			const out = fs.openSync(config.logPath, 'a');
-			// A daemon the TUI hands its downloads to exits once the queue is done (nobody asked for a resident one),
-			// unless it serves HTTP (--listen), which is what it is there for.
-			const idle = config.listen ? [] : ['--exit-when-idle'];
-			const child = spawn(process.execPath, [cliPath, '--daemon', ...idle, ...settingsArgs(config)], {
-				detached: true,
-				stdio: ['ignore', out, out],
-				env: {...process.env, ...settingsEnv(config)},
-			});
-			child.unref();
-			fs.closeSync(out);
-			return child.pid ?? 0;
+			return startBackgroundDaemon(config, cliPath);
 		},
 	}).finally(async () => library.close());
 }

@@ -1,0 +1,99 @@
+/**
+ * End to end in tmux: a TUI started with the server's options (`--listen`, `--auth all`, `--web-root`, the token
+ * in ISOMAN_API_TOKEN) loses its terminal while it downloads; the background daemon it hands the library to serves
+ * with exactly those options — on that address, the token required for reads, the web app at / — and got the
+ * token through its environment (test/cli/hand-off.test.ts checks that its command line has the options and not
+ * the token).
+ */
+import {execFileSync, spawnSync} from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {readLock} from '../../source/core/lock.js';
+import {tempLibrary, waitFor, type TempLibrary} from '../support/library.js';
+import {startTestServer, type TestServer} from '../support/server.js';
+
+const haveTmux = spawnSync('tmux', ['-V']).status === 0;
+const cli = path.resolve('dist/cli.js');
+const MiB = 1024 * 1024;
+const TOKEN = 'handoff-token-0123456789-abcdef';
+
+const tmux = (...args: string[]) => execFileSync('tmux', args, {encoding: 'utf8'});
+
+async function freePort(): Promise<number> {
+	const probe = net.createServer();
+	await new Promise<void>(resolve => probe.listen(0, '127.0.0.1', resolve));
+	const {port} = probe.address() as net.AddressInfo;
+	await new Promise(resolve => probe.close(resolve));
+	return port;
+}
+
+describe.skipIf(!haveTmux)('a TUI started with server options hands them to its background daemon', () => {
+	let server: TestServer;
+	let lib: TempLibrary;
+	let web: string;
+	const session = `isoman-hand-srv-${process.pid}`;
+	beforeAll(async () => {
+		server = await startTestServer();
+		lib = tempLibrary();
+		web = fs.mkdtempSync(path.join(os.tmpdir(), 'isoman-web-'));
+		fs.writeFileSync(path.join(web, 'index.html'), '<!doctype html><title>handed-off app</title>');
+		if (!fs.existsSync(cli)) throw new Error('dist/cli.js is missing: npm test builds it first');
+	});
+	afterAll(async () => {
+		spawnSync('tmux', ['kill-session', '-t', session]);
+		const holder = readLock(lib.dir);
+		if (holder) spawnSync('kill', [String(holder.pid)]);
+		await waitFor(() => !readLock(lib.dir), {what: 'the daemon to stop', timeoutMs: 10_000}).catch(() => undefined);
+		await server.close();
+		lib.cleanup();
+		fs.rmSync(web, {recursive: true, force: true});
+	});
+
+	it('the daemon serves on the TUI\'s --listen with its --auth and --web-root, the token from its environment, and stays up', async () => {
+		const file = '/pub/alpine-standard-3.20.3-x86_64.iso';
+		await server.serve(file, {kind: 'generated', size: 12 * MiB, seed: 7, fileType: 'iso'}, {throttleBps: 2 * MiB});
+		const add = spawnSync(process.execPath, [cli, '--data-dir', lib.dir, 'add', server.url(file)], {encoding: 'utf8'});
+		expect(add.status, add.stderr).toBe(0);
+		const port = await freePort();
+		tmux(
+			'new-session', '-d', '-s', session, '-x', '80', '-y', '24', '-e', 'LANG=C.UTF-8', '-e', `ISOMAN_API_TOKEN=${TOKEN}`,
+			`node ${cli} --data-dir ${lib.dir} --listen 127.0.0.1:${port} --auth all --web-root ${web}`,
+		);
+		await waitFor(() => (server.requestsFor(file)[0]?.bytesSent ?? 0) > 1 * MiB, {what: 'the TUI downloading', timeoutMs: 30_000});
+		expect(readLock(lib.dir)?.role).toBe('tui');
+
+		// The terminal goes away (SIGHUP): the downloads go to a background daemon.
+		tmux('kill-session', '-t', session);
+		const daemon = await waitFor(() => {
+			const holder = readLock(lib.dir);
+			return holder?.role === 'daemon' ? holder : undefined;
+		}, {what: 'a daemon to hold the library', timeoutMs: 20_000});
+
+		// It serves where the TUI was told to, with the token required for reads too, and the web app at /.
+		const base = `http://127.0.0.1:${port}`;
+		await waitFor(async () => (await fetch(`${base}/health`).catch(() => undefined))?.ok, {what: 'the daemon to listen on the port', timeoutMs: 20_000});
+		expect((await fetch(`${base}/api/isos`)).status).toBe(401);
+		const list = await fetch(`${base}/api/isos`, {headers: {authorization: `Bearer ${TOKEN}`}});
+		expect(list.status).toBe(200);
+		expect(((await list.json()) as {data: {pagination: {total: number}}}).data.pagination.total).toBe(1);
+		expect(await (await fetch(`${base}/some/route`)).text()).toContain('<title>handed-off app</title>');
+
+		// Its environment has the token (its command line cannot be read back: meow sets the process title over it,
+		// so test/cli/hand-off.test.ts checks the command line itself).
+		const environ = fs.readFileSync(`/proc/${daemon.pid}/environ`, 'utf8').split('\0');
+		expect(environ).toContain(`ISOMAN_API_TOKEN=${TOKEN}`);
+		expect(fs.readFileSync(`/proc/${daemon.pid}/cmdline`, 'utf8')).not.toContain(TOKEN);
+		// It finishes the download and, serving, stays up after its queue is done.
+		await waitFor(async () => {
+			const res = await fetch(`${base}/api/isos`, {headers: {authorization: `Bearer ${TOKEN}`}});
+			return ((await res.json()) as {data: {isos: Array<{status: string}>}}).data.isos[0]?.status === 'complete';
+		}, {what: 'the download to complete in the daemon', timeoutMs: 60_000, intervalMs: 200});
+		expect(readLock(lib.dir)?.pid).toBe(daemon.pid);
+		expect((await fetch(`${base}/health`)).ok).toBe(true);
+		// Nor does the token reach the log.
+		expect(fs.readFileSync(lib.config.logPath, 'utf8')).not.toContain(TOKEN);
+	}, 120_000);
+});
