@@ -87,6 +87,8 @@ export type ControllerOptions = {
 	notify?: 'off' | 'bell' | 'osc9';
 	/** How long a transient message stays (ms). */
 	messageMs?: number;
+	/** Called first on every key press, before it is handled (the frame writer lets the answer through at once). */
+	onInput?: () => void;
 	now?: () => number;
 };
 
@@ -245,6 +247,7 @@ export class UiController {
 
 	/** Raw input from Ink's stdin event (one escape sequence or one run of characters). */
 	handleInput = (data: string): void => {
+		this.options.onInput?.();
 		for (const event of parseKeys(data)) this.handleKey(event);
 	};
 

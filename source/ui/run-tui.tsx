@@ -194,6 +194,7 @@ export async function runTui(options: RunTuiOptions): Promise<number> {
 			store,
 			canBackground: Boolean(options.startBackgroundDaemon) && manager.daemonPid === undefined,
 			onQuit: choice => void quit(choice),
+			onInput: () => writer.expedite(),
 			imagesDir: config.imagesDir,
 			notify: config.notify,
 			// Between frames, straight to the terminal (OSC 52, the bell, OSC 9): nothing visible is drawn by them.

@@ -1,6 +1,6 @@
 import {EventEmitter} from 'node:events';
 import {afterEach, describe, expect, it, vi} from 'vitest';
-import {FrameWriter} from '../../source/ui/frame-writer.js';
+import {EXPEDITE_MS, FrameWriter} from '../../source/ui/frame-writer.js';
 
 function fakeTerminal() {
 	const out = new EventEmitter() as EventEmitter & {columns: number; rows: number; writes: string[]; write(s: string): boolean};
@@ -49,6 +49,31 @@ describe('FrameWriter', () => {
 		vi.advanceTimersByTime(200);
 		expect(out.writes.length).toBeLessThanOrEqual(11);
 		expect(out.writes.at(-1)).toContain('frame 99');
+		writer.close();
+	});
+
+	it('after a key press, frames are written at once instead of at the next interval; then the throttle is back', () => {
+		vi.useFakeTimers();
+		const out = fakeTerminal();
+		const writer = new FrameWriter(out as never, {maxFps: 10});
+		writer.stream.write('progress 1');
+		expect(out.writes).toHaveLength(1);
+		writer.stream.write('progress 2');
+		expect(out.writes).toHaveLength(1);
+		// The key arrives while a progress frame waits for its slot: it goes out now, and so does the key's frame.
+		vi.advanceTimersByTime(10);
+		writer.expedite();
+		expect(out.writes.at(-1)).toContain('progress 2');
+		writer.stream.write('selection moved');
+		expect(out.writes).toHaveLength(3);
+		expect(out.writes.at(-1)).toContain('selection moved');
+		vi.advanceTimersByTime(EXPEDITE_MS);
+		writer.stream.write('progress 3');
+		writer.stream.write('progress 4');
+		expect(out.writes).toHaveLength(4);
+		vi.advanceTimersByTime(100);
+		expect(out.writes).toHaveLength(5);
+		expect(out.writes.at(-1)).toContain('progress 4');
 		writer.close();
 	});
 

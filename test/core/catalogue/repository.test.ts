@@ -30,6 +30,17 @@ function open(): Catalogue {
 const setStatus = (c: Catalogue, id: string, status: Status) => c.db.prepare('UPDATE images SET status = ? WHERE id = ?').run(status, id);
 
 describe('catalogue repository', () => {
+	it('progress is written without its own fsync, and every other write still syncs fully', () => {
+		const c = open();
+		const image = c.insert(sample());
+		c.setDownloaded(image.id, 4096);
+		expect(c.get(image.id)?.downloadedBytes).toBe(4096);
+		expect(c.db.pragma('synchronous', {simple: true})).toBe(2); // FULL again after the progress write
+		// Even when the write fails (a value SQLite cannot bind), the connection is left at FULL.
+		expect(() => c.setDownloaded(image.id, {} as never)).toThrow();
+		expect(c.db.pragma('synchronous', {simple: true})).toBe(2);
+	});
+
 	it('inserts pending rows and reads them back through one scan function', () => {
 		const c = open();
 		const image = c.insert(sample());
