@@ -11,6 +11,7 @@ import {ConfigError, loadConfig, settingFlags, settingsFromArgv, type Config} fr
 import {COMMANDS, commandHelp, mainHelp} from './commands/spec.js';
 import {createLogger, DataDirError, displayLines, fileSink, IsomanError, noLibraryError, openLibrary, prepareDataDir, type Logger, type LogSink} from './core/index.js';
 import {startBackgroundDaemon} from './daemon/hand-off.js';
+import type {Serving} from './daemon/serve.js';
 import {VERSION} from './version.js';
 
 /** meow throws on a flag given twice (`--name a --name b`): that is invalid input (exit 2), not a crash. */
@@ -237,12 +238,28 @@ async function main(): Promise<number> {
 	process.env['NODE_ENV'] ??= 'production';
 	const {runTui} = await import('./ui/run-tui.js');
 	const cliPath = fileURLToPath(import.meta.url);
+	// `--listen`: the TUI serves the library while it owns it, as the daemon does (closed before a hand-off).
+	let serving: Serving | undefined;
+	const stopServing = async () => {
+		const open = serving;
+		serving = undefined;
+		await open?.close();
+	};
+
 	return runTui({
 		manager: library.library,
 		config,
 		log,
 		holder: library.holder,
 		releaseLibrary: async () => library.close(),
+		serve: config.listen
+			? async manager => {
+				const {serveLibrary} = await import('./daemon/serve.js');
+				serving = await serveLibrary(manager, config, log);
+				return serving.url;
+			}
+			: undefined,
+		stopServing,
 		async takeOver() {
 			const client = library;
 			let owned;
@@ -255,14 +272,14 @@ async function main(): Promise<number> {
 
 			library = owned;
 			owned.library.watch(250);
-			owned.recoverAndStart?.().catch((error: unknown) => {
+			const ready = owned.recoverAndStart?.().catch((error: unknown) => {
 				log.error('recovery.failed', {error});
 				owned.library.notify({level: 'error', message: `recovery failed: ${error instanceof Error ? error.message : String(error)}; downloads are not running`});
 			});
-			return {manager: owned.library, retire: async () => client.close()};
+			return {manager: owned.library, retire: async () => client.close(), ready};
 		},
-		onStarted() {
-			library.recoverAndStart?.().catch((error: unknown) => {
+		async onStarted() {
+			await library.recoverAndStart?.().catch((error: unknown) => {
 				log.error('recovery.failed', {error});
 				library.library.notify({level: 'error', message: `recovery failed: ${error instanceof Error ? error.message : String(error)}; downloads are not running`});
 			});
@@ -270,7 +287,10 @@ async function main(): Promise<number> {
 		async startBackgroundDaemon() {
 			return startBackgroundDaemon(config, cliPath);
 		},
-	}).finally(async () => library.close());
+	}).finally(async () => {
+		await stopServing().catch((error: unknown) => log.warn('http.close_failed', {error}));
+		await library.close();
+	});
 }
 
 /** The log, once open: an unexpected error's stack goes there, not to the terminal. */

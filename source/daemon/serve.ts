@@ -6,7 +6,7 @@ import type {Config} from '../config.js';
 import {removeServerInfo, writeServerInfo, type Logger} from '../core/index.js';
 import type {DaemonEvent, EventFeed, RequestHandlerFactory} from '../server/context.js';
 import type {ServedLibrary} from '../server/library.js';
-import type {Write} from './reporter.js';
+import {attachReporter, type Write} from './reporter.js';
 
 export type Serving = {url: string; close(): Promise<void>};
 
@@ -48,4 +48,27 @@ export async function startServing(
 			await server.close();
 		},
 	};
+}
+
+/**
+ * The same server for a process that owns the library without the daemon's NDJSON stdout (the TUI's `--listen`):
+ * the library's events still reach `/api/events` and `/ws`, and the `listening` event goes to the log.
+ */
+export async function serveLibrary(library: ServedLibrary, config: Config, log: Logger): Promise<Serving> {
+	const {write, feed} = fanOut(() => undefined);
+	const detach = attachReporter(library, write);
+	try {
+		const {createApiHandler} = await import('../server/api/index.js');
+		const serving = await startServing(library, config, log, feed, (_level, event, fields) => log.info(`http.${event}`, fields), createApiHandler);
+		return {
+			url: serving.url,
+			async close() {
+				detach();
+				await serving.close();
+			},
+		};
+	} catch (error) {
+		detach();
+		throw error;
+	}
 }

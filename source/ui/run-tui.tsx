@@ -30,6 +30,16 @@ export type RunTuiOptions = {
 	startBackgroundDaemon?: () => Promise<number>;
 	/** Called after the manager was stopped, before the background daemon is started: releases the library lock. */
 	releaseLibrary?: () => Promise<void>;
+	/**
+	 * `--listen`: start the HTTP server on the library this process owns (once recovery has run, or once it has taken
+	 * the library over); resolves to its URL, rejects with why it cannot serve (the downloads go on without it).
+	 */
+	serve?: (manager: Library) => Promise<string>;
+	/**
+	 * Close that server. On a hand-off it is called before the library is released, so the background daemon, which
+	 * binds the same address, never finds it taken. Idempotent.
+	 */
+	stopServing?: () => Promise<void>;
 	/** Who holds the library when this process does not (shown in the header). */
 	holder?: {role: string; pid: number};
 	/**
@@ -37,9 +47,12 @@ export type RunTuiOptions = {
 	 * owner and starts the downloads) and return the new owner manager, or undefined when another process holds it
 	 * now. `retire` closes the old client once the screen shows the new manager.
 	 */
-	takeOver?: () => Promise<{manager: Library; retire: () => Promise<void>} | undefined>;
-	/** Called once the first frame is on the screen (the CLI runs recovery and starts downloads then). */
-	onStarted?: () => void;
+	takeOver?: () => Promise<{manager: Library; retire: () => Promise<void>; ready?: Promise<unknown>} | undefined>;
+	/**
+	 * Called once the first frame is on the screen (the CLI runs recovery and starts downloads then); the server
+	 * starts when what it returns has settled.
+	 */
+	onStarted?: () => void | Promise<void>;
 };
 
 /** The TUI needs a terminal on both ends (the CLI says so and exits 2 otherwise). */
@@ -152,6 +165,27 @@ export async function runTui(options: RunTuiOptions): Promise<number> {
 	};
 
 	let quitting = false;
+	/** The server's start, when one was asked for (never rejects: a failure is on the banner). */
+	let serveAttempt: Promise<void> | undefined;
+	const startServing = (owner: Library) => {
+		if (!options.serve || quitting || serveAttempt) return;
+		serveAttempt = options.serve(owner).then(
+			url => log.info('tui.serving', {url}),
+			(error: unknown) => {
+				const where = config.listen ? ` on ${config.listen.host}:${config.listen.port}` : '';
+				const code = (error as NodeJS.ErrnoException).code;
+				const reason = code === 'EADDRINUSE' ? 'the port is in use (EADDRINUSE)' : error instanceof Error ? error.message : String(error);
+				log.error('tui.listen_failed', {error});
+				controller.setBanner(`Cannot serve${where}: ${reason}; downloads go on without it.`);
+			},
+		);
+	};
+
+	const stopServing = async () => {
+		await serveAttempt;
+		await options.stopServing?.().catch((error: unknown) => log.warn('tui.serve_close_failed', {error}));
+	};
+
 	/** Set when the terminal went away (SIGHUP, EIO): nothing more is written to it. */
 	let terminalGone = false;
 	const quit = async (choice: QuitChoice, reason = 'quit dialog') => {
@@ -171,6 +205,8 @@ export async function runTui(options: RunTuiOptions): Promise<number> {
 			}
 
 			await withTimeout(manager.stop(), STOP_TIMEOUT_MS, hurried);
+			// The server closes first: a background daemon binds the same address as soon as it has the library.
+			await withTimeout(stopServing(), STOP_TIMEOUT_MS, hurried);
 			if (choice !== 'background' || !options.startBackgroundDaemon) {
 				end(0);
 				return;
@@ -249,6 +285,8 @@ export async function runTui(options: RunTuiOptions): Promise<number> {
 				old.store.close();
 				await taken.retire();
 				log.info('tui.took_over', {from_pid: pid});
+				await taken.ready;
+				startServing(manager);
 			},
 			(error: unknown) => {
 				log.error('tui.take_over_failed', {pid, error});
@@ -343,7 +381,12 @@ export async function runTui(options: RunTuiOptions): Promise<number> {
 		restoreEnvironment();
 	}
 
-	if (options.onStarted) setTimeout(options.onStarted, 0);
+	setTimeout(() => {
+		void Promise.resolve(options.onStarted?.()).then(() => {
+			// Only the process that owns the library serves it (an attached TUI shows where its daemon serves).
+			if (manager.daemonPid === undefined) startServing(manager);
+		});
+	}, 0);
 	// A render error inside React ends Ink with an error: same path as an uncaught exception.
 	instance.waitUntilExit().then(
 		() => {

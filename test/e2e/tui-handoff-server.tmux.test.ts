@@ -7,11 +7,11 @@
  */
 import {execFileSync, spawnSync} from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {readLock} from '../../source/core/lock.js';
+import {freePort} from '../support/ports.js';
 import {tempLibrary, waitFor, type TempLibrary} from '../support/library.js';
 import {startTestServer, type TestServer} from '../support/server.js';
 
@@ -22,13 +22,6 @@ const TOKEN = 'handoff-token-0123456789-abcdef';
 
 const tmux = (...args: string[]) => execFileSync('tmux', args, {encoding: 'utf8'});
 
-async function freePort(): Promise<number> {
-	const probe = net.createServer();
-	await new Promise<void>(resolve => probe.listen(0, '127.0.0.1', resolve));
-	const {port} = probe.address() as net.AddressInfo;
-	await new Promise(resolve => probe.close(resolve));
-	return port;
-}
 
 describe.skipIf(!haveTmux)('a TUI started with server options hands them to its background daemon', () => {
 	let server: TestServer;

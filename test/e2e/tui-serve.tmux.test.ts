@@ -1,0 +1,95 @@
+/**
+ * End to end in tmux: a TUI started with `--listen` serves the library while it owns it (the daemon's server:
+ * /health, whole images under /images/, the header says where), and when its terminal goes away it closes that
+ * server before the background daemon it hands the library to binds the same port — which then answers there.
+ */
+import {createHash} from 'node:crypto';
+import {execFileSync, spawnSync} from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {readServerInfo} from '../../source/core/server-info.js';
+import {readLock} from '../../source/core/lock.js';
+import {freePort} from '../support/ports.js';
+import {tempLibrary, waitFor, type TempLibrary} from '../support/library.js';
+import {startTestServer, type TestServer} from '../support/server.js';
+
+const haveTmux = spawnSync('tmux', ['-V']).status === 0;
+const cli = path.resolve('dist/cli.js');
+const MiB = 1024 * 1024;
+
+const tmux = (...args: string[]) => execFileSync('tmux', args, {encoding: 'utf8'});
+const screen = (session: string) => tmux('capture-pane', '-p', '-t', session);
+
+
+type IsoRow = {name: string; status: string; file_path: string};
+
+describe.skipIf(!haveTmux)('a TUI with --listen serves the library it owns', () => {
+	let server: TestServer;
+	let lib: TempLibrary;
+	const session = `isoman-serve-${process.pid}`;
+	beforeAll(async () => {
+		server = await startTestServer();
+		lib = tempLibrary();
+		if (!fs.existsSync(cli)) throw new Error('dist/cli.js is missing: npm test builds it first');
+	});
+	afterAll(async () => {
+		spawnSync('tmux', ['kill-session', '-t', session]);
+		const holder = readLock(lib.dir);
+		if (holder) spawnSync('kill', [String(holder.pid)]);
+		await waitFor(() => !readLock(lib.dir), {what: 'the daemon to stop', timeoutMs: 10_000}).catch(() => undefined);
+		await server.close();
+		lib.cleanup();
+	});
+
+	it('answers /health, serves a complete image whole, and after the hand-off the daemon answers on the same port', async () => {
+		const small = '/pub/debian-12.7.0-amd64-netinst.iso';
+		const big = '/pub/alpine-standard-3.20.3-x86_64.iso';
+		const smallSha = await server.serve(small, {kind: 'generated', size: 3 * MiB, seed: 3, fileType: 'iso'});
+		await server.serve(big, {kind: 'generated', size: 16 * MiB, seed: 7, fileType: 'iso'}, {throttleBps: 1 * MiB});
+		for (const file of [small, big]) {
+			const add = spawnSync(process.execPath, [cli, '--data-dir', lib.dir, 'add', server.url(file)], {encoding: 'utf8'});
+			expect(add.status, add.stderr).toBe(0);
+		}
+
+		const port = await freePort();
+		const base = `http://127.0.0.1:${port}`;
+		tmux('new-session', '-d', '-s', session, '-x', '200', '-y', '30', '-e', 'LANG=C.UTF-8', `node ${cli} --data-dir ${lib.dir} --listen 127.0.0.1:${port}`);
+
+		// The TUI owns the library and serves it.
+		await waitFor(async () => (await fetch(`${base}/health`).catch(() => undefined))?.ok, {what: 'the TUI to listen', timeoutMs: 20_000});
+		const tui = readLock(lib.dir);
+		expect(tui?.role).toBe('tui');
+		expect(readServerInfo(lib.dir)).toEqual({pid: tui!.pid, url: base});
+		await waitFor(() => screen(session).includes(`serving ${base}/images/`), {what: 'the header to say where it serves', timeoutMs: 10_000});
+
+		// The small image completes in the TUI and is served whole, byte for byte.
+		const row = await waitFor(async () => {
+			const res = await fetch(`${base}/api/isos`);
+			const isos = ((await res.json()) as {data: {isos: IsoRow[]}}).data.isos;
+			return isos.find(iso => iso.name.startsWith('debian') && iso.status === 'complete');
+		}, {what: 'the small download to complete in the TUI', timeoutMs: 30_000, intervalMs: 200});
+		const image = await fetch(`${base}/images/${row.file_path.split('/').map(encodeURIComponent).join('/')}`);
+		expect(image.status).toBe(200);
+		const body = Buffer.from(await image.arrayBuffer());
+		expect(body.length).toBe(3 * MiB);
+		expect(createHash('sha256').update(body).digest('hex')).toBe(smallSha);
+		expect(readLock(lib.dir)?.pid).toBe(tui!.pid);
+		await waitFor(() => (server.requestsFor(big)[0]?.bytesSent ?? 0) > 1 * MiB, {what: 'the big download running in the TUI', timeoutMs: 30_000});
+
+		// The terminal goes away: the TUI closes its server, then hands the library to a daemon that binds the port.
+		tmux('kill-session', '-t', session);
+		const daemon = await waitFor(() => {
+			const holder = readLock(lib.dir);
+			return holder?.role === 'daemon' ? holder : undefined;
+		}, {what: 'a daemon to hold the library', timeoutMs: 20_000});
+		await waitFor(() => readServerInfo(lib.dir)?.pid === daemon.pid, {what: 'the daemon to listen', timeoutMs: 20_000});
+		expect(readServerInfo(lib.dir)?.url).toBe(base);
+		expect((await fetch(`${base}/health`)).ok).toBe(true);
+		const again = await fetch(`${base}/images/${row.file_path.split('/').map(encodeURIComponent).join('/')}`);
+		expect(Buffer.from(await again.arrayBuffer()).length).toBe(3 * MiB);
+		const log = fs.readFileSync(lib.config.logPath, 'utf8');
+		expect(log).not.toContain('listen_failed');
+		expect(log).not.toContain('EADDRINUSE');
+	}, 120_000);
+});
