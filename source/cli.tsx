@@ -47,6 +47,7 @@ const FLAGS = {
 	force: {type: 'boolean'},
 	signatureUrl: {type: 'string'},
 	key: {type: 'string'},
+	type: {type: 'string'},
 } as const;
 
 const cli = parseArgv(() => meow(mainHelp(), {
@@ -71,7 +72,7 @@ const printError = (text: string) => process.stderr.write(displayLines(text) + '
 const [command, ...args] = cli.input;
 
 /** Flags that belong to some commands only (the global settings and --help apply everywhere). */
-const COMMAND_FLAGS = ['json', 'name', 'version', 'arch', 'edition', 'checksumUrl', 'checksum', 'checksumType', 'move', 'dryRun', 'url', 'force', 'signatureUrl', 'key'] as const;
+const COMMAND_FLAGS = ['json', 'name', 'version', 'arch', 'edition', 'checksumUrl', 'checksum', 'checksumType', 'move', 'dryRun', 'url', 'force', 'signatureUrl', 'key', 'type'] as const;
 const kebab = (key: string) => `--${key.replaceAll(/[A-Z]/g, c => '-' + c.toLowerCase())}`;
 
 /** A flag given where it means nothing is an error (exit 2), not silently ignored. */

@@ -19,7 +19,10 @@ import {
 	imageToJson,
 	openLibrary,
 	openReader,
+	detectFromUrl,
+	httpUrlSchema,
 	type Image,
+	type Library,
 	type LibraryReader,
 	type OpenLibrary,
 	type Logger,
@@ -51,6 +54,8 @@ export type CommandFlags = {
 	force?: boolean;
 	signatureUrl?: string;
 	key?: string;
+	/** `add --type`: the image type for a URL that does not tell it. */
+	type?: string;
 };
 
 export type Io = {out(text: string): void; err(text: string): void};
@@ -125,8 +130,11 @@ async function add(args: string[], flags: CommandFlags, config: Config, log: Log
 
 	const library = await openLibrary(config, log, 'command', {onWait: holder => io.err(`isoman: waiting for isoman ${holder.role} pid ${holder.pid} to finish…`)});
 	try {
+		const fileName = await remoteFileName(library.library, args[0]!, flags.type);
 		const image = await library.library.add({
 			url: args[0]!,
+			type: flags.type,
+			fileName,
 			name: flags.name,
 			version: flags.version,
 			arch: flags.arch,
@@ -150,6 +158,23 @@ async function add(args: string[], flags: CommandFlags, config: Config, log: Log
 	} finally {
 		await library.close();
 	}
+}
+
+/**
+ * A URL whose last segment names no image file (`…/download?id=42`) and no --type: the file name its server gives
+ * (Content-Disposition, or where it redirects), found by a URL check, stands in for it. Else undefined.
+ */
+async function remoteFileName(library: Pick<Library, 'queryUrl'>, url: string, type: string | undefined): Promise<string | undefined> {
+	if (type !== undefined || !httpUrlSchema('url').safeParse(url).success) return undefined;
+	try {
+		detectFromUrl(url);
+		return undefined;
+	} catch {
+		// No file name with a type in the URL: ask its server.
+	}
+
+	const check = await library.queryUrl(url);
+	return check.fileType ? check.fileName : undefined;
 }
 
 /**

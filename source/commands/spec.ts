@@ -29,6 +29,12 @@ export const COMMANDS: Record<string, CommandSpec> = {
 			{flag: '--version', value: 'V', description: 'Version', default: 'from the file name'},
 			{flag: '--arch', value: 'A', description: 'Architecture', default: 'from the URL, else x86_64'},
 			{flag: '--edition', value: 'E', description: 'Edition (netinst, server, …)', default: 'none'},
+			{
+				flag: '--type',
+				value: 'T',
+				description: 'Image type (iso, qcow2, img, raw, vmdk, vdi, vhd, vhdx; .xz .gz .zst .bz2) for a URL that names no file (…/download?id=42)',
+				default: "from the URL, else the file name its server gives",
+			},
 			{flag: '--checksum-url', value: 'U', description: "Publisher's checksum file (SHA256SUMS, CHECKSUM, .sha256 …)", default: 'none'},
 			{flag: '--checksum', value: '[ALG:]HEX', description: 'Expected digest', default: 'none'},
 			{flag: '--checksum-type', value: 'ALG', description: 'md5, sha1, sha224, sha256, sha384, sha512 or blake2b512', default: 'from the digest or checksum file'},

@@ -7,6 +7,7 @@ import type {NewImage} from './catalogue/repository.js';
 import {parseAlgorithmName, parseDigestArg} from './checksum/algorithms.js';
 import {fieldProblem, httpUrlSchema, resolveImageSpec, type ImageSpec} from './naming.js';
 import {parseRate} from './rate.js';
+import {safeRemoteName} from './remote-name.js';
 import {IsomanError} from './types.js';
 
 export type AddInput = {
@@ -27,6 +28,13 @@ export type AddInput = {
 	key?: string | null;
 	/** Fail unless signed by a keyring key. */
 	requireSignature?: boolean;
+	/** The image type (`iso`, `qcow2.xz`) when the URL does not tell it, or to overrule it. */
+	type?: string | null;
+	/**
+	 * The file name the server gave (Content-Disposition or a redirect's target: a URL check finds it), for a URL
+	 * whose last segment names no image file. Untrusted: cut to its last path component and sanitised here.
+	 */
+	fileName?: string | null;
 };
 
 export type AddContext = {
@@ -62,9 +70,11 @@ function collect<T>(problems: FieldProblem[], fallbackField: string, check: () =
 }
 
 /** The identity fields of an add: resolved from the URL and what was given, every problem collected. */
-export function resolveSpec(input: Pick<AddInput, 'url' | 'name' | 'version' | 'arch' | 'edition'>, problems: FieldProblem[]): ImageSpec | undefined {
+export function resolveSpec(input: Pick<AddInput, 'url' | 'name' | 'version' | 'arch' | 'edition' | 'type' | 'fileName'>, problems: FieldProblem[]): ImageSpec | undefined {
 	const given = {
 		url: input.url,
+		type: blank(input.type) ? undefined : input.type,
+		fileName: safeRemoteName(input.fileName ?? undefined),
 		name: blank(input.name) ? undefined : input.name,
 		version: blank(input.version) ? undefined : input.version,
 		arch: blank(input.arch) ? undefined : input.arch,

@@ -10,7 +10,7 @@ import {CatalogueReader} from './catalogue-reader.js';
 import {ChangeFeed, pollEvery} from './change-feed.js';
 import {decodeError, OwnerUnavailableError, type CommandAction} from './command-queue.js';
 import type {EditPatch} from './edit.js';
-import type {Library, Notice, VerifyResult} from './library.js';
+import type {Library, Notice, UrlCheck, VerifyResult} from './library.js';
 import {readLock} from './lock.js';
 import {ProgressBoard, RateMeter, type Progress} from './progress.js';
 import {MAX_RATE_SETTING, storedMaxRate} from './rate.js';
@@ -89,6 +89,17 @@ export class ClientLibrary extends CatalogueReader implements Library {
 			return await (await import('./signature/probe.js')).probeSignatureUrl(checksumUrl, USER_AGENT);
 		} catch {
 			return undefined;
+		}
+	}
+
+	/** A read: a request from this process, not through the owner. */
+	async queryUrl(url: string): Promise<UrlCheck> {
+		const {createHttpClient, queryUrl} = await import('./engine.js');
+		const client = createHttpClient({userAgent: USER_AGENT, connectTimeoutMs: 5000, headersTimeoutMs: 5000});
+		try {
+			return await queryUrl(client, url);
+		} finally {
+			await client.close().catch(() => undefined);
 		}
 	}
 

@@ -79,6 +79,8 @@ export function planEdit(image: Image, patch: EditPatch): EditPlan {
 			version: patch.version ?? image.version,
 			arch: patch.arch ?? image.arch,
 			edition: patch.edition !== undefined ? (patch.edition ?? '') : (image.edition ?? ''),
+			// A URL that names no file (added with a type, or a server's file name) keeps the image's.
+			fileName: image.filename,
 		},
 		problems,
 	);

@@ -9,3 +9,4 @@ tuneForDownloads();
 export {runJob} from './job.js';
 export {createHttpClient} from './download/http.js';
 export {findSignatureUrl} from './signature/probe.js';
+export {queryUrl} from './download/query-url.js';

@@ -6,7 +6,7 @@
 
 // Opening a library, and what it is.
 export {openLibrary, openReader, type OpenLibrary, type OpenLibraryOptions} from './open-library.js';
-export type {ImageChange, Library, LibraryEvents, LibraryReader, Notice, ServedBatch, VerifyResult} from './library.js';
+export type {ImageChange, Library, LibraryEvents, LibraryReader, Notice, ServedBatch, UrlCheck, VerifyResult} from './library.js';
 export type {RecoveryReport} from './recovery.js';
 export {alive, breakLock, LockHeldError, readLock, type LockInfo} from './lock.js';
 export {DataDirError, noLibraryError, prepareDataDir} from './data-dir.js';
@@ -45,7 +45,8 @@ export {imageToJson, percentOf, progressOf, signedByJson, signedByOf, type Image
 // Input for `add` and `edit`, validated the same way everywhere.
 export {prepareAdd, ValidationError, type AddInput, type FieldProblem} from './add-input.js';
 export {EDITABLE_STATES, type EditPatch} from './edit.js';
-export {detectFromUrl, fieldProblem, httpUrlSchema, inferFromFilename, quote} from './naming.js';
+export {detectFromUrl, fieldProblem, httpUrlSchema, inferFromFilename, parseFileType, quote} from './naming.js';
+export {contentDispositionName, safeRemoteName} from './remote-name.js';
 export {parseDigestArg, sidecarExtension} from './checksum/algorithms.js';
 
 // The OpenPGP keyring (`isoman key`), loaded on first use: OpenPGP.js is large and most runs never need it.

@@ -38,6 +38,24 @@ export type LibraryEvents = {
 
 export type ServedBatch = ReadonlyArray<{id: string; bytes: number; downloads: readonly string[]}>;
 
+/** What a URL check (`queryUrl`) found: before an image is added, what its server says is there. */
+export type UrlCheck = {
+	reachable: boolean;
+	/** The HTTP status of the answer (absent when no answer came). */
+	status?: number;
+	/** Bytes, when the server says. */
+	size: number | null;
+	/** The URL that answered, after redirects. */
+	finalUrl: string;
+	redirects: number;
+	/** The file name the server gives (sanitised), or the final URL's last segment. */
+	fileName?: string;
+	/** The image type `fileName` tells (`iso`, `qcow2.xz`), when it is a supported one. */
+	fileType?: string;
+	/** Why it is not reachable (or what is odd: an HTML page), for a person. */
+	problem?: string;
+};
+
 export type VerifyResult = {id: string; outcome: 'ok' | 'corrupt' | 'missing' | 'skipped'; message?: string};
 
 /** Reads only: what `list` and `show` need (no lock, no commands). */
@@ -90,6 +108,8 @@ export interface Library extends LibraryReader, Pick<EventEmitter<LibraryEvents>
 	remove(ref: string): Promise<void>;
 	/** The detached signature usually published next to `checksumUrl`, if a HEAD request finds one (never throws). */
 	findSignatureUrl(checksumUrl: string): Promise<string | undefined>;
+	/** Ask the server of `url` what is there (HEAD, or a one-byte GET): reachable, size, file name, type. Never throws. */
+	queryUrl(url: string): Promise<UrlCheck>;
 	/** Re-hash files against their rows (all complete images when `refs` is absent). */
 	verify(refs?: string[], signal?: AbortSignal): Promise<VerifyResult[]>;
 

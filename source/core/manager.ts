@@ -23,7 +23,7 @@ import type {HttpClient} from './download/http.js';
 import {limiter, TokenBucket} from './download/rate-limit.js';
 import {MAX_RATE_SETTING} from './rate.js';
 import {JobAbort, type AbortKind} from './job-abort.js';
-import type {ImageChange, Library, LibraryEvents, Notice, ServedBatch, VerifyResult} from './library.js';
+import type {ImageChange, Library, LibraryEvents, Notice, ServedBatch, UrlCheck, VerifyResult} from './library.js';
 import {finalPathFor, ownedFilesFor, partPathFor} from './paths.js';
 import {ProgressBoard, RateMeter, type Progress} from './progress.js';
 import {assertAllowed, checkAction, isVerified} from './rules.js';
@@ -468,6 +468,18 @@ export class Manager extends CatalogueReader implements Library {
 		} catch (error) {
 			this.log.debug('signature.probe_failed', {url: checksumUrl, error});
 			return undefined;
+		}
+	}
+
+	async queryUrl(url: string): Promise<UrlCheck> {
+		try {
+			this.engine ??= import('./engine.js');
+			const engine = await this.engine;
+			this.client ??= this.newClient(engine);
+			return await engine.queryUrl(this.client, url);
+		} catch (error) {
+			this.log.debug('url.query_failed', {url, error});
+			return {reachable: false, size: null, finalUrl: url, redirects: 0, problem: error instanceof Error ? error.message : String(error)};
 		}
 	}
 

@@ -299,26 +299,55 @@ export type UrlDetection = {
  * ignored. Throws `IsomanError` (field `url`) for a URL `urlSchema` rejects or whose path has no file name, and
  * (field `type`) for an extension that is not a supported image type.
  */
-export function detectFromUrl(url: string): UrlDetection {
+/** What can stand in for what a URL does not say: its type (explicit, wins) and a file name (when it has none). */
+export type UrlHints = {
+	/** `iso`, `.qcow2`, `img.xz`: the image type, whatever the URL's extension says. */
+	type?: string | null;
+	/**
+	 * A file name from elsewhere (the server's Content-Disposition or redirect target, sanitised; an image's stored
+	 * file name on edit): used when the URL's last segment has no supported extension.
+	 */
+	fileName?: string | null;
+};
+
+/** `iso`, `.ISO`, `qcow2.xz` → the canonical type; throws IsomanError (field `type`) for anything else. */
+export function parseFileType(type: string): string {
+	const split = splitExtension(`x.${type.trim().replace(/^\./, '')}`);
+	if (!split || split.stem !== 'x') throw invalid('type', `type: ${quote(type)} is not an image type; supported: ${SUPPORTED_TYPES_TEXT}`);
+	return split.fileType;
+}
+
+/**
+ * The file name (last path segment), image type and compression a URL tells, plus an architecture from the file
+ * name or, failing that, from a directory of the path (`…/x86_64/images/boot.iso`). `hints` fill in what the URL
+ * does not say (`…/download?id=42`). Throws IsomanError (field `url` or `type`).
+ */
+export function detectFromUrl(url: string, hints: UrlHints = {}): UrlDetection {
 	const href = parseField(urlSchema, 'url', url);
 	const segments = new URL(href).pathname.split('/');
 	const rawBase = segments.pop() ?? '';
-	const basename = percentDecode(rawBase);
+	let basename = percentDecode(rawBase);
+	const fallback = hints.fileName?.trim() ? hints.fileName.trim() : undefined;
+	if (fallback && !splitExtension(basename)) basename = fallback;
+	const explicit = given(hints.type ?? undefined) ? parseFileType(hints.type!) : undefined;
 	if (basename === '') {
-		throw invalid('url', `url: the path of ${quote(href, 120)} does not end in a file name (such as …/image.iso)`);
+		if (!explicit) throw invalid('url', `url: the path of ${quote(href, 120)} does not end in a file name (such as …/image.iso); give --type, --name and --version`);
+		basename = `image.${explicit}`;
 	}
 
 	const split = splitExtension(basename);
-	if (!split) {
-		throw invalid('type', `type: cannot tell the image type from ${quote(basename)}; supported: ${SUPPORTED_TYPES_TEXT}`);
+	if (!split && !explicit) {
+		throw invalid('type', `type: cannot tell the image type from ${quote(basename)}; give --type (supported: ${SUPPORTED_TYPES_TEXT})`);
 	}
 
+	const fileType = explicit ?? split!.fileType;
+	const compression = explicit ? (splitExtension(`x.${explicit}`)?.compression ?? null) : split!.compression;
 	let arch = markArch(tokenise(basename)).arch;
 	for (let i = segments.length - 1; arch === null && i >= 0; i--) {
 		arch = markArch(tokenise(percentDecode(segments[i]!))).arch;
 	}
 
-	return {basename, fileType: split.fileType, compression: split.compression, arch};
+	return {basename, fileType, compression, arch};
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -395,7 +424,7 @@ export function inferFromFilename(basename: string): Inferred {
 // ---------------------------------------------------------------------------------------------------------------
 // The image spec and its path
 
-export type ImageSpecInput = {url: string; name?: string; version?: string; arch?: string; edition?: string | null};
+export type ImageSpecInput = {url: string; name?: string; version?: string; arch?: string; edition?: string | null} & UrlHints;
 
 export type ImageSpec = {
 	name: string;
@@ -419,7 +448,7 @@ const given = (v: unknown): boolean => v !== undefined && v !== null && !(typeof
  * the URL's, else `x86_64`. Throws `IsomanError('invalid', …, field)`.
  */
 export function resolveImageSpec(input: ImageSpecInput): ImageSpec {
-	const detected = detectFromUrl(input.url);
+	const detected = detectFromUrl(input.url, input);
 	const inferred = inferFromFilename(detected.basename);
 	const from = quote(detected.basename);
 

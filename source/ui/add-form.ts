@@ -4,14 +4,13 @@
  * either an http(s) URL (→ checksumUrl) or a digest `[alg:]hex` (→ checksum). Validation uses the core's schemas
  * while typing and `prepareAdd` (the very function `manager.add` runs) on submit; errors map to fields.
  */
-import {detectFromUrl, fieldProblem, httpUrlSchema, inferFromFilename, IsomanError, parseDigestArg, type AddInput} from '../core/index.js';
+import {detectFromUrl, fieldProblem, formatBytes, httpUrlSchema, inferFromFilename, IsomanError, parseDigestArg, parseFileType, type AddInput, type UrlCheck} from '../core/index.js';
 
-export const FORM_FIELDS = ['url', 'name', 'version', 'arch', 'edition', 'checksum', 'signature', 'key'] as const;
+export const FORM_FIELDS = ['url', 'type', 'name', 'version', 'arch', 'edition', 'checksum', 'signature', 'key'] as const;
 export type FormField = (typeof FORM_FIELDS)[number];
-/** `type` is shown (from the URL) but not typed: the core takes the type from the URL. */
-export type ErrorField = FormField | 'type' | 'form';
+export type ErrorField = FormField | 'form';
 
-export const FIELD_LABELS: Record<FormField | 'type', string> = {
+export const FIELD_LABELS: Record<FormField, string> = {
 	url: 'URL',
 	name: 'Name',
 	version: 'Version',
@@ -25,6 +24,7 @@ export const FIELD_LABELS: Record<FormField | 'type', string> = {
 
 export const FIELD_PLACEHOLDERS: Record<FormField, string> = {
 	url: 'https://…/image.iso',
+	type: 'from the URL (iso, qcow2, img, raw, vmdk, vdi, vhd, vhdx; .xz .gz .zst .bz2)',
 	name: 'from the URL',
 	version: 'from the URL',
 	arch: 'x86_64',
@@ -43,8 +43,12 @@ export type FormState = {
 	visited: Readonly<Partial<Record<FormField, boolean>>>;
 	/** Errors from the last submit (until the field changes). */
 	submitErrors: Readonly<Partial<Record<ErrorField, string>>>;
-	/** Type told by the URL, or undefined. */
+	/** Type told by the URL (or the server's file name), or undefined. */
 	fileType: string | undefined;
+	/** The file name the server gave when the URL names none (from the URL check): stands in for it. */
+	remoteName?: string;
+	/** The URL check of `url` (HEAD or a ranged GET): under way, or what it found. */
+	check?: {url: string; result?: UrlCheck};
 	/** What is known of a signature next to the checksum URL (the proposal and whether a HEAD request found it). */
 	signatureNote?: string;
 	/** Where typing goes in the focused field (a character index, 0..length). */
@@ -55,7 +59,7 @@ export type FormState = {
 
 export function emptyForm(): FormState {
 	return {
-		values: {url: '', name: '', version: '', arch: '', edition: '', checksum: '', signature: '', key: ''},
+		values: {url: '', type: '', name: '', version: '', arch: '', edition: '', checksum: '', signature: '', key: ''},
 		edited: {},
 		visited: {},
 		focus: 0,
@@ -78,14 +82,15 @@ function rawBasename(url: string): string {
 	}
 }
 
-/** Refill the fields the user has not edited from the URL. */
+/** Refill the fields the user has not edited from the URL (or the file name its server gave). */
 function autofill(state: FormState): FormState {
 	const url = state.values.url;
 	let basename = rawBasename(url);
+	if (state.remoteName && !/\.[a-z0-9]+$/i.test(basename)) basename = state.remoteName;
 	let fileType: string | undefined;
 	let detectedArch: string | null = null;
 	try {
-		const detected = detectFromUrl(url);
+		const detected = detectFromUrl(url, {fileName: state.remoteName});
 		basename = detected.basename;
 		fileType = detected.fileType;
 		detectedArch = detected.arch;
@@ -105,6 +110,8 @@ function autofill(state: FormState): FormState {
 		if (!state.edited[field]) values[field] = suggestions[field];
 	}
 
+	if (!state.edited.type) values.type = fileType ?? '';
+
 	return {...state, values, fileType};
 }
 
@@ -114,7 +121,8 @@ function setValue(state: FormState, field: FormField, value: string): FormState 
 	delete submitErrors.form;
 	if (field === 'url') delete submitErrors.type;
 	const next: FormState = {...state, values: {...state.values, [field]: value}, edited: {...state.edited, [field]: true}, submitErrors};
-	return field === 'url' ? autofill(next) : next;
+	// A new URL: what the last check found no longer applies.
+	return field === 'url' ? autofill({...next, remoteName: undefined, check: undefined}) : next;
 }
 
 const chars = (text: string) => [...text];
@@ -191,6 +199,9 @@ export function toAddInput(state: FormState): AddInput {
 	const v = state.values;
 	const checksum = v.checksum.trim();
 	const input: AddInput = {url: v.url.trim(), name: v.name, version: v.version, arch: v.arch, edition: v.edition};
+	// A type typed in overrules the URL's; one filled from the URL is the core's to tell again.
+	if (state.edited.type && v.type.trim() !== '') input.type = v.type.trim();
+	if (state.remoteName) input.fileName = state.remoteName;
 	if (v.signature.trim() !== '') input.signatureUrl = v.signature.trim();
 	if (v.key.trim() !== '') input.key = v.key.trim();
 	if (checksum !== '') {
@@ -234,11 +245,20 @@ export function liveErrors(state: FormState): Partial<Record<ErrorField, string>
 	const focus = focusedField(state);
 	// A URL being typed is incomplete by nature: its errors wait until the user leaves the field once.
 	const show = (field: FormField) => v[field].trim() !== '' && !(field === 'url' && focus === 'url' && !state.visited.url);
+	const typed = state.edited.type && v.type.trim() !== '' ? v.type : undefined;
 	if (show('url')) {
 		try {
-			detectFromUrl(v.url);
+			detectFromUrl(v.url, {type: typed, fileName: state.remoteName});
 		} catch (error) {
 			errors[errorField(error) === 'type' ? 'type' : 'url'] = message(error);
+		}
+	}
+
+	if (typed !== undefined && !errors.type) {
+		try {
+			parseFileType(typed);
+		} catch (error) {
+			errors.type = message(error);
 		}
 	}
 
@@ -267,7 +287,86 @@ export function liveErrors(state: FormState): Partial<Record<ErrorField, string>
 		if (!parsed.success) errors.signature = parsed.error.issues[0]?.message ?? 'signature_url: not a valid URL';
 	}
 
-	return {...errors, ...state.submitErrors};
+	const all: Partial<Record<ErrorField, string>> = {...errors, ...state.submitErrors};
+	for (const key of Object.keys(all) as ErrorField[]) all[key] = formMessage(all[key]!);
+	return all;
+}
+
+/** The form's words for the CLI's: its fields by their labels, never a flag. */
+const FLAG_WORDS: Record<string, string> = {
+	'--type': 'a Type',
+	'--name': 'a Name',
+	'--version': 'a Version',
+	'--arch': 'an Arch',
+	'--edition': 'an Edition',
+	'--checksum-url': 'a checksum file URL under Checksum',
+	'--checksum': 'a digest under Checksum',
+	'--checksum-type': 'the digest\'s algorithm under Checksum (sha256:…)',
+	'--signature-url': 'a Signature URL',
+	'--key': 'a Key',
+	'--require-signature': 'a required signature',
+};
+
+/** The prefixes the core puts before a message (the field it is about): the form shows it under that field. */
+const FIELD_PREFIX = /^(?:url|type|name|version|arch|edition|checksum|checksum_url|checksum_type|signature_url|key|max_rate): /;
+
+/**
+ * A core message as the form says it: without the field's name (it sits under the field), a character rule in words
+ * instead of its pattern, and fields named by their labels where the CLI would name a flag.
+ */
+export function formMessage(text: string): string {
+	return text
+		.replace(FIELD_PREFIX, '')
+		.replace(/must match \S+ \(([^)]*)\)/g, 'may use only $1')
+		.replace(/;? ?give (--[a-z-]+(?:, --[a-z-]+)*(?: and --[a-z-]+)?)/g, (_, flags: string) => `: fill in ${flags.split(/, | and /).map(flag => FLAG_WORDS[flag] ?? 'that field').join(' and ')}`)
+		.replace(/--[a-z][a-z-]*/g, flag => FLAG_WORDS[flag] ?? 'that field');
+}
+
+/** The URL to check (HEAD or a ranged GET) when focus has just left the URL field; else undefined. */
+export function urlCheckFor(before: FormState, after: FormState): string | undefined {
+	if (focusedField(before) !== 'url' || focusedField(after) === 'url') return undefined;
+	const url = after.values.url.trim();
+	if (url === '' || after.check?.url === url) return undefined;
+	return httpUrlSchema('url').safeParse(url).success ? url : undefined;
+}
+
+/** The check is under way. */
+export function withUrlCheckStarted(state: FormState, url: string): FormState {
+	return {...state, check: {url}};
+}
+
+/**
+ * What the URL check found: shown under the URL; a file name the server gives stands in for a URL that names
+ * none (so name, version, arch and type fill from it). A stale answer (the URL changed since) is ignored.
+ */
+export function withUrlCheck(state: FormState, url: string, result: UrlCheck): FormState {
+	if (state.values.url.trim() !== url) return state;
+	const next: FormState = {...state, check: {url, result}};
+	const urlNamesFile = /\.[a-z0-9]+$/i.test(rawBasename(url)) && detectsType(url);
+	if (!result.fileName || urlNamesFile) return next;
+	return autofill({...next, remoteName: result.fileName});
+}
+
+function detectsType(url: string): boolean {
+	try {
+		detectFromUrl(url);
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+/** The line under the URL: "checking…", or what the check found. */
+export function urlCheckText(state: FormState): {text: string; ok: boolean} | undefined {
+	const check = state.check;
+	if (!check || check.url !== state.values.url.trim()) return undefined;
+	const result = check.result;
+	if (!result) return {text: 'checking the URL…', ok: true};
+	if (!result.reachable) return {text: `not reachable: ${result.problem ?? 'no answer'}`, ok: false};
+	const parts = [result.size === null ? 'size unknown' : formatBytes(result.size)];
+	if (result.fileName) parts.push(`${result.fileName}${result.fileType ? '' : ' (no image type in that name)'}`);
+	if (result.redirects > 0) parts.push(`via ${result.redirects} redirect${result.redirects === 1 ? '' : 's'}`);
+	return {text: `reachable: ${parts.join(', ')}${result.problem ? `; ${result.problem}` : ''}`, ok: !result.problem};
 }
 
 /** The checksum URL to look for a signature next to, when focus has just left the checksum field; else undefined. */
@@ -293,7 +392,7 @@ export function withSignatureProbe(state: FormState, checksumUrl: string, found:
 /** Record a failed submit's error on its field and focus that field. */
 export function withSubmitError(state: FormState, error: unknown): FormState {
 	const field = errorField(error);
-	const focus = field === 'type' ? 0 : FORM_FIELDS.indexOf(field as FormField);
+	const focus = FORM_FIELDS.indexOf(field as FormField);
 	const nextFocus = focus >= 0 ? focus : state.focus;
 	return {...state, submitErrors: {...state.submitErrors, [field]: message(error)}, focus: nextFocus, cursor: chars(state.values[FORM_FIELDS[nextFocus]!]).length};
 }

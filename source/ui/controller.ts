@@ -67,7 +67,7 @@ export type Layout = {
 
 export type LibraryCommands = Pick<
 	Library,
-	'add' | 'edit' | 'pause' | 'resume' | 'cancel' | 'retry' | 'remove' | 'verify' | 'get' | 'activeCount' | 'findSignatureUrl' | 'stats' | 'trend'
+	'add' | 'edit' | 'pause' | 'resume' | 'cancel' | 'retry' | 'remove' | 'verify' | 'get' | 'activeCount' | 'findSignatureUrl' | 'queryUrl' | 'stats' | 'trend'
 >;
 
 /** How often the open statistics view reads them again (the daemon's server counts downloads meanwhile). */
@@ -670,6 +670,16 @@ export class UiController {
 			const asked = clearSigned ? Promise.resolve(undefined) : this.manager.findSignatureUrl(probe);
 			void asked.then(found => {
 				if (this.state.form) this.update({form: form.withSignatureProbe(this.state.form, probe, found, clearSigned)});
+			});
+		}
+
+		// Leaving the URL: ask its server what is there (reachable, size, the file name it gives), as Proxmox's
+		// "Query URL" does; the answer shows under the URL and names a file the URL does not.
+		const check = form.urlCheckFor(before, after);
+		if (check) {
+			this.update({form: form.withUrlCheckStarted(after, check)});
+			void this.manager.queryUrl(check).then(result => {
+				if (this.state.form) this.update({form: form.withUrlCheck(this.state.form, check, result)});
 			});
 		}
 	}

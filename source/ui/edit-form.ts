@@ -17,6 +17,7 @@ function checksumText(image: Image): string {
 export function editForm(image: Image): FormState {
 	const values: Record<FormField, string> = {
 		url: image.downloadUrl,
+		type: image.fileType,
 		name: image.name,
 		version: image.version,
 		arch: image.arch,
@@ -64,6 +65,8 @@ export function toEditPatch(state: FormState): EditPatch {
 				break;
 			}
 
+			case 'type':
+				throw new IsomanError('invalid', 'type: the type of an image cannot be edited (its file is what it is); remove the image and add it again', 'type');
 			case 'signature':
 			case 'key': {
 				const name = field === 'signature' ? 'signature_url' : 'key';

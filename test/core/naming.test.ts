@@ -12,6 +12,7 @@ import {
 	normaliseArch,
 	normaliseName,
 	parseField,
+	parseFileType,
 	resolveImageSpec,
 	resolveInside,
 	urlSchema,
@@ -258,7 +259,7 @@ describe('detectFromUrl', () => {
 	});
 
 	test.each([
-		['https://example.com/setup.exe', 'type', 'type: cannot tell the image type from "setup.exe"; supported: .iso, .qcow2, .img, .raw, .vmdk, .vdi, .vhd, .vhdx, optionally followed by .xz, .gz, .zst, .bz2'],
+		['https://example.com/setup.exe', 'type', 'type: cannot tell the image type from "setup.exe"; give --type (supported: .iso, .qcow2, .img, .raw, .vmdk, .vdi, .vhd, .vhdx, optionally followed by .xz, .gz, .zst, .bz2)'],
 		['https://example.com/image.tar.gz', 'type', 'cannot tell the image type from "image.tar.gz"'],
 		['https://example.com/image.iso.part', 'type', 'cannot tell the image type from "image.iso.part"'],
 		['https://example.com/iso', 'type', 'cannot tell the image type from "iso"'],
@@ -268,6 +269,23 @@ describe('detectFromUrl', () => {
 		['not a url', 'url', 'is not a valid URL'],
 	])('%s is rejected', (url, field, message) => {
 		expect(errorOf(() => detectFromUrl(url), field)).toContain(message);
+	});
+
+	test('a URL that names no file: an explicit type, or a file name from its server, fills in', () => {
+		expect(detectFromUrl('https://dl.example.org/download?id=42', {type: '.QCOW2'})).toMatchObject({basename: 'download', fileType: 'qcow2', compression: null});
+		expect(detectFromUrl('https://dl.example.org/get/', {type: 'img.xz'})).toMatchObject({fileType: 'img.xz', compression: 'xz'});
+		expect(detectFromUrl('https://dl.example.org/download?id=42', {fileName: 'debian-12-genericcloud-arm64.qcow2'})).toMatchObject({basename: 'debian-12-genericcloud-arm64.qcow2', fileType: 'qcow2', arch: 'aarch64'});
+		// The URL's own file name wins over a server's; an explicit type over both.
+		expect(detectFromUrl('https://dl.example.org/alpine-3.20.3-x86_64.iso', {fileName: 'other.qcow2'}).fileType).toBe('iso');
+		expect(detectFromUrl('https://dl.example.org/alpine-3.20.3-x86_64.iso', {type: 'raw'}).fileType).toBe('raw');
+		expect(errorOf(() => detectFromUrl('https://dl.example.org/download', {type: 'exe'}), 'type')).toContain('"exe" is not an image type');
+		expect(parseFileType(' ISO.GZ ')).toBe('iso.gz');
+		expect(resolveImageSpec({url: 'https://dl.example.org/download?id=42', fileName: 'Fedora-Server-netinst-x86_64-41-1.4.iso'})).toMatchObject({
+			name: 'fedora-server',
+			version: '41-1.4',
+			edition: 'netinst',
+			fileType: 'iso',
+		});
 	});
 
 	test('fileTypeOf', () => {

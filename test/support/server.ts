@@ -49,6 +49,8 @@ export type Faults = {
 	contentType?: string;
 	/** Send no ETag/Last-Modified at all. */
 	noValidators?: boolean;
+	/** More headers on the normal answers (Content-Disposition, say). */
+	headers?: Record<string, string>;
 };
 
 export type RequestRecord = {
@@ -401,7 +403,7 @@ export async function startTestServer(): Promise<TestServer> {
 			}
 		}
 
-		const headers: Record<string, string> = {'Content-Type': faults.contentType ?? 'application/octet-stream'};
+		const headers: Record<string, string> = {'Content-Type': faults.contentType ?? 'application/octet-stream', ...faults.headers};
 		if (!faults.ignoreRange) headers['Accept-Ranges'] = 'bytes';
 		if (etag) headers.ETag = etag;
 		if (lastModified) headers['Last-Modified'] = lastModified;

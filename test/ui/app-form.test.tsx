@@ -18,7 +18,8 @@ describe('add form', () => {
 		expect(field(frame, 'Edition')).toContain('live-server');
 		expect(frame).toMatch(/Type\s+iso/);
 		expect(frame).toContain('Saved as images/ubuntu/24.04.1/x86_64/ubuntu-24.04.1-live-server-x86_64.iso');
-		// Edit the name: Tab to it, clear, type.
+		// Edit the name: Tab past the type to it, clear, type.
+		await h.press(KEYS.tab);
 		await h.press(KEYS.tab);
 		await h.press(KEYS.ctrlU);
 		await h.press('Ubuntu Server');
@@ -41,16 +42,20 @@ describe('add form', () => {
 		await h.press(KEYS.tab);
 		let frame = await h.waitFor(f => under(f, 'URL').includes('only http and https'), 'url error under the URL');
 		expect(under(frame, 'URL')).toContain('✗');
-		// Back to the URL (Shift-Tab), fix it; an unknown type is reported on the Type line.
+		// Back to the URL (Shift-Tab), fix it; an unknown type is reported under the Type field.
 		await h.press('\x1b[Z');
 		await h.press(KEYS.ctrlU);
 		await h.press('https://example.org/alpine-3.20.3-x86_64.exe');
 		await h.press(KEYS.tab);
-		frame = await h.waitFor(f => under(f, 'URL').includes('Type') && f.includes('cannot tell the image type'), 'type error');
+		frame = await h.waitFor(f => under(f, 'Type').includes('cannot tell the image type'), 'type error');
+		// In the form's words: the field to fill, not a flag.
+		expect(under(frame, 'Type')).toContain('fill in a Type');
+		expect(frame).not.toContain('--type');
 		await h.press('\x1b[Z');
 		await h.press(KEYS.ctrlU);
 		await h.press('https://example.org/alpine-3.20.3-x86_64.iso');
 		// A bad version and a bad digest.
+		await h.press(KEYS.tab);
 		await h.press(KEYS.tab);
 		await h.press(KEYS.tab);
 		await h.press(KEYS.ctrlU);
@@ -59,7 +64,9 @@ describe('add form', () => {
 		await h.press(KEYS.down);
 		await h.press(KEYS.down);
 		await h.press('sha256:xyz');
-		frame = await h.waitFor(f => under(f, 'Version').includes('version: "3 20" must match') && under(f, 'Checksum').includes('checksum:'), 'both errors');
+		frame = await h.waitFor(f => under(f, 'Version').includes('"3 20" may use only letters, digits') && under(f, 'Checksum').includes('✗'), 'both errors');
+		// The rule in words, without the pattern behind it or the field's name before it.
+		expect(under(frame, 'Version')).not.toMatch(/\^|\[A-Z|version:/);
 		await h.press(KEYS.enter);
 		// Still the form, with the focus moved to the first field the core refused.
 		frame = await h.waitFor(f => f.includes('Add an image') && /│ › Version/.test(f), 'focus on the version');

@@ -21,13 +21,13 @@ describe('signatures in the TUI', () => {
 		await h.press('a');
 		await h.waitFor(f => f.includes('Add an image'), 'the form');
 		await h.press(server.url('/d/debian-12.7.0-amd64-netinst.iso'));
-		for (let i = 0; i < 5; i++) await h.press(KEYS.tab);
+		for (let i = 0; i < 6; i++) await h.press(KEYS.tab);
 		await h.press(server.url('/d/SHA256SUMS'));
 		await h.press(KEYS.tab);
 		const frame = await h.waitFor(f => field(f, 'Signature').includes('SHA256SUMS.sign'), 'the proposed signature URL');
 		expect(under(frame, 'Signature')).toContain('found SHA256SUMS.sign next to the checksum file');
-		// .gpg was asked first (404), then .sign; HEAD only, and nothing of the image.
-		expect(server.requests.map(r => `${r.method} ${r.path}`)).toEqual(['HEAD /d/SHA256SUMS.gpg', 'HEAD /d/SHA256SUMS.sign']);
+		// The URL check when the URL was left (HEAD), then .gpg (404), then .sign; HEAD only, no byte of the image.
+		expect(server.requests.map(r => `${r.method} ${r.path}`)).toEqual(['HEAD /d/debian-12.7.0-amd64-netinst.iso', 'HEAD /d/SHA256SUMS.gpg', 'HEAD /d/SHA256SUMS.sign']);
 		await h.press(KEYS.enter);
 		await h.waitFor(f => f.includes('Added debian'), 'added');
 		expect(h.manager.list()[0]).toMatchObject({checksumUrl: server.url('/d/SHA256SUMS'), signatureUrl: server.url('/d/SHA256SUMS.sign')});
@@ -38,7 +38,7 @@ describe('signatures in the TUI', () => {
 		h = await render({columns: 140, rows: 34});
 		await h.press('a');
 		await h.press(server.url('/d/debian-12.7.0-amd64-netinst.iso'));
-		for (let i = 0; i < 5; i++) await h.press(KEYS.tab);
+		for (let i = 0; i < 6; i++) await h.press(KEYS.tab);
 		await h.press(server.url('/d/SHA256SUMS'));
 		await h.press(KEYS.tab);
 		await h.waitFor(f => under(f, 'Signature').includes('no .gpg/.sign/.asc/.sig next to the checksum file'), 'nothing found');

@@ -2,7 +2,7 @@
 import type {ReactElement} from 'react';
 import {Box, Text} from 'ink';
 import {displayText, messageText, prepareAdd} from '../../core/index.js';
-import {FIELD_LABELS, FIELD_PLACEHOLDERS, FORM_FIELDS, liveErrors, toAddInput, type FormState} from '../add-form.js';
+import {FIELD_LABELS, FIELD_PLACEHOLDERS, FORM_FIELDS, liveErrors, toAddInput, urlCheckText, type FormState} from '../add-form.js';
 import {truncate} from '../format.js';
 import type {Theme} from '../theme.js';
 
@@ -72,14 +72,16 @@ export function AddFormView({state, width, height, theme}: {state: FormState; wi
 		}
 
 		if (field === 'url') {
-			lines.push(
-				<Text key="type" wrap="truncate-end">
-					{'  '}
-					<Text color={theme.c('muted')}>{FIELD_LABELS.type.padEnd(LABEL)}</Text>
-					{state.fileType ?? <Text color={theme.c('muted')}>from the URL</Text>}
-				</Text>,
-			);
-			errorLine('type', errors.type);
+			const check = urlCheckText(state);
+			if (check && !errors.url) {
+				lines.push(
+					<Text key="url-check" color={check.ok ? theme.c('muted') : theme.c('warn')} wrap="truncate-end">
+						{' '.repeat(LABEL + 2)}
+						{check.ok ? '' : `${g.fail} `}
+						{messageText(check.text)}
+					</Text>,
+				);
+			}
 		}
 	});
 
