@@ -2,43 +2,26 @@
  * End to end in tmux: a TUI attached to a daemon notices within a second or so when the daemon stops, says so on
  * a line that stays, takes the library over (nothing else holds it) and finishes the download itself.
  */
-import {execFileSync, spawn, spawnSync} from 'node:child_process';
+import {spawn, spawnSync} from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
-import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import {openReader, readLock} from '../../source/core/index.js';
-import {tempLibrary, waitFor, type TempLibrary} from '../support/library.js';
-import {startTestServer, type TestServer} from '../support/server.js';
+import {waitFor} from '../support/library.js';
+import {cli, haveTmux, screen, tmux, tmuxFixture} from './tmux-fixture.js';
 
-const haveTmux = spawnSync('tmux', ['-V']).status === 0;
-const cli = path.resolve('dist/cli.js');
 const MiB = 1024 * 1024;
-const tmux = (...args: string[]) => execFileSync('tmux', args, {encoding: 'utf8'});
-const screen = (session: string) => tmux('capture-pane', '-p', '-t', session);
 
 describe.skipIf(!haveTmux)('an attached TUI whose daemon stops', () => {
-	let server: TestServer;
-	let lib: TempLibrary;
-	const session = `isoman-attach-${process.pid}`;
-	beforeAll(async () => {
-		server = await startTestServer();
-		lib = tempLibrary();
-	});
-	afterAll(async () => {
-		spawnSync('tmux', ['kill-session', '-t', session]);
-		const holder = readLock(lib.dir);
-		if (holder) spawnSync('kill', [String(holder.pid)]);
-		await server.close();
-		lib.cleanup();
-	});
+	const fixture = tmuxFixture('attach');
+	const {session} = fixture;
 
 	it('says so at once, runs the downloads itself and finishes them', async () => {
 		const file = '/pub/alpine-standard-3.20.3-x86_64.iso';
-		const sha = await server.serve(file, {kind: 'generated', size: 16 * MiB, seed: 11, fileType: 'iso'}, {throttleBps: 2 * MiB});
-		expect(spawnSync(process.execPath, [cli, '--data-dir', lib.dir, 'add', server.url(file), '--checksum', `sha256:${sha}`]).status).toBe(0);
-		const daemon = spawn(process.execPath, [cli, '--data-dir', lib.dir, '--daemon'], {stdio: 'ignore'});
-		await waitFor(() => (server.requestsFor(file)[0]?.bytesSent ?? 0) > 1 * MiB, {what: 'the daemon downloading', timeoutMs: 30_000});
-		tmux('new-session', '-d', '-s', session, '-x', '80', '-y', '24', '-e', 'LANG=C.UTF-8', `node ${cli} --data-dir ${lib.dir}`);
+		const sha = await fixture.server.serve(file, {kind: 'generated', size: 16 * MiB, seed: 11, fileType: 'iso'}, {throttleBps: 2 * MiB});
+		expect(spawnSync(process.execPath, [cli, '--data-dir', fixture.lib.dir, 'add', fixture.server.url(file), '--checksum', `sha256:${sha}`]).status).toBe(0);
+		const daemon = spawn(process.execPath, [cli, '--data-dir', fixture.lib.dir, '--daemon'], {stdio: 'ignore'});
+		await waitFor(() => (fixture.server.requestsFor(file)[0]?.bytesSent ?? 0) > 1 * MiB, {what: 'the daemon downloading', timeoutMs: 30_000});
+		tmux('new-session', '-d', '-s', session, '-x', '80', '-y', '24', '-e', 'LANG=C.UTF-8', `node ${cli} --data-dir ${fixture.lib.dir}`);
 		await waitFor(() => screen(session).includes(`downloads run in daemon pid ${daemon.pid}`), {what: 'the attached TUI', timeoutMs: 20_000});
 
 		const exited = new Promise(resolve => daemon.once('exit', resolve));
@@ -51,13 +34,13 @@ describe.skipIf(!haveTmux)('an attached TUI whose daemon stops', () => {
 		}, {what: 'the TUI to say it took over', timeoutMs: 15_000});
 		const tookMs = Date.now() - stoppedAt;
 		expect(text).not.toContain('downloads run in daemon');
-		const holder = readLock(lib.dir);
+		const holder = readLock(fixture.lib.dir);
 		expect(holder?.role).toBe('tui');
 		// From the daemon's exit: the client notices at its next 250 ms sync, then takes the lock and swaps (a second,
 		// with room for a loaded machine).
 		expect(tookMs).toBeLessThan(5000);
 
-		const reader = openReader(lib.config);
+		const reader = openReader(fixture.lib.config);
 		try {
 			const done = await waitFor(() => {
 				const image = reader.list()[0];
@@ -77,6 +60,6 @@ describe.skipIf(!haveTmux)('an attached TUI whose daemon stops', () => {
 			throw new Error(`${(error as Error).message}\n${screen(session)}`);
 		});
 		expect(end).toContain('x86_64');
-		expect(fs.readFileSync(lib.config.logPath, 'utf8')).toMatch(/tui\.took_over/);
+		expect(fs.readFileSync(fixture.lib.config.logPath, 'utf8')).toMatch(/tui\.took_over/);
 	}, 120_000);
 });

@@ -69,12 +69,12 @@ describe.skipIf(!haveTmux)('the TUI in tmux', () => {
 		await until(session, t => t.includes('a add') || t.includes('empty'), 'the TUI to start');
 		expect(alternateOn(session)).toBe(true);
 
-		// First image: URL plus a literal digest in the checksum field (the 6th field).
+		// First image: URL plus a literal digest in the checksum field (the 7th field, after URL, Type, Name, Version, Arch, Edition).
 		tmux('send-keys', '-t', session, 'a');
 		await until(session, t => t.includes('URL'), 'the add form');
 		tmux('send-keys', '-t', session, '-l', server.url('/pub/alpine-standard-3.20.3-x86_64.iso'));
 		await until(session, t => t.includes('alpine-standard') && t.includes('3.20.3'), 'name and version filled from the URL');
-		for (let i = 0; i < 5; i++) tmux('send-keys', '-t', session, 'Tab');
+		for (let i = 0; i < 6; i++) tmux('send-keys', '-t', session, 'Tab');
 		tmux('send-keys', '-t', session, '-l', `sha256:${shaA}`);
 		tmux('send-keys', '-t', session, 'Enter');
 		await until(session, t => t.includes('Added'), 'the "Added" message');
@@ -83,7 +83,7 @@ describe.skipIf(!haveTmux)('the TUI in tmux', () => {
 		tmux('send-keys', '-t', session, 'a');
 		await until(session, t => t.includes('URL') && !t.includes('Added alpine'), 'the add form again', 10_000).catch(async () => until(session, t => t.includes('URL'), 'the add form'));
 		tmux('send-keys', '-t', session, '-l', server.url('/pub/debian-12.7.0-amd64-netinst.iso'));
-		for (let i = 0; i < 5; i++) tmux('send-keys', '-t', session, 'Tab');
+		for (let i = 0; i < 6; i++) tmux('send-keys', '-t', session, 'Tab');
 		tmux('send-keys', '-t', session, '-l', server.url('/pub/SHA256SUMS'));
 		tmux('send-keys', '-t', session, 'Enter');
 

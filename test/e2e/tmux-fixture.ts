@@ -1,0 +1,42 @@
+/**
+ * For the tmux end-to-end tests: the tmux commands, and one test server, one temp library and one pid-suffixed
+ * session per file, cleaned up after it (the session killed, a daemon still holding the library stopped).
+ */
+import {execFileSync, spawnSync} from 'node:child_process';
+import path from 'node:path';
+import {afterAll, beforeAll} from 'vitest';
+import {readLock} from '../../source/core/index.js';
+import {tempLibrary, type TempLibrary} from '../support/library.js';
+import {startTestServer, type TestServer} from '../support/server.js';
+
+export const haveTmux = spawnSync('tmux', ['-V']).status === 0;
+export const cli = path.resolve('dist/cli.js');
+export const tmux = (...args: string[]) => execFileSync('tmux', args, {encoding: 'utf8'});
+export const screen = (session: string) => tmux('capture-pane', '-p', '-t', session);
+
+export type TmuxFixture = {readonly server: TestServer; readonly lib: TempLibrary; readonly session: string};
+
+export function tmuxFixture(name: string): TmuxFixture {
+	const state: {server?: TestServer; lib?: TempLibrary} = {};
+	const session = `isoman-${name}-${process.pid}`;
+	beforeAll(async () => {
+		state.server = await startTestServer();
+		state.lib = tempLibrary();
+	});
+	afterAll(async () => {
+		spawnSync('tmux', ['kill-session', '-t', session]);
+		const holder = state.lib && readLock(state.lib.dir);
+		if (holder) spawnSync('kill', [String(holder.pid)]);
+		await state.server?.close();
+		state.lib?.cleanup();
+	});
+	return {
+		get server() {
+			return state.server!;
+		},
+		get lib() {
+			return state.lib!;
+		},
+		session,
+	};
+}
