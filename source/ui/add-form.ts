@@ -175,7 +175,9 @@ export function moveCursor(state: FormState, delta: number): FormState {
 
 export function moveFocus(state: FormState, delta: number): FormState {
 	const n = FORM_FIELDS.length;
-	const focus = (((state.focus + delta) % n) + n) % n;
+	let focus = (((state.focus + delta) % n) + n) % n;
+	// An edit cannot change the type (the file is what it is): its Type line is shown, never focused.
+	if (state.editing && FORM_FIELDS[focus] === 'type') focus = (((focus + Math.sign(delta)) % n) + n) % n;
 	return {...state, visited: {...state.visited, [focusedField(state)]: true}, focus, cursor: chars(state.values[FORM_FIELDS[focus]!]).length};
 }
 

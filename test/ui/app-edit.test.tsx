@@ -85,7 +85,7 @@ describe('the edit form (e)', () => {
 		await h.press(KEYS.ctrlU);
 		await h.press('a b');
 		await h.press(KEYS.enter);
-		const frame = await h.waitFor(f => f.includes('version:'), 'the field error');
+		const frame = await h.waitFor(f => f.includes('"a b" may use only letters, digits'), 'the field error');
 		expect(frame).toContain('Edit the image');
 		expect(h.manager.list().map(i => i.version)).toEqual(['1.0', '1.0']);
 		// Another image's identity: the library refuses, and the form offers to jump to the one that exists.
