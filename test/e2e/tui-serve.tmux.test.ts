@@ -2,9 +2,11 @@
  * End to end in tmux: a TUI started with `--listen` serves the library while it owns it (the daemon's server:
  * /health, whole images under /images/, the header says where), and when its terminal goes away it closes that
  * server before the background daemon it hands the library to binds the same port — which then answers there.
+ * Attached to a daemon it does not serve (the daemon does); when it takes the library over from a daemon that
+ * stopped, it serves on its --listen.
  */
 import {createHash} from 'node:crypto';
-import {execFileSync, spawnSync} from 'node:child_process';
+import {execFileSync, spawn, spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
@@ -91,5 +93,49 @@ describe.skipIf(!haveTmux)('a TUI with --listen serves the library it owns', () 
 		const log = fs.readFileSync(lib.config.logPath, 'utf8');
 		expect(log).not.toContain('listen_failed');
 		expect(log).not.toContain('EADDRINUSE');
+	}, 120_000);
+});
+
+describe.skipIf(!haveTmux)('an attached TUI with --listen', () => {
+	let server: TestServer;
+	let lib: TempLibrary;
+	const session = `isoman-serve-take-${process.pid}`;
+	beforeAll(async () => {
+		server = await startTestServer();
+		lib = tempLibrary();
+	});
+	afterAll(async () => {
+		spawnSync('tmux', ['kill-session', '-t', session]);
+		const holder = readLock(lib.dir);
+		if (holder) spawnSync('kill', [String(holder.pid)]);
+		await waitFor(() => !readLock(lib.dir), {what: 'the holder to stop', timeoutMs: 10_000}).catch(() => undefined);
+		await server.close();
+		lib.cleanup();
+	});
+
+	it('leaves serving to its daemon, and serves on the same port once it took the library over', async () => {
+		const file = '/pub/alpine-standard-3.20.3-x86_64.iso';
+		await server.serve(file, {kind: 'generated', size: 16 * MiB, seed: 5, fileType: 'iso'}, {throttleBps: 1 * MiB});
+		expect(spawnSync(process.execPath, [cli, '--data-dir', lib.dir, 'add', server.url(file)]).status).toBe(0);
+		const port = await freePort();
+		const base = `http://127.0.0.1:${port}`;
+		const daemon = spawn(process.execPath, [cli, '--data-dir', lib.dir, '--daemon', '--listen', `127.0.0.1:${port}`], {stdio: 'ignore'});
+		await waitFor(() => readServerInfo(lib.dir)?.pid === daemon.pid, {what: 'the daemon to listen', timeoutMs: 20_000});
+		tmux('new-session', '-d', '-s', session, '-x', '200', '-y', '30', '-e', 'LANG=C.UTF-8', `node ${cli} --data-dir ${lib.dir} --listen 127.0.0.1:${port}`);
+		await waitFor(() => screen(session).includes(`downloads run in daemon pid ${daemon.pid}`), {what: 'the attached TUI', timeoutMs: 20_000});
+		// Attached, it leaves the port to the daemon (no bind attempt, no failure line) and shows where it serves.
+		await waitFor(() => screen(session).includes(`serving ${base}/images/`), {what: 'the header to show the daemon\'s server', timeoutMs: 10_000});
+		expect(screen(session)).not.toContain('Cannot serve');
+
+		const exited = new Promise(resolve => daemon.once('exit', resolve));
+		daemon.kill('SIGTERM');
+		await exited;
+		await waitFor(() => screen(session).includes('this TUI runs the downloads now'), {what: 'the TUI to take over', timeoutMs: 15_000});
+		const tui = readLock(lib.dir);
+		expect(tui?.role).toBe('tui');
+		await waitFor(() => readServerInfo(lib.dir)?.pid === tui!.pid, {what: 'the TUI to serve after taking over', timeoutMs: 15_000});
+		expect(readServerInfo(lib.dir)?.url).toBe(base);
+		expect((await fetch(`${base}/health`)).ok).toBe(true);
+		expect(screen(session)).not.toContain('Cannot serve');
 	}, 120_000);
 });
