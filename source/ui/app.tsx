@@ -152,6 +152,7 @@ export function App({controller, store, manager, dataDir, imagesDir = path.join(
 				quitting={state.quitting}
 				filterEditing={state.filterEditing}
 				filter={state.filter}
+				limit={state.limit}
 				message={state.message ?? state.banner}
 				position={position}
 				width={columns}

@@ -4,7 +4,7 @@
  * State lives here, outside React, so a burst of keys in one read sees each previous key's effect; components read
  * it with `useSyncExternalStore`. Commands go to the manager; nothing here touches the database or the disk.
  */
-import {DuplicateImageError, signatureCandidates, type Image, type Library, type LibraryStats, type Trend} from '../core/index.js';
+import {DuplicateImageError, formatRateLimit, RATE_RULE, signatureCandidates, tryParseRate, type Image, type Library, type LibraryStats, type Trend} from '../core/index.js';
 import * as form from './add-form.js';
 import {editForm, isChanged, toEditPatch} from './edit-form.js';
 import {liveMarks, pauseOrResume, planBulk, plural, toggleMarks, VERBS, type BulkAction} from './bulk.js';
@@ -24,6 +24,9 @@ export type QuitChoice = 'plain' | 'background' | 'pause' | 'force';
 
 export type Message = {text: string; level: 'info' | 'warn' | 'error'; id: number};
 
+/** The bandwidth limit line (L): the rate as typed, and whether it is for every download or one image. */
+export type LimitInput = {text: string; scope: 'all' | 'image'; image: Image | undefined; error: string | undefined};
+
 export type UiState = {
 	selectedKey: string | undefined;
 	/** Where the selection was: the fallback when its item disappears. */
@@ -32,6 +35,8 @@ export type UiState = {
 	filter: string;
 	filterEditing: boolean;
 	form: form.FormState | undefined;
+	/** The bandwidth limit line, while it is open. */
+	limit: LimitInput | undefined;
 	dialog: DialogState | undefined;
 	help: {scroll: number} | undefined;
 	/** The order rows are listed in (`o` cycles it). */
@@ -68,7 +73,8 @@ export type Layout = {
 export type LibraryCommands = Pick<
 	Library,
 	'add' | 'edit' | 'pause' | 'resume' | 'cancel' | 'retry' | 'remove' | 'verify' | 'get' | 'activeCount' | 'findSignatureUrl' | 'queryUrl' | 'stats' | 'trend'
->;
+> &
+	Partial<Pick<Library, 'setLimit' | 'maxRate'>>;
 
 /** How often the open statistics view reads them again (the daemon's server counts downloads meanwhile). */
 export const STATS_REFRESH_MS = 2000;
@@ -102,6 +108,7 @@ export class UiController {
 		filter: '',
 		filterEditing: false,
 		form: undefined,
+		limit: undefined,
 		dialog: undefined,
 		help: undefined,
 		order: 'name',
@@ -216,6 +223,7 @@ export class UiController {
 		if (state.stats && !state.dialog) return 'stats';
 		if (state.dialog) return 'dialog';
 		if (state.form) return 'form';
+		if (state.limit) return 'limit';
 		if (state.filterEditing) return 'filter';
 		if (state.pane === 'details') return 'details';
 		return 'normal';
@@ -295,6 +303,12 @@ export class UiController {
 		edit: () => this.withAllowed('edit', image => this.update({form: editForm(image), pane: 'tree'})),
 		stats: () => this.openStats(),
 		statsClose: () => this.closeStats(),
+		limit: () => this.openLimit(),
+		limitSubmit: () => this.submitLimit(),
+		limitCancel: () => this.update({limit: undefined}),
+		limitScope: () => this.switchLimitScope(),
+		limitBackspace: () => this.editLimit([...(this.state.limit?.text ?? '')].slice(0, -1).join('')),
+		limitClear: () => this.editLimit(''),
 		pauseResume: () => this.pauseResume(),
 		cancel: () => this.marksOr('cancel', () => this.confirmCancel()),
 		retry: () => this.marksOr('retry', () => this.withAllowed('retry', image => this.command(this.manager.retry(image.id), `Retrying ${describeImage(image)}`))),
@@ -490,6 +504,7 @@ export class UiController {
 
 	private typeText(text: string): void {
 		if (this.state.form) return this.updateForm(form.typeText, text);
+		if (this.state.limit) return this.editLimit((this.state.limit.text + text.replaceAll(/[^0-9A-Za-z.]/g, '')).slice(0, 32));
 		if (this.state.filterEditing) this.setFilter(this.state.filter + text.replaceAll(/[\u0000-\u001f\u007f]/g, ''));
 	}
 
@@ -516,6 +531,43 @@ export class UiController {
 			if (verdict.allowed) run(image);
 			else this.say(verdict.reason, 'warn');
 		});
+	}
+
+	// ---- bandwidth limit ----
+
+	/** Opens the limit line for the selected image when it is still to download, else for all downloads. */
+	private openLimit(): void {
+		if (!this.manager.setLimit) return this.say('Bandwidth limits are not available here', 'warn');
+		const image = this.selectedImage();
+		const forImage = image !== undefined && ['pending', 'downloading', 'paused'].includes(image.status);
+		this.update({limit: this.limitFor(forImage ? 'image' : 'all', image), pane: 'tree'});
+	}
+
+	private limitFor(scope: LimitInput['scope'], image: Image | undefined): LimitInput {
+		const current = scope === 'image' ? (image?.maxRate ?? 0) : (this.manager.maxRate?.() ?? 0);
+		return {text: current > 0 ? rateText(current) : '', scope, image, error: undefined};
+	}
+
+	private switchLimitScope(): void {
+		const limit = this.state.limit;
+		if (!limit) return;
+		if (limit.scope === 'all' && !limit.image) return this.say('Select a file to give it its own limit', 'warn');
+		this.update({limit: this.limitFor(limit.scope === 'all' ? 'image' : 'all', limit.image)});
+	}
+
+	private editLimit(text: string): void {
+		if (this.state.limit) this.update({limit: {...this.state.limit, text, error: undefined}});
+	}
+
+	private submitLimit(): void {
+		const limit = this.state.limit;
+		if (!limit || !this.manager.setLimit) return;
+		const rate = tryParseRate(limit.text === '' ? '0' : limit.text);
+		if (rate === undefined) return this.update({limit: {...limit, error: RATE_RULE}});
+		const target = limit.scope === 'image' ? limit.image : undefined;
+		this.update({limit: undefined});
+		const what = target ? describeImage(target) : 'all downloads';
+		this.command(this.manager.setLimit(target?.id, rate), `Limit for ${what}: ${formatRateLimit(rate)}`);
 	}
 
 	private command(promise: Promise<unknown>, done: string): void {
@@ -841,4 +893,13 @@ export class UiController {
 		this.setQuitting(text);
 		this.options.onQuit(choice);
 	}
+}
+
+/** A limit as the user would type it back: 20971520 → "20M", 1536 → "1536". */
+function rateText(rate: number): string {
+	for (const [suffix, unit] of [['G', 1024 ** 3], ['M', 1024 ** 2], ['K', 1024]] as const) {
+		if (rate % unit === 0) return `${rate / unit}${suffix}`;
+	}
+
+	return String(rate);
 }

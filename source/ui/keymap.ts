@@ -4,7 +4,7 @@ import {checkAction, type Image, type LibraryAction, type Verdict} from '../core
  * THE binding table. Key handling (controller), the footer hints, the `?` overlay and the README's key table are
  * all generated from it, so they cannot disagree. Key names are those of keys.ts.
  */
-export type Mode = 'normal' | 'details' | 'notices' | 'stats' | 'filter' | 'form' | 'dialog' | 'help';
+export type Mode = 'normal' | 'details' | 'notices' | 'stats' | 'filter' | 'form' | 'dialog' | 'help' | 'limit';
 
 export type Action =
 	| 'up'
@@ -51,6 +51,12 @@ export type Action =
 	| 'dialogNext'
 	| 'dialogPrevious'
 	| 'dialogLetter'
+	| 'limit'
+	| 'limitSubmit'
+	| 'limitCancel'
+	| 'limitScope'
+	| 'limitBackspace'
+	| 'limitClear'
 	| 'helpClose'
 	| 'helpUp'
 	| 'helpDown'
@@ -126,6 +132,7 @@ export const BINDINGS: readonly Binding[] = [
 	{action: 'copyPath', modes: ['normal', 'details'], keys: ['y'], description: "Copy the selected file's absolute path (OSC 52; also shown in the status line)"},
 	{action: 'notices', modes: ['normal', 'details'], keys: ['n'], description: 'Show the last 200 notices and events', hint: 'notices'},
 	{action: 'stats', modes: ['normal'], keys: ['s'], description: 'Show the statistics: totals, storage, downloads served, bandwidth saved, the top images, the last 30 days', hint: 'stats'},
+	{action: 'limit', modes: ['normal', 'details'], keys: ['L'], description: 'Set a bandwidth limit: for all downloads, or for the selected image (500K, 2M, 1G; 0 = none)', hint: 'limit'},
 	{action: 'filter', modes: ['normal'], keys: ['/'], description: 'Filter the list as you type', hint: 'filter'},
 	{action: 'clearFilter', modes: ['normal'], keys: ['escape'], description: 'Clear the marks, else the filter'},
 	{action: 'switchPane', modes: ['normal'], keys: ['tab'], description: 'Open the details of the selected row (scrollable; Esc closes)', hint: 'details'},
@@ -166,6 +173,12 @@ export const BINDINGS: readonly Binding[] = [
 	{action: 'formHome', modes: ['form'], keys: ['home', 'ctrl+a'], description: 'Cursor to the start of the field'},
 	{action: 'formEnd', modes: ['form'], keys: ['end', 'ctrl+e'], description: 'Cursor to the end of the field'},
 	{action: 'formDeleteWord', modes: ['form'], keys: ['ctrl+w'], description: 'Delete the word before the cursor'},
+	// limit: the bandwidth limit line
+	{action: 'limitSubmit', modes: ['limit'], keys: ['enter'], description: 'Set the limit (applies to running downloads within a second)', hint: 'set'},
+	{action: 'limitCancel', modes: ['limit'], keys: ['escape'], description: 'Leave the limit unchanged', hint: 'cancel'},
+	{action: 'limitScope', modes: ['limit'], keys: ['tab'], description: 'Switch between all downloads and the selected image', hint: 'all/this image'},
+	{action: 'limitBackspace', modes: ['limit'], keys: ['backspace'], description: 'Delete the last character'},
+	{action: 'limitClear', modes: ['limit'], keys: ['ctrl+u'], description: 'Clear the rate'},
 	// dialog: confirmations and choices
 	{action: 'dialogLetter', modes: ['dialog'], keys: [], keyLabel: 'letter', description: 'Pick the choice whose letter is shown in brackets, e.g. [y]es / [n]o', hint: 'pick'},
 	{action: 'dialogNext', modes: ['dialog'], keys: ['right', 'tab', 'down', 'l', 'j'], description: 'Highlight the next choice'},
@@ -187,9 +200,10 @@ export const MODE_TITLES: Record<Mode, string> = {
 	form: 'Add form',
 	dialog: 'Dialogs',
 	help: 'Help',
+	limit: 'Bandwidth limit line',
 };
 
-export const TEXT_MODES: ReadonlySet<Mode> = new Set(['filter', 'form']);
+export const TEXT_MODES: ReadonlySet<Mode> = new Set(['filter', 'form', 'limit']);
 
 const appliesTo = (binding: Binding, mode: Mode) => binding.modes === 'all' || binding.modes.includes(mode);
 
@@ -273,7 +287,7 @@ export function footerParts(mode: Mode, width: number, ascii = false, selected?:
 		parts.push({text: `${keys} ${binding.hint}`, disabled: binding.rule !== undefined && selected !== undefined && !verdictFor(binding, selected).allowed});
 	}
 
-	if (mode === 'filter' || mode === 'form') parts.push({text: TEXT, disabled: false});
+	if (TEXT_MODES.has(mode)) parts.push({text: TEXT, disabled: false});
 	// Help and quit stay at every width: the other hints give way to them.
 	const keptText = new Set(bindings.filter(b => b.hint && (b.action === 'help' || b.action === 'quit')).map(b => `${keysLabel(b, ascii, '/')} ${b.hint!}`));
 	const kept = parts.filter(part => keptText.has(part.text));

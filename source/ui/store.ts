@@ -16,6 +16,8 @@ export type LibrarySnapshot = {
 	readonly progress: ReadonlyMap<string, Progress>;
 	/** Increments with every published snapshot. */
 	readonly revision: number;
+	/** The global bandwidth limit in bytes per second (0 = none), as the process running the downloads has it. */
+	readonly maxRate: number;
 };
 
 export type StoreOptions = {
@@ -24,7 +26,7 @@ export type StoreOptions = {
 	now?: () => number;
 };
 
-type ManagerLike = Pick<Library, 'list' | 'progressSnapshot' | 'on' | 'off'>;
+type ManagerLike = Pick<Library, 'list' | 'progressSnapshot' | 'on' | 'off'> & Partial<Pick<Library, 'maxRate'>>;
 
 export class LibraryStore {
 	private byId: Map<string, Image>;
@@ -37,6 +39,7 @@ export class LibraryStore {
 	private readonly throttle: Throttle;
 	private readonly now: () => number;
 	private closed = false;
+	private maxRate: number;
 
 	constructor(
 		private readonly manager: ManagerLike,
@@ -46,10 +49,12 @@ export class LibraryStore {
 		this.throttle = new Throttle(() => this.publish(), 1000 / Math.max(1, options.maxPerSecond ?? 10), this.now);
 		this.byId = new Map(manager.list().map(image => [image.id, image]));
 		this.progress = new Map(manager.progressSnapshot().map(p => [p.id, p]));
+		this.maxRate = manager.maxRate?.() ?? 0;
 		this.snapshot = this.build(0);
 		manager.on('change', this.onChange);
 		manager.on('progress', this.onProgress);
 		manager.on('notice', this.relayNotice);
+		manager.on('limit', this.onLimit);
 	}
 
 	// ---- for useSyncExternalStore ----
@@ -120,6 +125,7 @@ export class LibraryStore {
 		this.manager.off('change', this.onChange);
 		this.manager.off('progress', this.onProgress);
 		this.manager.off('notice', this.relayNotice);
+		this.manager.off('limit', this.onLimit);
 		this.listeners.clear();
 		this.noticeListeners.clear();
 	}
@@ -128,6 +134,11 @@ export class LibraryStore {
 
 	private readonly onChange = (change: ImageChange) => this.applyChange(change);
 	private readonly onProgress = (list: Progress[]) => this.setProgress(list);
+	private readonly onLimit = (rate: number) => {
+		this.maxRate = rate;
+		this.imagesDirty = true;
+		this.schedule();
+	};
 	private readonly relayNotice = (notice: Notice) => {
 		for (const listener of this.noticeListeners) listener(notice);
 	};
@@ -147,6 +158,6 @@ export class LibraryStore {
 		const progress = this.progressDirty || revision === 0 ? new Map(this.progress) : this.snapshot.progress;
 		this.imagesDirty = false;
 		this.progressDirty = false;
-		return {images, byId, progress, revision};
+		return {images, byId, progress, revision, maxRate: this.maxRate};
 	}
 }

@@ -1,11 +1,12 @@
 /**
- * The two bottom lines. The status line shows, by priority: what quitting is doing, the filter being typed, a
+ * The two bottom lines. The status line shows, by priority: what quitting is doing, the limit or the filter being typed, a
  * transient message (manager notices, command results) or the position in the list. The footer shows the key
  * hints of the current mode, generated from the binding table and cut to the width.
  */
 import {displayText, messageText, type Image} from '../../core/index.js';
 import {Box, Text} from 'ink';
-import type {Message} from '../controller.js';
+import type {LimitInput, Message} from '../controller.js';
+import {describeImage} from '../dialogs.js';
 import {footerParts, type Mode} from '../keymap.js';
 import type {Theme} from '../theme.js';
 
@@ -13,16 +14,28 @@ export type StatusLineProps = {
 	quitting: string | undefined;
 	filterEditing: boolean;
 	filter: string;
+	limit?: LimitInput | undefined;
 	message: Message | undefined;
 	position: string;
 	width: number;
 	theme: Theme;
 };
 
-export function StatusLine({quitting, filterEditing, filter, message, position, width, theme}: StatusLineProps) {
+export function StatusLine({quitting, filterEditing, filter, limit, message, position, width, theme}: StatusLineProps) {
 	let content;
 	if (quitting) {
 		content = <Text bold>{quitting}</Text>;
+	} else if (limit) {
+		content = (
+			<Text>
+				<Text bold color={theme.c('accent')}>
+					Limit for {limit.scope === 'image' && limit.image ? displayText(describeImage(limit.image)) : 'all downloads'}:
+				</Text>{' '}
+				{limit.text}
+				<Text inverse> </Text>
+				<Text color={limit.error ? theme.c('error') : theme.c('muted')}>{limit.error ? `  ${limit.error}` : '  e.g. 500K, 2M, 1G; empty or 0 = none'}</Text>
+			</Text>
+		);
 	} else if (filterEditing) {
 		content = (
 			<Text>

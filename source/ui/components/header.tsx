@@ -1,7 +1,7 @@
 /** Top line: library path, free space, active/queued counts, total rate, the filter, and who runs the downloads. */
 import {Box, Text} from 'ink';
 import Spinner from 'ink-spinner';
-import {displayText} from '../../core/index.js';
+import {displayText, formatRateLimit} from '../../core/index.js';
 import {formatBytes, formatRate} from '../format.js';
 import type {LibrarySnapshot} from '../store.js';
 import type {Theme} from '../theme.js';
@@ -83,6 +83,14 @@ export function Header({snapshot, dataDir, free, filter, daemonPid, holder, owne
 					</Text>
 				) : null}
 				{active > 0 ? `${sep}${formatRate(rate)}` : ''}
+				{snapshot.maxRate > 0 ? (
+					<Text>
+						{sep}
+						<Text bold color={theme.c('warn')}>
+							limit {formatRateLimit(snapshot.maxRate)}
+						</Text>
+					</Text>
+				) : null}
 				{filter.trim() ? (
 					<Text>
 						{sep}
