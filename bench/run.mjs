@@ -145,6 +145,7 @@ function reportMarkdown(options, context) {
 		`- Tools: ${context.tools.join('; ')}`,
 		`- Load average (1 min) at start / end: ${context.loadStart} / ${os.loadavg()[0].toFixed(2)} (other work on the machine shows here)`,
 		`- CPU time and peak RSS: ${gnuTime ? 'GNU time (%U+%S, %M)' : 'polled from /proc (VmHWM, utime+stime) every 100 ms'}`,
+		`- Took: ${fmt((performance.now() - context.began) / 60_000, 1)} min in all (item: seconds — ${context.took.join(', ')})`,
 		'',
 		'Rates are decimal (1 GB/s = 10^9 bytes/s, 1 KB = 1000 bytes, 1 MB = 10^6 bytes). Throughput rows: file size ÷ wall time of',
 		'the whole command, process start-up included. Ratio rows are computed per round (a round runs every tool once, back',
@@ -239,7 +240,7 @@ async function main() {
 	snapshotBuild(work);
 	const out = path.join(work, 'out');
 	fs.mkdirSync(out);
-	const context = {tools: [], isomanVersion: `${isomanSync(['--version']).stdout.trim()} (${gitDescription()})`, loadStart: os.loadavg()[0].toFixed(2)};
+	const context = {tools: [], isomanVersion: `${isomanSync(['--version']).stdout.trim()} (${gitDescription()})`, loadStart: os.loadavg()[0].toFixed(2), began: performance.now(), took: []};
 	const servers = [];
 	const cleanup = async () => {
 		for (const s of servers) await s.stop().catch(() => undefined);
@@ -314,12 +315,15 @@ async function main() {
 		for (const [item, run] of items) {
 			if (!options.only.has(item)) continue;
 			say(`---- item ${item} ----`);
+			const began = performance.now();
 			try {
 				await run();
 			} catch (error) {
 				skip(item, 'the rest of this item', `failed: ${error instanceof Error ? error.message : String(error)}`);
 				if (process.env.BENCH_DEBUG) console.error(error);
 			}
+
+			context.took.push(`${item}: ${Math.round((performance.now() - began) / 1000)} s`);
 		}
 	} finally {
 		await cleanup();
