@@ -190,6 +190,11 @@ function addImage(dataDir, url, version, sha256) {
 	return isomanSync(['add', url, '--name', 'bench', '--version', version, '--checksum', `sha256:${sha256}`, '--data-dir', dataDir]).stdout.trim();
 }
 
+/** An empty library: read-only commands such as `list` never create one, a daemon that exits when idle does. */
+function createLibrary(dataDir) {
+	return isomanSync(['--daemon', '--exit-when-idle', '--data-dir', dataDir]);
+}
+
 function listJson(dataDir) {
 	return JSON.parse(isomanSync(['list', '--json', '--data-dir', dataDir]).stdout);
 }
@@ -625,7 +630,7 @@ async function benchConcurrency(options, {big, small, url, curl, out, work}) {
 	const floor = [];
 	for (let round = 0; round < options.runs; round++) {
 		const dataDir = path.join(work, `lib-3e-${round}`);
-		isomanSync(['list', '--data-dir', dataDir]);
+		createLibrary(dataDir);
 		const r = await daemon(dataDir, [], {scratch: work});
 		fs.rmSync(dataDir, {recursive: true, force: true});
 		if (r.code === 0) floor.push(r.peakRssKiB * 1024 / 1e6);
@@ -941,8 +946,8 @@ async function benchCatalogue(options, {work, origin}) {
 	const n = options.catalogue;
 	const empty = path.join(work, 'lib-6-empty');
 	const full = path.join(work, 'lib-6-full');
-	isomanSync(['list', '--data-dir', empty]);
-	isomanSync(['list', '--data-dir', full]);
+	createLibrary(empty);
+	createLibrary(full);
 	const seeded = seedCatalogue(ROOT, full, n, origin);
 	const count = listJson(full).length;
 	if (count !== n) throw new Error(`seeded ${seeded.rows} rows but list --json shows ${count}`);
