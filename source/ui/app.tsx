@@ -73,6 +73,7 @@ export function App({controller, store, manager, dataDir, imagesDir = path.join(
 
 	let main;
 	const treeProps = {model, selectedIndex: index, snapshot, height: mainHeight, theme, filter: state.filter, marked: state.marked, limits};
+	const detailsProps = {row: selected, snapshot, events, imagesDir, serverUrl: serving, height: mainHeight, theme};
 	if (state.help) {
 		main = <Help scroll={state.help.scroll} width={columns} height={mainHeight} theme={theme} />;
 	} else if (state.dialog) {
@@ -86,14 +87,8 @@ export function App({controller, store, manager, dataDir, imagesDir = path.join(
 	} else if (state.pane === 'details') {
 		main = (
 			<Details
-				row={selected}
-				snapshot={snapshot}
-				events={events}
-				imagesDir={imagesDir}
-				serverUrl={serving}
+				{...detailsProps}
 				width={columns}
-				height={mainHeight}
-				theme={theme}
 				scroll={state.detailsScroll}
 				onLines={controller.setDetailsLines}
 			/>
@@ -106,14 +101,8 @@ export function App({controller, store, manager, dataDir, imagesDir = path.join(
 				<TreeView {...treeProps} width={treeWidth} />
 				<Box borderStyle={theme.border} borderTop={false} borderRight={false} borderBottom={false} borderColor={theme.c('muted')} paddingLeft={1}>
 					<Details
-						row={selected}
-						snapshot={snapshot}
-						events={events}
-						imagesDir={imagesDir}
-						serverUrl={serving}
+						{...detailsProps}
 						width={columns - treeWidth - 2}
-						height={mainHeight}
-						theme={theme}
 						moreHint="Enter: all"
 					/>
 				</Box>
