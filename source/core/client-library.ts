@@ -193,7 +193,7 @@ export class ClientLibrary extends CatalogueReader implements Library {
 		this.checkOwnerAlive();
 		const rows = this.feed.poll(force);
 		if (!rows) return;
-		for (const image of rows) this.trackProgress(image);
+		if (!this.ownerGoneNoticed) for (const image of rows) this.trackProgress(image);
 		const limit = this.maxRate();
 		if (limit !== this.lastLimit) {
 			this.lastLimit = limit;
@@ -241,7 +241,11 @@ export class ClientLibrary extends CatalogueReader implements Library {
 		if (this.ownerGoneNoticed || this.ownerAlive()) return;
 		this.ownerGoneNoticed = true;
 		this.log.warn('owner.gone', {pid: this.daemonPid});
-		this.emit('notice', {level: 'error', message: `the daemon (pid ${this.daemonPid}) has stopped: nothing downloads until isoman or isoman --daemon is started again`});
+		// Nothing downloads any more: no row keeps its last speed and ETA.
+		this.meters.clear();
+		for (const entry of this.progress.snapshot()) this.progress.delete(entry.id);
+		this.progress.flush();
+		this.emit('notice', {level: 'error', lasting: true, message: `the daemon (pid ${this.daemonPid}) has stopped: nothing downloads until isoman or isoman --daemon is started again`});
 		this.emit('ownerGone', this.daemonPid);
 	}
 

@@ -16,7 +16,13 @@ export type ImageChange =
 	| {type: 'updated'; image: Image; previous: Status | undefined}
 	| {type: 'removed'; id: string; image?: Image};
 
-export type Notice = {level: 'info' | 'warn' | 'error'; message: string; id?: string};
+export type Notice = {
+	level: 'info' | 'warn' | 'error';
+	message: string;
+	id?: string;
+	/** A state that holds until something changes it (a front end keeps it on a line that stays, not a passing message). */
+	lasting?: boolean;
+};
 
 export type LibraryEvents = {
 	change: [ImageChange];

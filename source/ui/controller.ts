@@ -150,7 +150,7 @@ export class UiController {
 		this.manager = options.manager;
 		this.store = options.store;
 		this.now = options.now ?? Date.now;
-		this.unsubscribeNotices = this.store.onNotice(notice => this.say(notice.message, notice.level, notice.id));
+		this.unsubscribeNotices = this.store.onNotice(notice => (notice.lasting ? this.setBanner(notice.message, notice.level) : this.say(notice.message, notice.level, notice.id)));
 		this.lastStatus = new Map(this.store.getSnapshot().images.map(image => [image.id, image.status]));
 		this.unsubscribeStore = this.store.subscribe(() => this.onSnapshot());
 	}

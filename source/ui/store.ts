@@ -18,6 +18,8 @@ export type LibrarySnapshot = {
 	readonly revision: number;
 	/** The global bandwidth limit in bytes per second (0 = none), as the process running the downloads has it. */
 	readonly maxRate: number;
+	/** The pid of the daemon this client followed, once it has stopped (nothing downloads then). */
+	readonly ownerGone?: number;
 };
 
 export type StoreOptions = {
@@ -40,6 +42,7 @@ export class LibraryStore {
 	private readonly now: () => number;
 	private closed = false;
 	private maxRate: number;
+	private ownerGone: number | undefined;
 
 	constructor(
 		private readonly manager: ManagerLike,
@@ -55,6 +58,7 @@ export class LibraryStore {
 		manager.on('progress', this.onProgress);
 		manager.on('notice', this.relayNotice);
 		manager.on('limit', this.onLimit);
+		manager.on('ownerGone', this.onOwnerGone);
 	}
 
 	// ---- for useSyncExternalStore ----
@@ -126,6 +130,7 @@ export class LibraryStore {
 		this.manager.off('progress', this.onProgress);
 		this.manager.off('notice', this.relayNotice);
 		this.manager.off('limit', this.onLimit);
+		this.manager.off('ownerGone', this.onOwnerGone);
 		this.listeners.clear();
 		this.noticeListeners.clear();
 	}
@@ -139,6 +144,12 @@ export class LibraryStore {
 		this.imagesDirty = true;
 		this.schedule();
 	};
+	private readonly onOwnerGone = (pid: number) => {
+		this.ownerGone = pid;
+		this.imagesDirty = true;
+		this.schedule();
+	};
+
 	private readonly relayNotice = (notice: Notice) => {
 		for (const listener of this.noticeListeners) listener(notice);
 	};
@@ -158,6 +169,6 @@ export class LibraryStore {
 		const progress = this.progressDirty || revision === 0 ? new Map(this.progress) : this.snapshot.progress;
 		this.imagesDirty = false;
 		this.progressDirty = false;
-		return {images, byId, progress, revision, maxRate: this.maxRate};
+		return {images, byId, progress, revision, maxRate: this.maxRate, ...(this.ownerGone === undefined ? {} : {ownerGone: this.ownerGone})};
 	}
 }

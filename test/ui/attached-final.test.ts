@@ -4,6 +4,7 @@
  */
 import {afterEach, describe, expect, it} from 'vitest';
 import {ClientLibrary} from '../../source/core/client-library.js';
+import {acquireLock} from '../../source/core/lock.js';
 import {Manager} from '../../source/core/manager.js';
 import {silentLogger} from '../../source/core/log.js';
 import {LibraryStore} from '../../source/ui/store.js';
@@ -19,6 +20,9 @@ afterEach(async () => {
 describe('an attached TUI', () => {
 	it('drops the last progress sample the moment the row is complete, and shows the new expected digest and size', async () => {
 		lib = tempLibrary();
+		// This process is the owner: it holds the lock, as a running TUI or daemon does (the client checks).
+		const lock = acquireLock(lib.config.dataDir, 'daemon');
+		open.push({close: () => lock.release()});
 		const owner = new Manager({config: lib.config, log: silentLogger});
 		open.push(owner);
 		const {id} = owner.addNow({url: 'http://127.0.0.1:9/pub/alpine-3.20.3-x86_64.iso'});

@@ -102,7 +102,13 @@ export function Header({snapshot, dataDir, free, filter, daemonPid, holder, owne
 				{owner ? null : (
 					<Text>
 						{sep}
-						<Text bold>{holderText(holder, daemonPid)}</Text>
+						{snapshot.ownerGone === undefined ? (
+							<Text bold>{holderText(holder, daemonPid)}</Text>
+						) : (
+							<Text bold color={theme.c('error')}>
+								daemon pid {snapshot.ownerGone} stopped
+							</Text>
+						)}
 					</Text>
 				)}
 				{serving ? (
