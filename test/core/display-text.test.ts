@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import {describe, expect, it} from 'vitest';
-import {displayText, jsonText, redactUrl, redactUrlsIn} from '../../source/core/display-text.js';
+import {displayLines, displayText, jsonText, messageText, redactUrl, redactUrlsIn} from '../../source/core/display-text.js';
 import {HOSTILE, HOSTILE_CHARS, rawUnsafe} from '../support/hostile.js';
 
 describe('displayText', () => {
@@ -44,6 +44,28 @@ describe('displayText', () => {
 		const started = Date.now();
 		expect(rawUnsafe(displayText(big))).toEqual([]);
 		expect(Date.now() - started).toBeLessThan(5000);
+	});
+});
+
+describe('displayLines', () => {
+	/** Its definition: every line through messageText, the newlines kept. */
+	const lineByLine = (text: string) => text.split('\n').map(line => messageText(line)).join('\n');
+
+	it('is every line through messageText, the newlines kept (done on the whole text at once)', () => {
+		const pieces = fc.constantFrom('\n', '\r\n', ' ', '"', '@', '://', 'http://u:pw@h/x', 'https://a:b@c:1/?d=e@f', 'user@host', '\u2028', '\x85', '\x1b[2J', '\ud800', '😀', 'é', 'x');
+		const text = fc.oneof(fc.string({unit: 'binary', maxLength: 200}), fc.array(pieces, {maxLength: 40}).map(parts => parts.join('')));
+		fc.assert(
+			fc.property(text, t => {
+				expect(displayLines(t)).toBe(lineByLine(t));
+			}),
+			{numRuns: 1000},
+		);
+		for (const t of [HOSTILE, `${HOSTILE}\nhttp://u:secret@example.org/a\n`, '[\n  {\n    "url": "http://u:p@h/a"\n  }\n]', '']) expect(displayLines(t)).toBe(lineByLine(t));
+	});
+
+	it('leaves text with nothing to escape or redact as it is (the same string)', () => {
+		const json = jsonText([{id: 'a', url: 'http://example.org/a.iso', name: 'Débian 😀'}], 2);
+		expect(displayLines(json)).toBe(json);
 	});
 });
 

@@ -48,47 +48,54 @@ const COLUMNS = {
 	signedAt: 'signed_at',
 } as const satisfies Record<keyof Image, string>;
 
-type Row = Record<(typeof COLUMNS)[keyof typeof COLUMNS], unknown>;
+/** A row as better-sqlite3 returns it in raw mode: the values in COLUMNS order (no object built per row). */
+type Row = unknown[];
 
 const SELECT = `SELECT ${Object.values(COLUMNS).join(', ')} FROM images`;
 
-/** Row → Image. The empty edition stored for the UNIQUE index reads back as null. */
+/** Each field's position in a raw row. */
+const AT = Object.fromEntries(Object.keys(COLUMNS).map((field, i) => [field, i])) as Record<keyof Image, number>;
+
+/**
+ * Row → Image. The empty edition stored for the UNIQUE index reads back as null. Rows come as arrays (raw mode):
+ * better-sqlite3 building an object per row with 34 named columns cost more than the query (10,000 rows: ~2×).
+ */
 function scanImage(row: Row): Image {
 	return {
-		id: row.id as string,
-		name: row.name as string,
-		version: row.version as string,
-		arch: row.arch as string,
-		edition: (row.edition as string) || null,
-		fileType: row.file_type as string,
-		filename: row.filename as string,
-		filePath: row.file_path as string,
-		sizeBytes: row.size_bytes as number | null,
-		downloadedBytes: row.downloaded_bytes as number,
-		status: row.status as Status,
-		checksum: row.checksum as string | null,
-		checksumType: row.checksum_type as ChecksumAlgorithm | null,
-		expectedChecksum: row.expected_checksum as string | null,
-		downloadUrl: row.download_url as string,
-		checksumUrl: row.checksum_url as string | null,
-		errorCode: row.error_code === null ? null : toErrorCode(row.error_code as string),
-		errorMessage: row.error_message as string | null,
-		etag: row.etag as string | null,
-		lastModified: row.last_modified as string | null,
-		attempts: row.attempts as number,
-		createdAt: row.created_at as string,
-		updatedAt: row.updated_at as string,
-		completedAt: row.completed_at as string | null,
-		downloadCount: row.download_count as number,
-		bytesServed: row.bytes_served as number,
-		verifiedAt: row.verified_at as string | null,
-		maxRate: row.max_rate as number | null,
-		signatureUrl: row.signature_url as string | null,
-		signingKey: row.signing_key as string | null,
-		requireSignature: row.require_signature === 1,
-		signedByFingerprint: row.signed_by_fingerprint as string | null,
-		signedByUserId: row.signed_by_user_id as string | null,
-		signedAt: row.signed_at as string | null,
+		id: row[AT.id] as string,
+		name: row[AT.name] as string,
+		version: row[AT.version] as string,
+		arch: row[AT.arch] as string,
+		edition: (row[AT.edition] as string) || null,
+		fileType: row[AT.fileType] as string,
+		filename: row[AT.filename] as string,
+		filePath: row[AT.filePath] as string,
+		sizeBytes: row[AT.sizeBytes] as number | null,
+		downloadedBytes: row[AT.downloadedBytes] as number,
+		status: row[AT.status] as Status,
+		checksum: row[AT.checksum] as string | null,
+		checksumType: row[AT.checksumType] as ChecksumAlgorithm | null,
+		expectedChecksum: row[AT.expectedChecksum] as string | null,
+		downloadUrl: row[AT.downloadUrl] as string,
+		checksumUrl: row[AT.checksumUrl] as string | null,
+		errorCode: row[AT.errorCode] === null ? null : toErrorCode(row[AT.errorCode] as string),
+		errorMessage: row[AT.errorMessage] as string | null,
+		etag: row[AT.etag] as string | null,
+		lastModified: row[AT.lastModified] as string | null,
+		attempts: row[AT.attempts] as number,
+		createdAt: row[AT.createdAt] as string,
+		updatedAt: row[AT.updatedAt] as string,
+		completedAt: row[AT.completedAt] as string | null,
+		downloadCount: row[AT.downloadCount] as number,
+		bytesServed: row[AT.bytesServed] as number,
+		verifiedAt: row[AT.verifiedAt] as string | null,
+		maxRate: row[AT.maxRate] as number | null,
+		signatureUrl: row[AT.signatureUrl] as string | null,
+		signingKey: row[AT.signingKey] as string | null,
+		requireSignature: row[AT.requireSignature] === 1,
+		signedByFingerprint: row[AT.signedByFingerprint] as string | null,
+		signedByUserId: row[AT.signedByUserId] as string | null,
+		signedAt: row[AT.signedAt] as string | null,
 	};
 }
 
@@ -186,10 +193,10 @@ export class Catalogue {
 
 	constructor(readonly db: Database.Database) {
 		this.stmts = {
-			get: db.prepare(`${SELECT} WHERE id = ?`),
-			byPrefix: db.prepare(`${SELECT} WHERE id LIKE ? ESCAPE '\\' LIMIT 2`),
-			list: db.prepare(`${SELECT} ORDER BY name, version, arch, edition, file_type`),
-			byStatus: db.prepare(`${SELECT} WHERE status = ? ORDER BY created_at, rowid`),
+			get: db.prepare(`${SELECT} WHERE id = ?`).raw(true),
+			byPrefix: db.prepare(`${SELECT} WHERE id LIKE ? ESCAPE '\\' LIMIT 2`).raw(true),
+			list: db.prepare(`${SELECT} ORDER BY name, version, arch, edition, file_type`).raw(true),
+			byStatus: db.prepare(`${SELECT} WHERE status = ? ORDER BY created_at, rowid`).raw(true),
 			insert: db.prepare(`INSERT INTO images (id, name, version, arch, edition, file_type, filename, file_path, size_bytes, status,
 				checksum_type, expected_checksum, download_url, checksum_url, created_at, updated_at, max_rate, signature_url, signing_key, require_signature)
 				VALUES (@id, @name, @version, @arch, @edition, @fileType, @filename, @filePath, @sizeBytes, 'pending',
@@ -202,10 +209,10 @@ export class Catalogue {
 			saveMaterial: db.prepare('INSERT OR REPLACE INTO signed_material (image_id, checksum_file, signature) VALUES (?, ?, ?)'),
 			progress: db.prepare('UPDATE images SET downloaded_bytes = ?, updated_at = ? WHERE id = ?'),
 			dataVersion: db.prepare('PRAGMA data_version').pluck(),
-			completeByPath: db.prepare(`${SELECT} WHERE file_path = ? AND status = 'complete'`),
+			completeByPath: db.prepare(`${SELECT} WHERE file_path = ? AND status = 'complete'`).raw(true),
 			served: db.prepare('UPDATE images SET bytes_served = bytes_served + ?, download_count = download_count + ? WHERE id = ?'),
 			downloadEvent: db.prepare('INSERT INTO download_events (image_id, ts) VALUES (?, ?)'),
-			leastRecentlyVerified: db.prepare(`${SELECT} WHERE status = 'complete' ORDER BY coalesce(verified_at, completed_at, '') ASC, rowid LIMIT 1`),
+			leastRecentlyVerified: db.prepare(`${SELECT} WHERE status = 'complete' ORDER BY coalesce(verified_at, completed_at, '') ASC, rowid LIMIT 1`).raw(true),
 			completeCount: db.prepare("SELECT count(*) FROM images WHERE status = 'complete'").pluck(),
 		};
 	}
