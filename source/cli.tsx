@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 /**
- * argv (meow) → one of: the TUI, `--daemon`, a subcommand. Nothing else lives here.
+ * argv (argv.ts) → one of: the TUI, `--daemon`, a subcommand. Nothing else lives here.
  * Ink and React are loaded only on the TUI path (dynamic import), so the daemon and commands never load them.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
-import meow from 'meow';
+import {ArgvError, parseArgv} from './argv.js';
 import {ConfigError, loadConfig, settingFlags, settingsFromArgv, type Config} from './config.js';
 import {COMMANDS, commandHelp, mainHelp} from './commands/spec.js';
 import {createLogger, DataDirError, displayLines, fileSink, IsomanError, noLibraryError, openLibrary, prepareDataDir, type Logger, type LogSink} from './core/index.js';
@@ -14,12 +14,13 @@ import {startBackgroundDaemon} from './daemon/hand-off.js';
 import type {Serving} from './daemon/serve.js';
 import {VERSION} from './version.js';
 
-/** meow throws on a flag given twice (`--name a --name b`): that is invalid input (exit 2), not a crash. */
-function parseArgv<T>(parse: () => T): T {
+/** A flag given twice (`--name a --name b`) is invalid input (exit 2), not a crash. */
+function parseCommandLine(spec: typeof FLAGS) {
 	try {
-		return parse();
+		return parseArgv(process.argv.slice(2), spec);
 	} catch (error) {
-		process.stderr.write(`isoman: ${displayLines(error instanceof Error ? error.message : String(error))} (see isoman --help)\n`);
+		if (!(error instanceof ArgvError)) throw error;
+		process.stderr.write(`isoman: ${displayLines(error.message)} (see isoman --help)\n`);
 		process.exit(2);
 	}
 }
@@ -50,16 +51,11 @@ const FLAGS = {
 	type: {type: 'string'},
 } as const;
 
-const cli = parseArgv(() => meow(mainHelp(), {
-	importMeta: import.meta,
-	autoHelp: false,
-	autoVersion: false,
-	// Checked below (unknownFlag), so that the error is one line in isoman's words.
-	allowUnknownFlags: true,
-	// A boolean flag not given stays undefined, so the ISOMAN_* variable (or the default) applies to it.
-	booleanDefault: undefined,
-	flags: FLAGS,
-}));
+// Unknown flags are checked below (unknownFlag), so that the error is one line in isoman's words. A boolean flag not
+// given stays undefined, so the ISOMAN_* variable (or the default) applies to it.
+const cli = parseCommandLine(FLAGS);
+// What `ps` and `top` show (as when meow parsed the command line).
+process.title = 'isoman';
 
 const flags = cli.flags;
 

@@ -1,12 +1,12 @@
 /**
- * Every setting isoman has, in one table, validated by one zod schema.
+ * Every setting isoman has, in one table, each validated by its own small parser (core/rule.ts).
  * Precedence: command-line flags > ISOMAN_* environment > defaults. Validated once, at start.
  * The same table generates `--help` text and the README's settings table.
  */
 import os from 'node:os';
 import path from 'node:path';
-import {z} from 'zod';
 import {RATE_RULE, tryParseRate} from './core/rate.js';
+import {expectString, refuse, RuleError} from './core/rule.js';
 import {TEMP_DIR} from './core/naming.js';
 
 type SettingDef = {
@@ -14,8 +14,8 @@ type SettingDef = {
 	flag: string;
 	env: string;
 	description: string;
-	/** Parses a raw string (from env or argv) or a typed value (from meow) into the setting's value. */
-	schema: z.ZodType;
+	/** Parses a raw string (from env or argv) or a typed value (a boolean flag) into the setting's value; throws RuleError. */
+	parse: (value: unknown) => unknown;
 	/** Default shown in help. */
 	defaultText: string;
 	kind: 'number' | 'string' | 'boolean';
@@ -28,26 +28,42 @@ type SettingDef = {
 	secret?: true;
 };
 
-/** How a setting is read from meow's flags: its camelCase key, and for `--no-x` the key `x`, inverted. */
+/** How a setting is read from the parsed flags (argv.ts): its camelCase key, and for `--no-x` the key `x`, inverted. */
 function argvKeyOf(def: SettingDef): {key: string; negated: boolean} {
 	const negated = def.flag.startsWith('--no-');
 	const bare = def.flag.slice(negated ? 5 : 2);
 	return {key: bare.replaceAll(/-([a-z])/g, (_, c: string) => c.toUpperCase()), negated};
 }
 
-const int = (min: number, max: number) =>
-	z.preprocess(
-		value => (typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value),
-		z.number({error: `must be a whole number ${min}..${max}`}).int(`must be a whole number ${min}..${max}`).min(min, `must be ${min}..${max}`).max(max, `must be ${min}..${max}`),
-	);
+/** A whole number min..max; a string of digits is read as one; `fallback` when not given. */
+const int = (min: number, max: number, fallback: number) => (value: unknown): number => {
+	const n = typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : (value === undefined ? fallback : value);
+	if (typeof n !== 'number' || !Number.isSafeInteger(n)) return refuse(`must be a whole number ${min}..${max}`);
+	return n < min || n > max ? refuse(`must be ${min}..${max}`) : n;
+};
 
-const bool = z.preprocess(value => {
-	if (typeof value !== 'string') return value;
-	const v = value.trim().toLowerCase();
-	if (['1', 'true', 'yes', 'on'].includes(v)) return true;
-	if (['0', 'false', 'no', 'off', ''].includes(v)) return false;
-	return value;
-}, z.boolean({error: 'must be true or false (1/0, yes/no)'}));
+/** true/false, or as text 1/0, yes/no, on/off, true/false (empty: false); false when not given. */
+function bool(value: unknown): boolean {
+	if (value === undefined) return false;
+	if (typeof value === 'string') {
+		const v = value.trim().toLowerCase();
+		if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+		if (['0', 'false', 'no', 'off', ''].includes(v)) return false;
+	}
+
+	return typeof value === 'boolean' ? value : refuse('must be true or false (1/0, yes/no)');
+}
+
+/** One of `values` exactly; `fallback` when not given. */
+const oneOf = <const T extends string>(values: readonly T[], rule: string, fallback: T) => (value: unknown): T =>
+	value === undefined ? fallback : (values as readonly unknown[]).includes(value) ? (value as T) : refuse(rule);
+
+/** A path or other text: trimmed, not empty, no NUL. */
+function text(value: unknown): string {
+	const s = expectString(value).trim();
+	if (s === '') return refuse('must not be empty');
+	return s.includes('\0') ? refuse('must not contain NUL') : s;
+}
 
 function defaultDataDir(env: NodeJS.ProcessEnv): string {
 	const xdg = env['XDG_DATA_HOME'];
@@ -60,7 +76,7 @@ export const SETTINGS = {
 		flag: '--data-dir',
 		env: 'ISOMAN_DATA_DIR',
 		description: 'Library directory (catalogue, log, images/)',
-		schema: z.string().trim().min(1, 'must not be empty').refine(s => !s.includes('\0'), 'must not contain NUL'),
+		parse: text,
 		defaultText: '$XDG_DATA_HOME/isoman or ~/.local/share/isoman',
 		kind: 'string',
 	},
@@ -68,7 +84,7 @@ export const SETTINGS = {
 		flag: '--concurrency',
 		env: 'ISOMAN_CONCURRENCY',
 		description: 'Downloads running at once',
-		schema: int(1, 32).default(3),
+		parse: int(1, 32, 3),
 		defaultText: '3',
 		kind: 'number',
 	},
@@ -76,7 +92,7 @@ export const SETTINGS = {
 		flag: '--per-host',
 		env: 'ISOMAN_PER_HOST',
 		description: 'Downloads running at once from one host',
-		schema: int(1, 16).default(2),
+		parse: int(1, 16, 2),
 		defaultText: '2',
 		kind: 'number',
 	},
@@ -84,7 +100,7 @@ export const SETTINGS = {
 		flag: '--stall-timeout',
 		env: 'ISOMAN_STALL_TIMEOUT',
 		description: 'Seconds without a byte before a connection is dropped and resumed',
-		schema: int(1, 3600).default(30),
+		parse: int(1, 3600, 30),
 		defaultText: '30',
 		kind: 'number',
 	},
@@ -92,7 +108,7 @@ export const SETTINGS = {
 		flag: '--retries',
 		env: 'ISOMAN_RETRIES',
 		description: 'Attempts without progress before a download fails',
-		schema: int(0, 100).default(8),
+		parse: int(0, 100, 8),
 		defaultText: '8',
 		kind: 'number',
 	},
@@ -100,7 +116,7 @@ export const SETTINGS = {
 		flag: '--retry-base-ms',
 		env: 'ISOMAN_RETRY_BASE_MS',
 		description: 'First retry backoff in ms (doubles each attempt, full jitter)',
-		schema: int(1, 600_000).default(1000),
+		parse: int(1, 600_000, 1000),
 		defaultText: '1000',
 		kind: 'number',
 	},
@@ -108,7 +124,7 @@ export const SETTINGS = {
 		flag: '--retry-max-ms',
 		env: 'ISOMAN_RETRY_MAX_MS',
 		description: 'Longest retry backoff in ms',
-		schema: int(1, 3_600_000).default(60_000),
+		parse: int(1, 3_600_000, 60_000),
 		defaultText: '60000',
 		kind: 'number',
 	},
@@ -116,10 +132,10 @@ export const SETTINGS = {
 		flag: '--max-rate',
 		env: 'ISOMAN_MAX_RATE',
 		description: 'Bandwidth limit for all downloads together, in bytes/s as curl takes it (500K, 2M, 1G; K = 1024); 0 = none. `isoman limit RATE` changes it while isoman runs',
-		schema: z.preprocess(
-			value => (typeof value === 'string' ? (tryParseRate(value) ?? value) : value),
-			z.number({error: RATE_RULE}).int(RATE_RULE).min(0, RATE_RULE),
-		).default(0),
+		parse(value: unknown): number {
+			const rate = typeof value === 'string' ? (tryParseRate(value) ?? value) : (value === undefined ? 0 : value);
+			return typeof rate === 'number' && Number.isSafeInteger(rate) && rate >= 0 ? rate : refuse(RATE_RULE);
+		},
 		defaultText: '0',
 		kind: 'string',
 	},
@@ -127,7 +143,7 @@ export const SETTINGS = {
 		flag: '--log-level',
 		env: 'ISOMAN_LOG_LEVEL',
 		description: 'debug, info, warn or error',
-		schema: z.enum(['debug', 'info', 'warn', 'error'], {error: 'must be one of debug, info, warn, error'}).default('info'),
+		parse: oneOf(['debug', 'info', 'warn', 'error'], 'must be one of debug, info, warn, error', 'info'),
 		defaultText: 'info',
 		kind: 'string',
 	},
@@ -135,7 +151,7 @@ export const SETTINGS = {
 		flag: '--log-format',
 		env: 'ISOMAN_LOG_FORMAT',
 		description: 'Log file format: json (NDJSON) or text',
-		schema: z.enum(['json', 'text'], {error: 'must be json or text'}).default('json'),
+		parse: oneOf(['json', 'text'], 'must be json or text', 'json'),
 		defaultText: 'json',
 		kind: 'string',
 	},
@@ -143,7 +159,7 @@ export const SETTINGS = {
 		flag: '--no-color',
 		env: 'ISOMAN_NO_COLOR',
 		description: 'No colours (bold and inverse stay); NO_COLOR is honoured too',
-		schema: bool.default(false),
+		parse: bool,
 		defaultText: 'false',
 		kind: 'boolean',
 	},
@@ -151,7 +167,7 @@ export const SETTINGS = {
 		flag: '--ascii',
 		env: 'ISOMAN_ASCII',
 		description: 'ASCII bars and borders (automatic when the locale is not UTF-8)',
-		schema: bool.default(false),
+		parse: bool,
 		defaultText: 'false',
 		kind: 'boolean',
 	},
@@ -159,7 +175,7 @@ export const SETTINGS = {
 		flag: '--require-signature',
 		env: 'ISOMAN_REQUIRE_SIGNATURE',
 		description: 'An image whose checksum file (or file) is not signed by a keyring key fails',
-		schema: bool.default(false),
+		parse: bool,
 		defaultText: 'false',
 		kind: 'boolean',
 	},
@@ -167,7 +183,7 @@ export const SETTINGS = {
 		flag: '--low-bandwidth',
 		env: 'ISOMAN_LOW_BANDWIDTH',
 		description: 'Fewer frames and no spinners (automatic over SSH)',
-		schema: bool.default(false),
+		parse: bool,
 		defaultText: 'false',
 		kind: 'boolean',
 	},
@@ -175,7 +191,7 @@ export const SETTINGS = {
 		flag: '--notify',
 		env: 'ISOMAN_NOTIFY',
 		description: 'When a download completes or fails, the TUI rings the terminal bell (bell) or sends a desktop notification (osc9); off: neither',
-		schema: z.preprocess(value => (value === undefined || value === '' ? 'off' : typeof value === 'string' ? value.trim().toLowerCase() : value), z.enum(['off', 'bell', 'osc9'], {error: 'must be off, bell or osc9'})),
+		parse: (value: unknown) => oneOf(['off', 'bell', 'osc9'], 'must be off, bell or osc9', 'off')(value === '' ? undefined : typeof value === 'string' ? value.trim().toLowerCase() : value),
 		defaultText: 'off',
 		kind: 'string',
 	},
@@ -183,7 +199,7 @@ export const SETTINGS = {
 		flag: '--listen',
 		env: 'ISOMAN_LISTEN',
 		description: 'Serve the library over HTTP on [HOST:]PORT (HOST 127.0.0.1 unless given; 0.0.0.0:8080 for the LAN)',
-		schema: z.preprocess(value => (value === '' ? undefined : value), z.string().transform(parseListen).optional()).transform(value => value ?? null),
+		parse: (value: unknown): ListenAddress | null => (value === undefined || value === '' ? null : parseListen(expectString(value))),
 		defaultText: 'off',
 		kind: 'string',
 		arg: (value: ListenAddress | null) => (value === null ? null : `${value.host.includes(':') ? `[${value.host}]` : value.host}:${value.port}`),
@@ -192,7 +208,7 @@ export const SETTINGS = {
 		flag: '--cors-origin',
 		env: 'ISOMAN_CORS_ORIGIN',
 		description: 'Origins allowed to read the HTTP server from a web page, comma-separated (none: no CORS headers)',
-		schema: z.preprocess(value => (value === undefined ? '' : value), z.string().transform(parseOrigins)),
+		parse: (value: unknown) => parseOrigins(expectString(value === undefined ? '' : value)),
 		defaultText: 'none',
 		kind: 'string',
 		arg: (value: string[]) => (value.length === 0 ? null : value.join(',')),
@@ -201,7 +217,7 @@ export const SETTINGS = {
 		flag: '--max-connections',
 		env: 'ISOMAN_MAX_CONNECTIONS',
 		description: 'HTTP connections open at once; more get 503',
-		schema: int(1, 10_000).default(256),
+		parse: int(1, 10_000, 256),
 		defaultText: '256',
 		kind: 'number',
 	},
@@ -209,7 +225,7 @@ export const SETTINGS = {
 		flag: '--verify-every',
 		env: 'ISOMAN_VERIFY_EVERY',
 		description: 'Re-hash each complete image about once per this period (30m, 12h, 7d; off)',
-		schema: z.preprocess(value => (value === undefined ? 'off' : value), z.string().transform(parseDuration)),
+		parse: (value: unknown) => parseDuration(expectString(value === undefined ? 'off' : value)),
 		defaultText: 'off',
 		kind: 'string',
 		arg: (value: number | null) => (value === null ? 'off' : `${value}s`),
@@ -218,7 +234,7 @@ export const SETTINGS = {
 		flag: '--verify-rate',
 		env: 'ISOMAN_VERIFY_RATE',
 		description: 'Read rate of the scheduled re-hash, in MB/s (e.g. 50, 200MB/s, 1GB/s)',
-		schema: z.preprocess(value => (value === undefined ? '50' : value), z.union([z.number(), z.string()]).transform(parseRate)),
+		parse: (value: unknown) => parseRate(typeof value === 'number' || typeof value === 'string' ? value : value === undefined ? '50' : refuse('Invalid input')),
 		defaultText: '50 MB/s',
 		kind: 'string',
 		arg: (value: number) => `${value / 1000}k`,
@@ -227,12 +243,12 @@ export const SETTINGS = {
 		flag: '--api-token',
 		env: 'ISOMAN_API_TOKEN',
 		description: 'Bearer token the HTTP API requires for changes (at least 16 characters); without it, <data>/api-token (made on the first --listen start)',
-		schema: z
-			.string()
-			.trim()
-			.refine(s => s === '' || s.length >= 16, 'must be at least 16 characters')
-			.refine(s => /^[\x21-\x7e]*$/.test(s), 'must be printable ASCII without spaces')
-			.optional(),
+		parse(value: unknown): string | undefined {
+			if (value === undefined) return undefined;
+			const s = expectString(value).trim();
+			if (s !== '' && s.length < 16) return refuse('must be at least 16 characters');
+			return /^[\x21-\x7e]*$/.test(s) ? s : refuse('must be printable ASCII without spaces');
+		},
 		defaultText: 'the contents of <data>/api-token',
 		kind: 'string',
 		secret: true,
@@ -241,7 +257,7 @@ export const SETTINGS = {
 		flag: '--auth',
 		env: 'ISOMAN_AUTH',
 		description: 'Which HTTP API requests need the token: changes (POST, PUT, DELETE), all (reads of /api/ and /ws too), or none (trusted networks only)',
-		schema: z.enum(['changes', 'all', 'none'], {error: 'must be one of changes, all, none'}).default('changes'),
+		parse: oneOf(['changes', 'all', 'none'], 'must be one of changes, all, none', 'changes'),
 		defaultText: 'changes',
 		kind: 'string',
 	},
@@ -249,7 +265,7 @@ export const SETTINGS = {
 		flag: '--web-root',
 		env: 'ISOMAN_WEB_ROOT',
 		description: 'Serve a static web app from this directory at / (e.g. ISOMan\'s built web UI)',
-		schema: z.string().trim().min(1, 'must not be empty').refine(s => !s.includes('\0'), 'must not contain NUL').optional(),
+		parse: (value: unknown) => (value === undefined ? undefined : text(value)),
 		defaultText: 'none',
 		kind: 'string',
 	},
@@ -258,7 +274,7 @@ export const SETTINGS = {
 export type SettingKey = keyof typeof SETTINGS;
 
 /** Every setting's value (typed by its schema), plus the paths resolved from the data directory. */
-export type Config = {-readonly [K in SettingKey]: z.output<(typeof SETTINGS)[K]['schema']>} & {
+export type Config = {-readonly [K in SettingKey]: ReturnType<(typeof SETTINGS)[K]['parse']>} & {
 	/** Absolute. */
 	dataDir: string;
 	/** `<dataDir>/images` */
@@ -271,14 +287,14 @@ export type Config = {-readonly [K in SettingKey]: z.output<(typeof SETTINGS)[K]
 	keysDir: string;
 };
 
-/** The meow flag definitions of the settings (numbers are read as strings: the schema parses them). */
+/** The flag definitions of the settings (argv.ts) (numbers are read as strings: the schema parses them). */
 export function settingFlags(): Record<string, {type: 'string' | 'boolean'}> {
 	return Object.fromEntries(
 		Object.values(SETTINGS).map((def: SettingDef) => [argvKeyOf(def).key, {type: def.kind === 'boolean' ? ('boolean' as const) : ('string' as const)}]),
 	);
 }
 
-/** The settings given on the command line, from meow's parsed flags (undefined = not given). */
+/** The settings given on the command line, from the parsed flags (undefined = not given). */
 export function settingsFromArgv(flags: Record<string, unknown>): Partial<Record<SettingKey, unknown>> {
 	const values: Partial<Record<SettingKey, unknown>> = {};
 	for (const [key, def] of Object.entries(SETTINGS) as Array<[SettingKey, SettingDef]>) {
@@ -324,12 +340,8 @@ export function settingsArgs(config: Config): string[] {
 export type ListenAddress = {host: string; port: number};
 
 /** `[HOST:]PORT`, `[::1]:8080`; HOST defaults to 127.0.0.1; PORT 0 picks a free port. */
-export function parseListen(raw: string, ctx: z.RefinementCtx): ListenAddress {
-	const fail = (message: string) => {
-		ctx.addIssue({code: 'custom', message});
-		return z.NEVER;
-	};
-
+export function parseListen(raw: string): ListenAddress {
+	const fail = refuse;
 	const text = raw.trim();
 	const match = /^(?:(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):)?(\d{1,5})$/.exec(text);
 	if (!match) return fail('must be [HOST:]PORT, e.g. 8080, 127.0.0.1:8080, 0.0.0.0:8080 or [::1]:8080');
@@ -338,7 +350,7 @@ export function parseListen(raw: string, ctx: z.RefinementCtx): ListenAddress {
 	return {host: match[1] ?? match[2] ?? '127.0.0.1', port};
 }
 
-function parseOrigins(raw: string, ctx: z.RefinementCtx): string[] {
+function parseOrigins(raw: string): string[] {
 	const origins: string[] = [];
 	for (const part of raw.split(',').map(s => s.trim()).filter(Boolean)) {
 		if (part === '*') {
@@ -352,8 +364,7 @@ function parseOrigins(raw: string, ctx: z.RefinementCtx): string[] {
 		} catch {}
 
 		if (!url || !['http:', 'https:'].includes(url.protocol) || url.origin !== part.replace(/\/$/, '')) {
-			ctx.addIssue({code: 'custom', message: `${JSON.stringify(part)} is not an origin (scheme://host[:port], or *)`});
-			return z.NEVER;
+			return refuse(`${JSON.stringify(part)} is not an origin (scheme://host[:port], or *)`);
 		}
 
 		origins.push(url.origin);
@@ -365,14 +376,13 @@ function parseOrigins(raw: string, ctx: z.RefinementCtx): string[] {
 const DURATION_UNITS: Record<string, number> = {s: 1, m: 60, h: 3600, d: 86_400, w: 604_800};
 
 /** `90s`, `30m`, `12h`, `7d`, `2w` → seconds; `off`, `0`, `` → null. At least 1 s, at most a year. */
-function parseDuration(raw: string, ctx: z.RefinementCtx): number | null {
+function parseDuration(raw: string): number | null {
 	const text = raw.trim().toLowerCase();
 	if (['', 'off', '0', 'never', 'no'].includes(text)) return null;
 	const match = /^(\d{1,9})\s*([smhdw])$/.exec(text);
 	const seconds = match ? Number(match[1]) * DURATION_UNITS[match[2]!]! : Number.NaN;
 	if (!(seconds >= 1 && seconds <= 366 * 86_400)) {
-		ctx.addIssue({code: 'custom', message: 'must be a duration like 30m, 12h or 7d (1s..366d), or off'});
-		return z.NEVER;
+		return refuse('must be a duration like 30m, 12h or 7d (1s..366d), or off');
 	}
 
 	return seconds;
@@ -381,12 +391,11 @@ function parseDuration(raw: string, ctx: z.RefinementCtx): number | null {
 const RATE_UNITS: Record<string, number> = {k: 1e3, m: 1e6, g: 1e9};
 
 /** MB/s by default: `50`, `50MB/s`, `200M`, `1GB/s`, `500KB/s` → bytes per second (1 MB/s .. 100 GB/s). */
-function parseRate(raw: number | string, ctx: z.RefinementCtx): number {
+function parseRate(raw: number | string): number {
 	const match = /^(\d+(?:\.\d+)?)\s*(?:([kmg])b?(?:\/s)?)?$/.exec(String(raw).trim().toLowerCase());
 	const rate = match ? Number(match[1]) * RATE_UNITS[match[2] ?? 'm']! : Number.NaN;
 	if (!(rate >= 1e3 && rate <= 1e11)) {
-		ctx.addIssue({code: 'custom', message: 'must be a rate like 50 (MB/s), 200MB/s or 1GB/s (1 KB/s..100 GB/s)'});
-		return z.NEVER;
+		return refuse('must be a rate like 50 (MB/s), 200MB/s or 1GB/s (1 KB/s..100 GB/s)');
 	}
 
 	return Math.round(rate);
@@ -425,14 +434,13 @@ export function loadConfig(flags: Partial<Record<SettingKey, unknown>>, env: Nod
 			source = def.flag;
 		}
 
-		const parsed = def.schema.safeParse(raw);
-		if (!parsed.success) {
-			const rule = parsed.error.issues[0]?.message ?? 'invalid';
+		try {
+			values[key] = def.parse(raw);
+		} catch (error) {
+			if (!(error instanceof RuleError)) throw error;
 			// A secret is never echoed, not even a wrong one.
-			throw new ConfigError(`${source}=${key === 'apiToken' ? '***' : display(raw)}: ${rule}`);
+			throw new ConfigError(`${source}=${key === 'apiToken' ? '***' : display(raw)}: ${error.message}`);
 		}
-
-		values[key] = parsed.data;
 	}
 
 	// NO_COLOR (no-color.org): any non-empty value disables colour unless a flag says otherwise.

@@ -2,13 +2,13 @@
  * Naming rules of the library: what a name, version, arch and edition may be, what a URL says about
  * the file it points to, and the one place a relative path under `<data>/images/` is built and checked.
  *
- * Every entry point (CLI `add`, the TUI add form, the manager) validates through the zod schemas below, so a value
+ * Every entry point (CLI `add`, the TUI add form, the manager) validates through the schemas below, so a value
  * is accepted or rejected with the same message everywhere. Schema messages are complete user messages: they start
  * with the field name and state the rule (`version: "1 2" must match …`). Functions throw `IsomanError` with code
  * `invalid` and `field` set.
  */
 import path from 'node:path';
-import {z} from 'zod';
+import {expectString, refuse, schema, type Schema} from './rule.js';
 import {IsomanError} from './types.js';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -80,16 +80,16 @@ function invalid(field: string, message: string): IsomanError {
 }
 
 /** Parses `value` with `schema`; on failure throws `IsomanError('invalid', <first issue's message>, field)`. */
-export function parseField<T>(schema: z.ZodType<T>, field: Field, value: unknown): T {
-	const result = schema.safeParse(value);
+export function parseField<T>(rule: Schema<T>, field: Field, value: unknown): T {
+	const result = rule.safeParse(value);
 	if (result.success) return result.data;
 	throw invalid(field, result.error.issues[0]?.message ?? 'is not valid');
 }
 
 /** The message a form shows under a field, or null when the value is acceptable. */
 export function fieldProblem(field: Exclude<Field, 'type'>, value: unknown): string | null {
-	const schema = {url: urlSchema, name: nameSchema, version: versionSchema, arch: archSchema, edition: editionSchema}[field];
-	const result = schema.safeParse(value);
+	const rule = {url: urlSchema, name: nameSchema, version: versionSchema, arch: archSchema, edition: editionSchema}[field];
+	const result = rule.safeParse(value);
 	return result.success ? null : (result.error.issues[0]?.message ?? `${field}: is not valid`);
 }
 
@@ -107,25 +107,28 @@ function percentDecode(s: string): string {
 // ---------------------------------------------------------------------------------------------------------------
 // Schemas
 
-function partSchema(field: 'version' | 'arch' | 'edition') {
-	const max = LIMITS[field];
-	return z
-		.string({error: `${field}: must be a string`})
-		.trim()
-		.min(1, {error: `${field}: must not be empty`})
-		.max(max, {error: iss => `${field}: must be at most ${max} characters (got ${String((iss.input as string | undefined)?.length ?? '?')})`})
-		.regex(PART_PATTERN, {error: iss => `${field}: ${quote(iss.input)} ${PART_RULE}`})
-		.refine(s => !s.includes('..'), {error: iss => `${field}: ${quote(iss.input)} must not contain ".."`});
+/** Trimmed, 1..max characters (the message says how many were given). */
+function bounded(field: string, value: unknown, max: number): string {
+	const s = expectString(value, `${field}: must be a string`).trim();
+	if (s === '') return refuse(`${field}: must not be empty`);
+	return s.length > max ? refuse(`${field}: must be at most ${max} characters (got ${s.length})`) : s;
+}
+
+function partRule(field: 'version' | 'arch' | 'edition') {
+	return (value: unknown): string => {
+		const s = bounded(field, value, LIMITS[field]);
+		if (!PART_PATTERN.test(s)) return refuse(`${field}: ${quote(s)} ${PART_RULE}`);
+		return s.includes('..') ? refuse(`${field}: ${quote(s)} must not contain ".."`) : s;
+	};
 }
 
 /** A version: trimmed, 1–50 characters of `[A-Za-z0-9._+-]` starting with a letter or digit, no `..`. */
-export const versionSchema = partSchema('version');
+export const versionSchema = schema(partRule('version'));
 /** An edition (netinst, live-server, …): same rule as the version, ≤ 50 characters. */
-export const editionSchema = partSchema('edition');
-/** An architecture as typed: same rule, ≤ 20 characters; not yet canonical. */
-const archInputSchema = partSchema('arch');
-/** An architecture: validated, then canonicalised (`amd64` → `x86_64`; unknown values kept as given). */
-export const archSchema = archInputSchema.transform(canonicalArch);
+export const editionSchema = schema(partRule('edition'));
+/** An architecture: validated (same rule, ≤ 20 characters), then canonicalised (`amd64` → `x86_64`; unknown values kept as given). */
+const archRule = partRule('arch');
+export const archSchema = schema(value => canonicalArch(archRule(value)));
 
 /** The normalised name, or why there is none. */
 function normaliseNameResult(raw: string): {ok: true; value: string} | {ok: false; message: string} {
@@ -154,44 +157,29 @@ function normaliseNameResult(raw: string): {ok: true; value: string} | {ok: fals
 }
 
 /** A name: ≤ 100 characters (after trimming), then normalised; outputs the normalised name. */
-export const nameSchema = z.string({error: 'name: must be a string'}).transform((raw, ctx) => {
-	const result = normaliseNameResult(raw);
-	if (result.ok) return result.value;
-	ctx.addIssue({code: 'custom', message: result.message, input: raw});
-	return z.NEVER;
+export const nameSchema = schema(value => {
+	const result = normaliseNameResult(expectString(value, 'name: must be a string'));
+	return result.ok ? result.value : refuse(result.message);
 });
 
 /**
  * An http(s) URL with a host; outputs the WHATWG-normalised `href`. Messages start with `field` (`url` here; a
  * checksum URL can use `httpUrlSchema('checksum_url')`).
  */
-export function httpUrlSchema(field: string) {
-	return z
-		.string({error: `${field}: must be a string`})
-		.trim()
-		.min(1, {error: `${field}: must not be empty`})
-		.max(LIMITS.url, {error: iss => `${field}: must be at most ${LIMITS.url} characters (got ${String((iss.input as string | undefined)?.length ?? '?')})`})
-		.transform((raw, ctx) => {
-			let url: URL;
-			try {
-				url = new URL(raw);
-			} catch {
-				ctx.addIssue({code: 'custom', input: raw, message: `${field}: ${quote(raw)} is not a valid URL (expected http://… or https://…)`});
-				return z.NEVER;
-			}
+export function httpUrlSchema(field: string): Schema<string> {
+	return schema(value => {
+		const raw = bounded(field, value, LIMITS.url);
+		let url: URL;
+		try {
+			url = new URL(raw);
+		} catch {
+			return refuse(`${field}: ${quote(raw)} is not a valid URL (expected http://… or https://…)`);
+		}
 
-			if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-				ctx.addIssue({code: 'custom', input: raw, message: `${field}: only http and https URLs are supported, not ${quote(url.protocol)}`});
-				return z.NEVER;
-			}
-
-			if (url.hostname === '') {
-				ctx.addIssue({code: 'custom', input: raw, message: `${field}: ${quote(raw)} has no host`});
-				return z.NEVER;
-			}
-
-			return url.href;
-		});
+		if (url.protocol !== 'http:' && url.protocol !== 'https:') return refuse(`${field}: only http and https URLs are supported, not ${quote(url.protocol)}`);
+		if (url.hostname === '') return refuse(`${field}: ${quote(raw)} has no host`);
+		return url.href;
+	});
 }
 
 /** The image URL: http or https, parseable, with a host; outputs the WHATWG-normalised `href`. */

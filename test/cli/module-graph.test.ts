@@ -97,7 +97,7 @@ describe('module graph', () => {
 		expect(staticSpecifiers(code).filter(s => s.includes('/ui/') || /^(ink|react)/.test(s))).toEqual([]);
 	});
 
-	it('a real daemon run and a real subcommand load no ink or react module', () => {
+	it('a real daemon run and a real subcommand load no ink or react module, and no package but better-sqlite3', () => {
 		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'isoman-graph-'));
 		try {
 			const log = path.join(dir, 'modules.txt');
@@ -116,6 +116,10 @@ describe('module graph', () => {
 				const loaded = fs.readFileSync(log, 'utf8').split('\n').filter(Boolean);
 				expect(loaded.some(url => url.includes('/dist/core/manager.js'))).toBe(true);
 				expect(loaded.filter(url => FORBIDDEN.test(url.startsWith('file:') ? fileURLToPath(url) : url))).toEqual([]);
+				// Start-up loads one package, the catalogue's: undici, openpgp, ws… load with the work that needs them
+				// (each is megabytes of memory and tens of ms of every start of every command).
+				const packages = new Set(loaded.flatMap(url => /[/\\]node_modules[/\\]((?:@[^/\\]+[/\\])?[^/\\]+)/.exec(url)?.[1] ?? []));
+				expect([...packages], args.join(' ')).toEqual(['better-sqlite3']);
 			}
 		} finally {
 			fs.rmSync(dir, {recursive: true, force: true});
