@@ -4,9 +4,10 @@
  *
  * A lock is stale, and taken over (by one process only when several try at once), when its holder is provably
  * gone: its pid is dead; or the pid now belongs to another process (a different start time: a pid reused, also
- * this very process's pid — a container's PID 1 after a SIGKILL or OOM); or the machine rebooted since (another
- * boot id). A lock taken on another host cannot be checked from here: it is refused with a message naming it and
- * `isoman unlock --force`, which breaks it on purpose. Released on exit.
+ * this very process's pid — a container's PID 1 after a SIGKILL or OOM); or it has exited and waits to be reaped (a
+ * zombie); or the machine rebooted since (another boot id). A lock taken on another host cannot be checked from
+ * here: it is refused with a message naming it and `isoman unlock --force`, which breaks it on purpose. Released
+ * on exit.
  */
 import {randomBytes} from 'node:crypto';
 import fs from 'node:fs';
@@ -61,15 +62,30 @@ export function alive(pid: number): boolean {
 	}
 }
 
-/** Field 22 (starttime) of /proc/<pid>/stat, or undefined where that cannot be read. */
-export function processStart(pid: number): string | undefined {
+/** Fields 3 on of /proc/<pid>/stat (state first), or undefined where that cannot be read. */
+function statFields(pid: number): string[] | undefined {
 	try {
 		const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
 		// The command name (field 2) is in parentheses and may hold anything: count from the last `)`.
-		return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+		return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 	} catch {
 		return undefined;
 	}
+}
+
+/** Field 22 (starttime) of /proc/<pid>/stat, or undefined where that cannot be read. */
+export function processStart(pid: number): string | undefined {
+	return statFields(pid)?.[19];
+}
+
+/**
+ * Whether the pid is a process that has exited and not been reaped yet (state Z or X): kill(pid, 0) still
+ * succeeds, but it holds nothing any more. A kill -9'd daemon whose parent is init stays one until init reaps it,
+ * which some container inits do only every second or two.
+ */
+function exited(pid: number): boolean {
+	const state = statFields(pid)?.[0];
+	return state === 'Z' || state === 'X';
 }
 
 let cachedBootId: string | null | undefined;
@@ -102,7 +118,7 @@ export function holderState(info: LockInfo): HolderState {
 		return Number.isFinite(taken) && taken < thisProcessStartedAt - 1000 ? 'stale' : 'live';
 	}
 
-	if (!alive(info.pid)) return 'stale';
+	if (!alive(info.pid) || exited(info.pid)) return 'stale';
 	if (info.procStart) {
 		const now = processStart(info.pid);
 		if (now !== undefined && now !== info.procStart) return 'stale'; // the pid was reused

@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {acquireLock, holderState, LockHeldError, processStart} from '../../source/core/lock.js';
+import {acquireLock, holderState, LockHeldError, processStart, type LockInfo} from '../../source/core/lock.js';
+import {waitFor} from '../support/library.js';
 import {tempLibrary} from '../support/library.js';
 import {CLI, childEnv, runCli, withLibraryAndServer} from './helpers.js';
 
@@ -60,6 +61,25 @@ describe('stale locks are taken over', () => {
 		writeLock(dir, {pid: 1, procStart: '999999999999'});
 		expect((await runCli(['--data-dir', dir, '--daemon', '--exit-when-idle'])).code).toBe(0);
 		expect(fs.existsSync(path.join(dir, 'isoman.lock'))).toBe(false);
+	});
+
+	it('a holder that has exited but is not reaped yet (a zombie: kill(pid, 0) still succeeds) is stale at once', async () => {
+		const {dir} = await library.setUp();
+		// `sleep 0` exits at once; the shell that started it becomes `sleep 30`, which never waits for it.
+		const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], {stdio: ['ignore', 'pipe', 'ignore']});
+		try {
+			const zombie = Number(await new Promise<string>(resolve => parent.stdout.setEncoding('utf8').once('data', resolve)));
+			await waitFor(() => (/\) Z /.test(fs.readFileSync(`/proc/${zombie}/stat`, 'utf8')) ? true : undefined), {what: 'the zombie'});
+			const procStart = processStart(zombie);
+			expect(procStart).toBeDefined();
+			writeLock(dir, {pid: zombie, procStart});
+			expect(holderState(JSON.parse(fs.readFileSync(path.join(dir, 'isoman.lock'), 'utf8')) as LockInfo)).toBe('stale');
+			const run = await runCli(['--data-dir', dir, '--daemon', '--exit-when-idle']);
+			expect(run.stderr).not.toContain('in use by');
+			expect(run.code).toBe(0);
+		} finally {
+			parent.kill('SIGKILL');
+		}
 	});
 
 	it('a live holder in this very process (another thread or handle) is not stale', () => {
