@@ -80,6 +80,29 @@ describe('library tree', () => {
 		expect(h.selectedLine()).toContain('netinst');
 	});
 
+	it('keeps the position on the status line while a message is shown, and moves it with j/k', async () => {
+		h = await render({seed});
+		const statusLine = (frame: string) => frame.split('\n').at(-2) ?? '';
+		await h.waitFor(f => /\b1\/\d+\s*$/.test(statusLine(f)), 'the position');
+		const total = /\b1\/(\d+)\s*$/.exec(statusLine(h.frame()))![1];
+		// A manager notice (as when a download completes) takes the status line for a few seconds.
+		h.controller.say('Downloaded alpine 3.20.3 (verified)');
+		await h.waitFor(f => statusLine(f).includes('Downloaded alpine 3.20.3 (verified)') && statusLine(f).trimEnd().endsWith(`1/${total}`), 'message and position');
+		await h.press('j');
+		await h.waitFor(f => statusLine(f).includes('Downloaded alpine') && statusLine(f).trimEnd().endsWith(`2/${total}`), 'j moves the position beside the message');
+		await h.press('k');
+		await h.waitFor(f => statusLine(f).trimEnd().endsWith(`1/${total}`), 'k moves it back');
+	});
+
+	it('gives a long message the line but keeps the position visible', async () => {
+		h = await render({seed, columns: 80});
+		const statusLine = (frame: string) => frame.split('\n').at(-2) ?? '';
+		h.controller.say(`Downloaded ${'x'.repeat(200)}`);
+		const line = statusLine(await h.waitFor(f => statusLine(f).includes('Downloaded xxx'), 'the message'));
+		expect(line.trimEnd()).toMatch(/\b1\/\d+$/);
+		expect(line.trimEnd().length).toBeLessThanOrEqual(80);
+	});
+
 	it('shows the details of the selected file beside the list on a wide terminal', async () => {
 		h = await render({seed, columns: 160, rows: 40});
 		await h.press('j');

@@ -1,6 +1,7 @@
 /**
  * The two bottom lines. The status line shows, by priority: what quitting is doing, the limit or the filter being typed, a
- * transient message (manager notices, command results) or the position in the list. The footer shows the key
+ * transient message (manager notices, command results) or the position in the list; the position stays at the right
+ * end beside a message when the line has room for both. The footer shows the key
  * hints of the current mode, generated from the binding table and cut to the width.
  */
 import {displayText, messageText, type Image} from '../../core/index.js';
@@ -49,12 +50,27 @@ export function StatusLine({quitting, filterEditing, filter, limit, message, pos
 	} else if (message) {
 		const color = message.level === 'error' ? 'error' : message.level === 'warn' ? 'warn' : 'ok';
 		const marker = message.level === 'error' ? `${theme.glyphs.fail} ` : message.level === 'warn' ? '! ' : '';
-		content = (
+		const text = (
 			<Text color={theme.c(color)} bold={message.level !== 'info'}>
 				{marker}
 				{messageText(message.text)}
 			</Text>
 		);
+		// The position stays at the right end while a message is up (a key that moves the selection always shows
+		// where it went); the message gives way when the line is too narrow for both.
+		const room = position === '' ? 0 : position.length + 2;
+		if (room === 0 || width - room < 20) {
+			content = text;
+		} else {
+			return (
+				<Box width={width} height={1}>
+					<Box width={width - room} height={1}>
+						<Text wrap="truncate-end">{text}</Text>
+					</Box>
+					<Text color={theme.c('muted')}>{`  ${position}`}</Text>
+				</Box>
+			);
+		}
 	} else {
 		content = <Text color={theme.c('muted')}>{position}</Text>;
 	}
