@@ -18,7 +18,7 @@ import {startNodeServer} from './lib/server.mjs';
 import {fmt, measure} from './lib/util.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = path.resolve(process.argv.includes('--cli') ? process.argv[process.argv.indexOf('--cli') + 1] : path.join(ROOT, 'dist', 'cli.js'));
+const CLI = path.resolve(process.argv.includes('--cli') ? process.argv[process.argv.indexOf('--cli') + 1] : path.join(ROOT, 'dist', 'bin.js'));
 const DATA = path.join(ROOT, 'bench', 'data');
 
 const argv = process.argv.slice(2);

@@ -47,7 +47,8 @@ import {
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** The build under test: a private copy of dist/ (see snapshotBuild), so a rebuild mid-run cannot change it. */
-let CLI = path.join(ROOT, 'dist', 'cli.js');
+// The package's bin (bin.ts), as a user runs it.
+let CLI = path.join(ROOT, 'dist', 'bin.js');
 let TUI_MODULE = path.join(ROOT, 'dist', 'ui', 'run-tui.js');
 const DATA = path.join(ROOT, 'bench', 'data');
 const RESULTS = path.join(ROOT, 'bench', 'results');
@@ -231,7 +232,7 @@ function snapshotBuild(work) {
 	fs.mkdirSync(app, {recursive: true});
 	fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(app, 'package.json'));
 	fs.cpSync(path.join(ROOT, 'dist'), path.join(app, 'dist'), {recursive: true, filter: src => !src.endsWith('.map')});
-	CLI = path.join(app, 'dist', 'cli.js');
+	CLI = path.join(app, 'dist', 'bin.js');
 	TUI_MODULE = path.join(app, 'dist', 'ui', 'run-tui.js');
 }
 

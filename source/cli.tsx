@@ -234,7 +234,8 @@ async function main(): Promise<number> {
 	// React's production build: its development build costs CPU on every frame.
 	process.env['NODE_ENV'] ??= 'production';
 	const {runTui} = await import('./ui/run-tui.js');
-	const cliPath = fileURLToPath(import.meta.url);
+	// The daemon it hands off to starts as `isoman` does (bin.ts), so that its young generation stays small too.
+	const cliPath = fileURLToPath(new URL('bin.js', import.meta.url));
 	// `--listen`: the TUI serves the library while it owns it, as the daemon does (closed before a hand-off).
 	let serving: Serving | undefined;
 	const stopServing = async () => {

@@ -2,7 +2,7 @@
  * Keeping a download's memory flat (measured: bench/README.md, "Memory").
  *
  * - Every 64 KiB socket read is a new ArrayBuffer outside V8's heap, freed only when the small JS object holding
- *   it is collected. V8's young generation fills slowly at this allocation pattern, so tens of MB of dead socket
+ *   it is collected (and, once that object is promoted, only by a full collection). V8's young generation fills slowly at this allocation pattern, so tens of MB of dead socket
  *   buffers pile up between scavenges. `collectYoung(bytes)` runs a young-generation GC every
  *   YOUNG_GC_EVERY_BYTES written (all transfers together), on a young generation that is almost all garbage.
  * - V8 tiers undici's llhttp WebAssembly up to TurboFan in the background, which holds ~30 MB of compiler memory
@@ -13,8 +13,14 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
-/** Measured (4 × 512 MiB at once): 8 MiB keeps the peak lowest; 2 MiB costs CPU and promotes live chunks. */
+/**
+ * Measured (bench/README.md, "Memory"): one transfer, whose chunks are written as they are, 8 MiB (4 MiB cost
+ * ~0.1 s of main-thread CPU per GB for no lower peak). Several, whose chunks are copied into batch buffers
+ * (part-file.ts) so that none is live across a scavenge, 4 MiB: it frees the dead ones sooner (112–115 MB against
+ * 116–123 with 8 MiB for 4 × 512 MiB). When several transfers kept their chunks, 2–4 MiB promoted them.
+ */
 export const YOUNG_GC_EVERY_BYTES = 8 * 1024 * 1024;
+export const YOUNG_GC_EVERY_BYTES_SEVERAL = 4 * 1024 * 1024;
 
 type Gc = (options?: {type?: 'minor' | 'major'; execution?: 'sync' | 'async'}) => void;
 
@@ -34,10 +40,10 @@ export function tuneForDownloads(): void {
 	}
 }
 
-/** Counts `bytes` written; every YOUNG_GC_EVERY_BYTES, a young-generation collection. */
-export function collectYoung(bytes: number): void {
+/** Counts `bytes` written; every YOUNG_GC_EVERY_BYTES (…_SEVERAL while `several` transfers run), a young-generation collection. */
+export function collectYoung(bytes: number, several = false): void {
 	since += bytes;
-	if (since < YOUNG_GC_EVERY_BYTES || !gc) return;
+	if (since < (several ? YOUNG_GC_EVERY_BYTES_SEVERAL : YOUNG_GC_EVERY_BYTES) || !gc) return;
 	since = 0;
 	gc({type: 'minor'});
 }

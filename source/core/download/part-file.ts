@@ -3,12 +3,16 @@
  * writev each (libuv's thread pool; at most one in flight, the next batch fills meanwhile), hashed on the second
  * core by the hashing thread reading the written bytes back (trailing-hash.ts).
  *
- * Nothing is copied on this thread: the chunks undici hands over are written as they are. Memory stays flat: a
- * full batch waits for the previous write, and while it waits nothing is read, so undici stops reading the socket
- * (TCP backpressure). Before each write one fstat checks that the part still holds exactly what was written (a
- * truncation or an append by something else fails the transfer; a positional write would otherwise paper over a
- * truncation with a hole). Every SYNC_EVERY_BYTES a background fdatasync lets writeback run during the download,
- * so the final fsync is short.
+ * A lone transfer writes undici's chunks as they are. While other transfers run, a batch copies its chunks into
+ * one of two reused 1 MiB buffers instead (a memcpy, ~0.1–0.2 s of CPU per GB): with several transfers a batch
+ * fills slowly, its chunks outlive two scavenges and are promoted to V8's old generation, and their 64 KiB each
+ * outside the heap then wait for a full collection — 20–40 MB of dead socket buffers at the peak with four
+ * downloads. Copied, every chunk dies young (bench/README.md, "Memory"). Memory stays flat: a full batch waits for
+ * the previous write, and while it waits nothing is read, so undici stops reading the socket (TCP backpressure).
+ * Before each write one fstat checks that the part still holds exactly what was written (a truncation or an
+ * append by something else fails the transfer; a positional write would otherwise paper over a truncation with a
+ * hole). Every SYNC_EVERY_BYTES a background fdatasync lets writeback run during the download, so the final
+ * fsync is short.
  */
 import fs from 'node:fs';
 import type {FileHandle} from 'node:fs/promises';
@@ -42,6 +46,12 @@ function failureOf(error: unknown, during: PartFailure['during']): PartFailure {
 	return {message: error instanceof Error ? error.message : String(error), code: typeof code === 'string' ? code : undefined, during};
 }
 
+/** PartFiles open in this process (all transfers): decides whether a new batch copies its chunks. */
+let openParts = 0;
+
+/** One batch: undici's chunks kept as they are, or copied into a reused buffer (see the module's comment). */
+type Batch = {chunks: Buffer[]; copy: Buffer | undefined; bytes: number; started: number};
+
 export class PartFile {
 	/** Bytes accepted by append: the part's size once every queued batch has been written. */
 	accepted: number;
@@ -50,38 +60,62 @@ export class PartFile {
 	/** Called after each batch has been written, with the part's size. Must not throw. */
 	onWritten: ((size: number) => void) | undefined;
 	private readonly hash: TrailingHash;
-	private batch: Buffer[] = [];
-	private batchBytes = 0;
-	private batchStarted = 0;
+	/** The batch being filled (undefined between a flush and the next append). */
+	private batch: Batch | undefined;
+	/** Copy buffers not in use: one is written while the other fills. */
+	private readonly spare: Buffer[] = [];
 	private pending: Promise<void> | undefined;
 	private syncing: Promise<void> | undefined;
 	private syncedTo: number;
+	private closed = false;
 
 	constructor(private readonly opts: PartFileOptions) {
 		this.accepted = opts.size;
 		this.written = opts.size;
 		this.syncedTo = opts.size;
 		this.hash = new TrailingHash(opts.fh.fd, opts.algorithm, opts.size);
+		openParts++;
 	}
 
-	/** Queues `chunk` (kept, not copied); waits for the previous write only when a batch is full. */
+	/** Queues `chunk` (kept, or copied when other transfers run); waits for the previous write only when a batch is full. */
 	async append(chunk: Buffer): Promise<void> {
 		this.accepted += chunk.length;
-		if (this.batchBytes === 0) this.batchStarted = Date.now();
-		this.batch.push(chunk);
-		this.batchBytes += chunk.length;
-		if (this.batchBytes >= BATCH_BYTES || Date.now() - this.batchStarted >= BATCH_MAX_AGE_MS) await this.flush();
+		let from = 0;
+		while (from < chunk.length) {
+			this.batch ??= {
+				chunks: [],
+				copy: openParts > 1 ? (this.spare.pop() ?? Buffer.allocUnsafeSlow(BATCH_BYTES)) : undefined,
+				bytes: 0,
+				started: Date.now(),
+			};
+			const batch = this.batch;
+			if (batch.copy) {
+				const n = chunk.copy(batch.copy, batch.bytes, from);
+				from += n;
+				batch.bytes += n;
+			} else {
+				batch.chunks.push(from === 0 ? chunk : chunk.subarray(from));
+				batch.bytes += chunk.length - from;
+				from = chunk.length;
+			}
+
+			if (batch.bytes >= BATCH_BYTES) await this.flush();
+		}
+
+		if (this.batch && Date.now() - this.batch.started >= BATCH_MAX_AGE_MS) await this.flush();
 	}
 
 	/** Starts writing the current batch (after the previous write finished). Throws an earlier write's failure. */
 	async flush(): Promise<void> {
-		if (this.batchBytes === 0) return;
-		const buffers = this.batch;
-		const length = this.batchBytes;
-		this.batch = [];
-		this.batchBytes = 0;
+		const batch = this.batch;
+		if (!batch || batch.bytes === 0) return;
+		this.batch = undefined;
 		if (this.pending) await this.pending;
-		const write = this.write(buffers, this.written, length);
+		const {copy} = batch;
+		const buffers = copy ? [copy.subarray(0, batch.bytes)] : batch.chunks;
+		const write = this.write(buffers, this.written, batch.bytes).finally(() => {
+			if (copy) this.spare.push(copy);
+		});
 		// Rejections are observed by whoever awaits `pending` next; never unhandled.
 		write.catch(() => undefined);
 		this.pending = write;
@@ -125,6 +159,11 @@ export class PartFile {
 
 	/** Stops hashing and waits for the background sync; the descriptor is the caller's to close afterwards. */
 	async close(): Promise<void> {
+		if (!this.closed) {
+			this.closed = true;
+			openParts--;
+		}
+
 		await this.hash.close();
 		await this.syncing;
 	}
@@ -161,7 +200,7 @@ export class PartFile {
 
 		this.written = position + length;
 		this.hash.advance(this.written);
-		collectYoung(length);
+		collectYoung(length, openParts > 1);
 		this.onWritten?.(this.written);
 		this.syncInBackground();
 	}

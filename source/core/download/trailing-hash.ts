@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import {MessageChannel, Worker, type MessagePort} from 'node:worker_threads';
 import type {ChecksumAlgorithm} from '../types.js';
+import {capYoungGeneration} from '../../young-generation.js';
 import {HASHED, TARGET, type HashCommand, type HashFailure, type HashReply, type HashThreadData} from './hash-protocol.js';
 
 /** The thread's compiled module beside this one; under the test runner (TypeScript sources) the built copy. */
@@ -63,6 +64,8 @@ class HashThread {
 		});
 		this.port.on('message', (reply: HashReply) => this.onReply(reply));
 		this.port.unref();
+		// The thread's isolate, once created, has put V8's growth factor back to its default.
+		this.worker.once('online', capYoungGeneration);
 		this.worker.on('error', error => this.die(error));
 		this.worker.on('exit', code => this.die(new Error(`the hashing thread stopped (exit code ${code})`)));
 		this.worker.unref();

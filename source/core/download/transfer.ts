@@ -4,7 +4,7 @@
  * refuse content that is not what it claims, and fail clearly when the disk is full.
  *
  * Write path (part-file.ts): undici's body consumed with `for await`, its chunks appended in ~1 MiB batches with
- * one writev each, at most one write in flight; the hashing thread reads the written bytes back and hashes them on
+ * one writev each (copied into a reused buffer while other transfers run), at most one write in flight; the hashing thread reads the written bytes back and hashes them on
  * the other core. Memory stays flat: reading waits for the previous write before it queues another batch, and
  * undici stops reading the socket meanwhile.
  */
