@@ -1,7 +1,7 @@
 /**
  * `isoman --help` and `isoman <cmd> --help` (issue 7 §5): every flag is listed with its default, and every setting
  * with its environment variable. The expected flags come from the tables that also drive parsing (COMMANDS,
- * SETTINGS), and from meow's flag list in source/cli.tsx, so a flag added in one place and not the other fails here.
+ * SETTINGS), and from the flag list source/cli.tsx parses, so a flag added in one place and not the other fails here.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,8 +26,8 @@ function expectSettings(help: string, except: string[] = []) {
 	}
 }
 
-/** Every long flag meow is told about in cli.tsx (its own, and the settings table's), as typed on the command line. */
-function meowFlags(): string[] {
+/** Every long flag cli.tsx parses (its own, and the settings table's), as typed on the command line. */
+function parsedFlags(): string[] {
 	const source = fs.readFileSync(path.join(ROOT, 'source', 'cli.tsx'), 'utf8');
 	const block = source.slice(source.indexOf('const FLAGS = {'), source.indexOf('} as const;'));
 	const own = [...block.matchAll(/^\t(\w+): \{type: '(\w+)'/gm)].map(([, name]) => `--${name!.replaceAll(/[A-Z]/g, c => '-' + c.toLowerCase())}`);
@@ -86,8 +86,8 @@ describe('help', () => {
 
 	it('every flag the parser accepts is in some help text; add --help names each add flag; --help before the command works too', async () => {
 		const everything = (await Promise.all(['', ...Object.keys(COMMANDS)].map(helpOf))).join('\n');
-		expect(meowFlags().length).toBeGreaterThan(20);
-		for (const flag of meowFlags()) expect(everything, flag).toMatch(new RegExp(`^\\s+${flag.replaceAll('-', '\\-')}\\b`, 'm'));
+		expect(parsedFlags().length).toBeGreaterThan(20);
+		for (const flag of parsedFlags()) expect(everything, flag).toMatch(new RegExp(`^\\s+${flag.replaceAll('-', '\\-')}\\b`, 'm'));
 		const add = await helpOf('add');
 		for (const flag of ['--name', '--version', '--arch', '--edition', '--checksum-url', '--checksum', '--checksum-type', '--json']) expect(lineOf(add, flag), flag).toBeDefined();
 		expect((await runCli(['--help', 'add'])).stdout).toBe(add);

@@ -1,11 +1,11 @@
 import path from 'node:path';
 import {describe, expect, it} from 'vitest';
-import meow from 'meow';
+import {parseArgv as parseCommandLine} from '../../source/argv.js';
 import {ConfigError, loadConfig, SETTINGS, settingFlags, settingsArgs, settingsEnv, settingsFromArgv, settingsHelp} from '../../source/config.js';
 
-/** Parse `argv` with meow as cli.tsx does (the settings' flags from the table). */
+/** Parse `argv` as cli.tsx does (the settings' flags from the table). */
 function parseArgv(argv: string[]) {
-	return meow('', {importMeta: import.meta, argv, autoHelp: false, autoVersion: false, allowUnknownFlags: false, booleanDefault: undefined, flags: settingFlags()}).flags;
+	return parseCommandLine(argv, settingFlags()).flags;
 }
 
 describe('config', () => {
@@ -16,7 +16,7 @@ describe('config', () => {
 			{dataDir: '/defaults'},
 		]) {
 			const config = loadConfig(given, {}, '/cwd');
-			// Read back by meow and the same table, with an environment that says otherwise: the flags win.
+			// Read back by the command-line parser and the same table, with an environment that says otherwise: the flags win.
 			const env = {ISOMAN_CONCURRENCY: '30', ISOMAN_ASCII: String(!config.ascii), ISOMAN_NO_COLOR: String(!config.noColor), NO_COLOR: '1'};
 			// Secrets (the API token) go in the environment, never on the command line.
 			const args = settingsArgs(config);

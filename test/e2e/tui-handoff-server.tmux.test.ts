@@ -74,7 +74,7 @@ describe.skipIf(!haveTmux)('a TUI started with server options hands them to its 
 		expect(((await list.json()) as {data: {pagination: {total: number}}}).data.pagination.total).toBe(1);
 		expect(await (await fetch(`${base}/some/route`)).text()).toContain('<title>handed-off app</title>');
 
-		// Its environment has the token (its command line cannot be read back: meow sets the process title over it,
+		// Its environment has the token (its command line cannot be read back: isoman sets its process title over it,
 		// so test/cli/hand-off.test.ts checks the command line itself).
 		const environ = fs.readFileSync(`/proc/${daemon.pid}/environ`, 'utf8').split('\0');
 		expect(environ).toContain(`ISOMAN_API_TOKEN=${TOKEN}`);
