@@ -1123,6 +1123,16 @@ async function benchTuiUnderLoad(options, {big, url, work}) {
 
 	const latencies = [];
 	const downloading = [];
+	/** The TUI's main thread over the press windows (/proc/PID/task/PID/schedstat): ms on a CPU, ms runnable but waiting for one. */
+	const mainThread = {wallMs: 0, onCpuMs: 0, waitMs: 0};
+	const schedstat = pid => {
+		try {
+			const [onCpu, wait] = fs.readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+			return {at: performance.now(), onCpuMs: onCpu / 1e6, waitMs: wait / 1e6};
+		} catch {
+			return undefined;
+		}
+	};
 	for (let round = 0; round < options.runs; round++) {
 		const dataDir = path.join(work, `lib-8-${round}`);
 		for (let i = 1; i <= 4; i++) addImage(dataDir, url(`${path.basename(big.file, '.iso')}-${i}.iso`), `u${i}`, big.sha256);
@@ -1135,6 +1145,8 @@ async function benchTuiUnderLoad(options, {big, url, work}) {
 			while ((await activeCount(dataDir)) < 4 && performance.now() < deadline) await sleep(100);
 			const total = Number(/(?<![0-9])1\/(\d+)(?![0-9])/.exec(session.text)[1]);
 			if (total < 2) throw new Error('the list has one row: nothing to move to');
+			const pid = await session.programPid();
+			const sched0 = pid ? schedstat(pid) : undefined;
 			for (let k = 0; k < 200; k++) {
 				if (k % 10 === 0 && (await activeCount(dataDir)) < 4) break;
 				const down = k % 2 === 0;
@@ -1145,6 +1157,13 @@ async function benchTuiUnderLoad(options, {big, url, work}) {
 				const seen = await session.waitFor(t => expected.test(t), 2000, from);
 				latencies.push(seen === undefined ? NaN : seen - sent);
 				await sleep(150);
+			}
+
+			const sched1 = pid ? schedstat(pid) : undefined;
+			if (sched0 && sched1) {
+				mainThread.wallMs += sched1.at - sched0.at;
+				mainThread.onCpuMs += sched1.onCpuMs - sched0.onCpuMs;
+				mainThread.waitMs += sched1.waitMs - sched0.waitMs;
 			}
 
 			downloading.push(await activeCount(dataDir));
@@ -1164,7 +1183,9 @@ async function benchTuiUnderLoad(options, {big, url, work}) {
 	const lost = latencies.length - sorted.length;
 	row(item, 'TUI key (j/k) → frame, 4 full-speed downloads: p50', 'ms', [pct(0.5)], {digits: 1});
 	row(item, 'TUI key (j/k) → frame, 4 full-speed downloads: p99', 'ms', [pct(0.99)], {target: '≤ 50', check: x => x <= 50 && lost === 0, digits: 1});
-	note(item, `${latencies.length} presses 150 ms apart in an 100×30 pty while 4 × ${bytesText(big.size)} downloaded at once from loopback (--concurrency 4 --per-host 4, no limit), only while all 4 were active; max ${fmt(sorted.at(-1) ?? NaN, 1)} ms${lost ? `; ${lost} press(es) drew no frame within 2 s` : ''}. The downloads are then finished headless and verified.`);
+	const share = ms => `${fmt(ms / 1000, 1)} s (${fmt((ms / mainThread.wallMs) * 100, 0)} %)`;
+	const sched = mainThread.wallMs > 0 ? ` The TUI's main thread over the press windows (${fmt(mainThread.wallMs / 1000, 1)} s, /proc schedstat): on a CPU ${share(mainThread.onCpuMs)}, runnable but waiting for a CPU ${share(mainThread.waitMs)}.` : '';
+	note(item, `${latencies.length} presses 150 ms apart in an 100×30 pty while 4 × ${bytesText(big.size)} downloaded at once from loopback (--concurrency 4 --per-host 4, no limit), only while all 4 were active; a press counts when the status line shows the new position (n/N, kept beside any message); max ${fmt(sorted.at(-1) ?? NaN, 1)} ms${lost ? `; ${lost} press(es) drew no frame within 2 s` : ''}.${sched} The downloads are then finished headless and verified.`);
 }
 
 main().catch(error => {
