@@ -243,7 +243,7 @@ export class ClientLibrary extends CatalogueReader implements Library {
 		this.log.warn('owner.gone', {pid: this.daemonPid});
 		// Nothing downloads any more: no row keeps its last speed and ETA.
 		this.meters.clear();
-		for (const entry of this.progress.snapshot()) this.progress.delete(entry.id);
+		this.progress.clear();
 		this.progress.flush();
 		this.emit('notice', {level: 'error', lasting: true, message: `the daemon (pid ${this.daemonPid}) has stopped: nothing downloads until isoman or isoman --daemon is started again`});
 		this.emit('ownerGone', this.daemonPid);

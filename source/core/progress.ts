@@ -112,6 +112,13 @@ export class ProgressBoard {
 		if (this.entries.delete(id)) this.changed();
 	}
 
+	/** Nothing is in progress any more (announced like any change). */
+	clear(): void {
+		if (this.entries.size === 0) return;
+		this.entries.clear();
+		this.changed();
+	}
+
 	snapshot(): Progress[] {
 		return [...this.entries.values()];
 	}

@@ -12,7 +12,7 @@ import {DIST} from './helpers.js';
 
 /** A script that churns the heap (with a Worker up), then prints the young generation's size in MiB. */
 function youngGenerationMiB(cap: 'none' | 'before worker' | 'before and after worker'): number {
-	const module = pathToFileURL(path.join(DIST, 'young-generation.js')).href;
+	const module = pathToFileURL(path.join(DIST, 'core', 'young-generation.js')).href;
 	const script = `
 		import v8 from 'node:v8';
 		import {Worker} from 'node:worker_threads';

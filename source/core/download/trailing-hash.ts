@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import {MessageChannel, Worker, type MessagePort} from 'node:worker_threads';
 import type {ChecksumAlgorithm} from '../types.js';
-import {capYoungGeneration} from '../../young-generation.js';
+import {capYoungGeneration} from '../young-generation.js';
 import {HASHED, TARGET, type HashCommand, type HashFailure, type HashReply, type HashThreadData} from './hash-protocol.js';
 
 /** The thread's compiled module beside this one; under the test runner (TypeScript sources) the built copy. */
