@@ -1,12 +1,14 @@
 /**
  * For the tmux end-to-end tests: the tmux commands, and one test server, one temp library and one pid-suffixed
- * session per file, cleaned up after it (the session killed, a daemon still holding the library stopped).
+ * session per file (or describe), cleaned up after it (the session killed, a daemon still holding the library
+ * stopped and waited for).
  */
 import {execFileSync, spawnSync} from 'node:child_process';
 import path from 'node:path';
 import {afterAll, beforeAll} from 'vitest';
 import {readLock} from '../../source/core/index.js';
-import {tempLibrary, type TempLibrary} from '../support/library.js';
+import fs from 'node:fs';
+import {tempLibrary, waitFor, type TempLibrary} from '../support/library.js';
 import {startTestServer, type TestServer} from '../support/server.js';
 
 export const haveTmux = spawnSync('tmux', ['-V']).status === 0;
@@ -20,6 +22,7 @@ export function tmuxFixture(name: string): TmuxFixture {
 	const state: {server?: TestServer; lib?: TempLibrary} = {};
 	const session = `isoman-${name}-${process.pid}`;
 	beforeAll(async () => {
+		if (!fs.existsSync(cli)) throw new Error('dist/cli.js is missing: npm test builds it first');
 		state.server = await startTestServer();
 		state.lib = tempLibrary();
 	});
@@ -27,6 +30,8 @@ export function tmuxFixture(name: string): TmuxFixture {
 		spawnSync('tmux', ['kill-session', '-t', session]);
 		const holder = state.lib && readLock(state.lib.dir);
 		if (holder) spawnSync('kill', [String(holder.pid)]);
+		const {lib} = state;
+		if (lib) await waitFor(() => !readLock(lib.dir), {what: 'the holder to stop', timeoutMs: 10_000}).catch(() => undefined);
 		await state.server?.close();
 		state.lib?.cleanup();
 	});

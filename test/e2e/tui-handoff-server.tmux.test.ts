@@ -5,47 +5,31 @@
  * token through its environment (test/cli/hand-off.test.ts checks that its command line has the options and not
  * the token).
  */
-import {execFileSync, spawnSync} from 'node:child_process';
+import {spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {readLock} from '../../source/core/lock.js';
 import {freePort} from '../support/ports.js';
-import {tempLibrary, waitFor, type TempLibrary} from '../support/library.js';
-import {startTestServer, type TestServer} from '../support/server.js';
+import {waitFor} from '../support/library.js';
+import {cli, haveTmux, tmux, tmuxFixture} from './tmux-fixture.js';
 
-const haveTmux = spawnSync('tmux', ['-V']).status === 0;
-const cli = path.resolve('dist/cli.js');
 const MiB = 1024 * 1024;
 const TOKEN = 'handoff-token-0123456789-abcdef';
 
-const tmux = (...args: string[]) => execFileSync('tmux', args, {encoding: 'utf8'});
-
 
 describe.skipIf(!haveTmux)('a TUI started with server options hands them to its background daemon', () => {
-	let server: TestServer;
-	let lib: TempLibrary;
+	const fixture = tmuxFixture('hand-srv');
 	let web: string;
-	const session = `isoman-hand-srv-${process.pid}`;
-	beforeAll(async () => {
-		server = await startTestServer();
-		lib = tempLibrary();
+	beforeAll(() => {
 		web = fs.mkdtempSync(path.join(os.tmpdir(), 'isoman-web-'));
 		fs.writeFileSync(path.join(web, 'index.html'), '<!doctype html><title>handed-off app</title>');
-		if (!fs.existsSync(cli)) throw new Error('dist/cli.js is missing: npm test builds it first');
 	});
-	afterAll(async () => {
-		spawnSync('tmux', ['kill-session', '-t', session]);
-		const holder = readLock(lib.dir);
-		if (holder) spawnSync('kill', [String(holder.pid)]);
-		await waitFor(() => !readLock(lib.dir), {what: 'the daemon to stop', timeoutMs: 10_000}).catch(() => undefined);
-		await server.close();
-		lib.cleanup();
-		fs.rmSync(web, {recursive: true, force: true});
-	});
+	afterAll(() => fs.rmSync(web, {recursive: true, force: true}));
 
 	it('the daemon serves on the TUI\'s --listen with its --auth and --web-root, the token from its environment, and stays up', async () => {
+		const {server, lib, session} = fixture;
 		const file = '/pub/alpine-standard-3.20.3-x86_64.iso';
 		await server.serve(file, {kind: 'generated', size: 12 * MiB, seed: 7, fileType: 'iso'}, {throttleBps: 2 * MiB});
 		const add = spawnSync(process.execPath, [cli, '--data-dir', lib.dir, 'add', server.url(file)], {encoding: 'utf8'});

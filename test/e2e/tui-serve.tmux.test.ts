@@ -6,45 +6,25 @@
  * stopped, it serves on its --listen.
  */
 import {createHash} from 'node:crypto';
-import {execFileSync, spawn, spawnSync} from 'node:child_process';
+import {spawn, spawnSync} from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
-import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import {readServerInfo} from '../../source/core/server-info.js';
 import {readLock} from '../../source/core/lock.js';
 import {freePort} from '../support/ports.js';
-import {tempLibrary, waitFor, type TempLibrary} from '../support/library.js';
-import {startTestServer, type TestServer} from '../support/server.js';
+import {waitFor} from '../support/library.js';
+import {cli, haveTmux, screen, tmux, tmuxFixture} from './tmux-fixture.js';
 
-const haveTmux = spawnSync('tmux', ['-V']).status === 0;
-const cli = path.resolve('dist/cli.js');
 const MiB = 1024 * 1024;
-
-const tmux = (...args: string[]) => execFileSync('tmux', args, {encoding: 'utf8'});
-const screen = (session: string) => tmux('capture-pane', '-p', '-t', session);
 
 
 type IsoRow = {name: string; status: string; file_path: string};
 
 describe.skipIf(!haveTmux)('a TUI with --listen serves the library it owns', () => {
-	let server: TestServer;
-	let lib: TempLibrary;
-	const session = `isoman-serve-${process.pid}`;
-	beforeAll(async () => {
-		server = await startTestServer();
-		lib = tempLibrary();
-		if (!fs.existsSync(cli)) throw new Error('dist/cli.js is missing: npm test builds it first');
-	});
-	afterAll(async () => {
-		spawnSync('tmux', ['kill-session', '-t', session]);
-		const holder = readLock(lib.dir);
-		if (holder) spawnSync('kill', [String(holder.pid)]);
-		await waitFor(() => !readLock(lib.dir), {what: 'the daemon to stop', timeoutMs: 10_000}).catch(() => undefined);
-		await server.close();
-		lib.cleanup();
-	});
+	const fixture = tmuxFixture('serve');
 
 	it('answers /health, serves a complete image whole, and after the hand-off the daemon answers on the same port', async () => {
+		const {server, lib, session} = fixture;
 		const small = '/pub/debian-12.7.0-amd64-netinst.iso';
 		const big = '/pub/alpine-standard-3.20.3-x86_64.iso';
 		const smallSha = await server.serve(small, {kind: 'generated', size: 3 * MiB, seed: 3, fileType: 'iso'});
@@ -97,23 +77,10 @@ describe.skipIf(!haveTmux)('a TUI with --listen serves the library it owns', () 
 });
 
 describe.skipIf(!haveTmux)('an attached TUI with --listen', () => {
-	let server: TestServer;
-	let lib: TempLibrary;
-	const session = `isoman-serve-take-${process.pid}`;
-	beforeAll(async () => {
-		server = await startTestServer();
-		lib = tempLibrary();
-	});
-	afterAll(async () => {
-		spawnSync('tmux', ['kill-session', '-t', session]);
-		const holder = readLock(lib.dir);
-		if (holder) spawnSync('kill', [String(holder.pid)]);
-		await waitFor(() => !readLock(lib.dir), {what: 'the holder to stop', timeoutMs: 10_000}).catch(() => undefined);
-		await server.close();
-		lib.cleanup();
-	});
+	const fixture = tmuxFixture('serve-take');
 
 	it('leaves serving to its daemon, and serves on the same port once it took the library over', async () => {
+		const {server, lib, session} = fixture;
 		const file = '/pub/alpine-standard-3.20.3-x86_64.iso';
 		await server.serve(file, {kind: 'generated', size: 16 * MiB, seed: 5, fileType: 'iso'}, {throttleBps: 1 * MiB});
 		expect(spawnSync(process.execPath, [cli, '--data-dir', lib.dir, 'add', server.url(file)]).status).toBe(0);
