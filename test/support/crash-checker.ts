@@ -14,10 +14,15 @@
  * `settled: false` checks a library at the instant of a kill, before recovery: then a `verifying` row may already
  * have its file in place (the rename precedes the commit) as long as that file is right, and a half-written sidecar
  * may be lying next to it. Everything else must hold at every instant.
+ *
+ * A kill between two migrations (each is its own transaction) leaves an older schema, which the next open brings up
+ * to date: the rows are then read from a migrated copy, the library itself left as it is.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import {LATEST_VERSION, migrate} from '../../source/core/catalogue/migrations.js';
 import type {Config} from '../../source/config.js';
 import {Catalogue} from '../../source/core/catalogue/repository.js';
 import {hashFile, isSidecarTempName, sidecarFileName, sidecarLine} from '../../source/core/checksum/index.js';
@@ -74,6 +79,25 @@ function walk(dir: string, skip: string): string[] {
 /** What a verified file must hash to: the expected digest, else the digest recorded when it was downloaded. */
 const referenceOf = (image: Image) => image.expectedChecksum ?? image.checksum;
 
+/** The rows of the catalogue at `dbPath` (and its WAL) once migrated, read from a copy in a temp dir. */
+function rowsOfMigratedCopy(dbPath: string): Image[] {
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'isoman-check-'));
+	try {
+		const copy = path.join(dir, 'isoman.db');
+		fs.copyFileSync(dbPath, copy);
+		if (fs.existsSync(`${dbPath}-wal`)) fs.copyFileSync(`${dbPath}-wal`, `${copy}-wal`);
+		const db = new Database(copy);
+		try {
+			migrate(db, copy);
+			return new Catalogue(db).list();
+		} finally {
+			db.close();
+		}
+	} finally {
+		fs.rmSync(dir, {recursive: true, force: true});
+	}
+}
+
 export async function checkLibrary(paths: Paths, options: CheckOptions = {}): Promise<CheckResult> {
 	const settled = options.settled ?? true;
 	const violations: string[] = [];
@@ -82,7 +106,7 @@ export async function checkLibrary(paths: Paths, options: CheckOptions = {}): Pr
 	try {
 		const integrity = db.pragma('integrity_check', {simple: true}) as string;
 		if (integrity !== 'ok') violations.push(`integrity_check: ${integrity}`);
-		rows = new Catalogue(db).list();
+		rows = (db.pragma('user_version', {simple: true}) as number) < LATEST_VERSION ? rowsOfMigratedCopy(paths.dbPath) : new Catalogue(db).list();
 	} finally {
 		if (!options.db) db.close();
 	}
