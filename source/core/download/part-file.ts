@@ -77,8 +77,13 @@ export class PartFile {
 		openParts++;
 	}
 
-	/** Queues `chunk` (kept, or copied when other transfers run); waits for the previous write only when a batch is full. */
-	async append(chunk: Buffer): Promise<void> {
+	/**
+	 * Queues `chunk` (kept, or copied when other transfers run). Answers a promise only when it must wait — a full
+	 * batch while the previous write is still in flight — and nothing otherwise (the download's hot path takes no
+	 * promise per chunk). When it answers one, the next append must wait for it. A write's failure is thrown by the
+	 * next append, flush or drain that waits.
+	 */
+	append(chunk: Buffer): Promise<void> | undefined {
 		this.accepted += chunk.length;
 		let from = 0;
 		while (from < chunk.length) {
@@ -99,25 +104,52 @@ export class PartFile {
 				from = chunk.length;
 			}
 
-			if (batch.bytes >= BATCH_BYTES) await this.flush();
+			if (batch.bytes >= BATCH_BYTES) {
+				const waiting = this.flush();
+				if (waiting) return from < chunk.length ? waiting.then(async () => this.appendRest(chunk, from)) : waiting;
+			}
 		}
 
-		if (this.batch && Date.now() - this.batch.started >= BATCH_MAX_AGE_MS) await this.flush();
+		if (this.batch && Date.now() - this.batch.started >= BATCH_MAX_AGE_MS) return this.flush();
+		return undefined;
 	}
 
-	/** Starts writing the current batch (after the previous write finished). Throws an earlier write's failure. */
-	async flush(): Promise<void> {
+	/** The rest of a chunk whose first `from` bytes filled a batch (copying only: a kept chunk fits whole). */
+	private async appendRest(chunk: Buffer, from: number): Promise<void> {
+		this.accepted -= chunk.length - from;
+		await this.append(chunk.subarray(from));
+	}
+
+	/**
+	 * Starts writing the current batch: at once when no write is in flight (answering nothing), else once the
+	 * previous one has finished (answering that wait). Throws (rejects) an earlier write's failure.
+	 */
+	flush(): Promise<void> | undefined {
 		const batch = this.batch;
-		if (!batch || batch.bytes === 0) return;
+		if (!batch || batch.bytes === 0) return undefined;
 		this.batch = undefined;
-		if (this.pending) await this.pending;
+		const pending = this.pending;
+		if (!pending) {
+			this.start(batch);
+			return undefined;
+		}
+
+		return pending.then(() => this.start(batch));
+	}
+
+	private start(batch: Batch): void {
 		const {copy} = batch;
 		const buffers = copy ? [copy.subarray(0, batch.bytes)] : batch.chunks;
 		const write = this.write(buffers, this.written, batch.bytes).finally(() => {
 			if (copy) this.spare.push(copy);
 		});
-		// Rejections are observed by whoever awaits `pending` next; never unhandled.
-		write.catch(() => undefined);
+		// A write that succeeded is forgotten (the next batch starts at once); a failure stays, for whoever waits next.
+		write.then(
+			() => {
+				if (this.pending === write) this.pending = undefined;
+			},
+			() => undefined,
+		);
 		this.pending = write;
 	}
 

@@ -3,10 +3,11 @@
  * part's real size (re-hashing what is there first), hash while writing, retry with backoff, recover from stalls,
  * refuse content that is not what it claims, and fail clearly when the disk is full.
  *
- * Write path (part-file.ts): undici's body consumed with `for await`, its chunks appended in ~1 MiB batches with
- * one writev each (copied into a reused buffer while other transfers run), at most one write in flight; the hashing thread reads the written bytes back and hashes them on
- * the other core. Memory stays flat: reading waits for the previous write before it queues another batch, and
- * undici stops reading the socket meanwhile.
+ * Write path (part-file.ts): each body chunk handed over by undici's parser (HttpClient.stream: no stream, no
+ * async iterator, no promise per chunk unless something must be waited for), appended in ~1 MiB batches with one
+ * writev each (copied into a reused buffer while other transfers run), at most one write in flight; the hashing
+ * thread reads the written bytes back and hashes them on the other core. Memory stays flat: a full batch waits for
+ * the previous write, and the parser (so the socket) is paused meanwhile.
  */
 import fs, {type FileHandle} from 'node:fs/promises';
 import {constants as fsConstants} from 'node:fs';
@@ -18,7 +19,7 @@ import {backoffDelay, IdleWatchdog, isRetryableStatus, parseRetryAfter, sleep} f
 import {formatBytesExact as formatBytes} from '../format-bytes.js';
 import {freeSpace} from '../free-space.js';
 import {CHANGED_BEHIND_OUR_BACK, RetryableFailure, TransferError, describeNetworkError, statusMessage, tlsCertificateFailure} from './errors.js';
-import {discardBody, header, type HttpClient, type HttpResponse} from './http.js';
+import {header, type BodySink, type DirectBody, type HttpClient, type HttpResponse} from './http.js';
 import {PartFile} from './part-file.js';
 
 export type TransferOptions = {
@@ -105,7 +106,7 @@ export function parseContentRange(value: string | undefined): ContentRange | und
 	return {start, end, total};
 }
 
-function contentLength(res: HttpResponse): number | null {
+function contentLength(res: Pick<HttpResponse, 'headers'>): number | null {
 	const value = header(res.headers, 'content-length');
 	if (value === undefined || !/^\s*\d+\s*$/.test(value)) return null;
 	return Number(value);
@@ -244,8 +245,7 @@ async function download(opts: TransferOptions, log: Logger, part: PartFile, open
 						controller.abort(new StallError(opts.stallTimeoutMs));
 					})
 				: undefined;
-		let body: HttpResponse['body'] | undefined;
-		let consumed = false;
+		let body: DirectBody | undefined;
 		try {
 			const offset = part.written;
 			const headers: Record<string, string> = {};
@@ -256,9 +256,8 @@ async function download(opts: TransferOptions, log: Logger, part: PartFile, open
 			}
 
 			log.debug('download.request', {offset, ifRange: headers['if-range']});
-			const res = await opts.client.request(url, {headers, signal: controller.signal});
+			const res = await opts.client.stream(url, {headers, signal: controller.signal});
 			body = res.body;
-			body.on('error', () => undefined);
 			watchdog?.touch();
 			finalUrl = res.url;
 			const status = res.statusCode;
@@ -266,7 +265,7 @@ async function download(opts: TransferOptions, log: Logger, part: PartFile, open
 			const lastModified = header(res.headers, 'last-modified') ?? null;
 
 			if (status === 416) {
-				discardBody(body);
+				body.discard();
 				const range = parseContentRange(header(res.headers, 'content-range'));
 				if (offset > 0 && range?.start === null && range.total === offset) {
 					if (expectedSize !== null && offset !== expectedSize) {
@@ -291,7 +290,7 @@ async function download(opts: TransferOptions, log: Logger, part: PartFile, open
 			}
 
 			if (status !== 200 && status !== 206) {
-				discardBody(body);
+				body.discard();
 				const message = statusMessage(status, finalUrl, url);
 				if (isRetryableStatus(status)) {
 					const retryAfterMs = parseRetryAfter(header(res.headers, 'retry-after'));
@@ -332,7 +331,7 @@ async function download(opts: TransferOptions, log: Logger, part: PartFile, open
 				}
 
 				if (why || !range || range.start === null) {
-					discardBody(body);
+					body.discard();
 					log.warn('download.restart', {reason: why});
 					validator.etag = etag;
 					validator.lastModified = lastModified;
@@ -383,7 +382,38 @@ async function download(opts: TransferOptions, log: Logger, part: PartFile, open
 
 			/** Set when a 206 sent more than its Content-Range: the excess is never written. */
 			let overran = false;
-			for await (const received of body as AsyncIterable<Buffer>) {
+			/** The chunk taken in: held for the content check, or appended (waiting only when a batch must wait). */
+			const take = (chunk: Buffer): boolean | Promise<boolean> => {
+				if (checking) {
+					head.push(chunk);
+					headBytes += chunk.length;
+					if (headBytes >= need) {
+						watchdog?.pause();
+						return check().then(() => {
+							watchdog?.resume();
+							return !overran;
+						});
+					}
+
+					return !overran;
+				}
+
+				if (chunk.length > 0) {
+					const waiting = part.append(chunk);
+					if (waiting) {
+						watchdog?.pause();
+						return waiting.then(() => {
+							watchdog?.resume();
+							return !overran;
+						});
+					}
+				}
+
+				return !overran;
+			};
+
+			// Each chunk straight from the parser (http.ts): a promise only when something must be waited for.
+			const sink: BodySink = received => {
 				watchdog?.touch();
 				let chunk = received;
 				if (rangeEnd !== null && part.accepted + headBytes + chunk.length > rangeEnd) {
@@ -398,34 +428,18 @@ async function download(opts: TransferOptions, log: Logger, part: PartFile, open
 					);
 				}
 
-				if (opts.rateLimit) {
-					// Waiting for the limit is not a stall: the socket is not read meanwhile, on purpose.
-					watchdog?.pause();
-					await opts.rateLimit(chunk.length, controller.signal);
-					watchdog?.resume();
-				}
-
-				if (checking) {
-					head.push(chunk);
-					headBytes += chunk.length;
-					if (headBytes >= need) {
-						watchdog?.pause();
-						await check();
-						watchdog?.resume();
-					}
-
-					if (overran) break;
-					continue;
-				}
-
+				if (!opts.rateLimit) return take(chunk);
+				// Waiting for the limit is not a stall: the socket is not read meanwhile, on purpose.
 				watchdog?.pause();
-				if (chunk.length > 0) await part.append(chunk);
-				watchdog?.resume();
-				if (overran) break;
-			}
+				return opts.rateLimit(chunk.length, controller.signal).then(() => {
+					watchdog?.resume();
+					return take(chunk);
+				});
+			};
+
+			await body.consume(sink);
 
 			if (overran) log.warn('download.range_overrun', {end: rangeEnd, reason: 'the 206 body ran past its Content-Range end; the excess was not written'});
-			else consumed = true;
 			if (checking) await check();
 			await part.drain();
 			if (rangeEnd !== null && part.written === rangeEnd && (total === null || rangeEnd < total)) {
@@ -455,7 +469,8 @@ async function download(opts: TransferOptions, log: Logger, part: PartFile, open
 		} finally {
 			watchdog?.stop();
 			signal.removeEventListener('abort', forward);
-			if (body && !consumed) discardBody(body);
+			// Drops a body not read to its end (a no-op once it ended: consume closes what it stops reading).
+			body?.discard();
 		}
 	}
 

@@ -129,6 +129,33 @@ describe('PartFile', () => {
 		await p.close();
 	});
 
+	it('append answers a promise only when a full batch must wait for the write in flight, and loses no byte either way', async () => {
+		// Alone (chunks kept) and beside another open part (chunks copied, a chunk straddling two batches).
+		for (const together of [false, true]) {
+			const {fh, file} = await openPart();
+			const other = together ? part((await openPart()).fh) : undefined;
+			const p = part(fh);
+			const sizes = [BATCH_BYTES / 2, BATCH_BYTES / 2, BATCH_BYTES / 2 + 7, BATCH_BYTES, 5];
+			const data = sizes.map((n, i) => Buffer.alloc(n, i + 1));
+			const answers: Array<Promise<void> | undefined> = [];
+			for (const c of data) {
+				const answer = p.append(c);
+				answers.push(answer);
+				await answer;
+			}
+
+			// The first full batch starts its write at once; the second finds it in flight.
+			expect(answers.slice(0, 3)).toEqual([undefined, undefined, undefined]);
+			expect(answers[3]).toBeInstanceOf(Promise);
+			await p.drain();
+			expect(p.written).toBe(sizes.reduce((a, b) => a + b, 0));
+			expect(fs.readFileSync(file).equals(Buffer.concat(data))).toBe(true);
+			expect(await p.digest(signal())).toBe(sha('sha256', ...data));
+			await p.close();
+			await other?.close();
+		}
+	});
+
 	it('digest gives up at once when the signal aborts', async () => {
 		const {fh} = await openPart();
 		const p = part(fh);
