@@ -226,8 +226,10 @@ async function main(): Promise<number> {
 
 	// The first frame comes before recovery (which visits every row and file: ~0.3 s per 10,000 images);
 	// nothing downloads until recovery has run.
+	// The TUI's transfers run on a thread of their own, so that keys answer during full-speed downloads.
 	let library = await openLibrary(config, log, 'tui', {
 		deferRecovery: true,
+		transferThread: true,
 		onWait: holder => printError(`isoman: waiting for isoman ${holder.role} pid ${holder.pid} to finish…`),
 	});
 	library.library.watch(250);
@@ -262,7 +264,7 @@ async function main(): Promise<number> {
 			const client = library;
 			let owned;
 			try {
-				owned = await openLibrary(config, log, 'tui', {requireOwner: true, deferRecovery: true, waitForCommandMs: 2000});
+				owned = await openLibrary(config, log, 'tui', {requireOwner: true, deferRecovery: true, waitForCommandMs: 2000, transferThread: true});
 			} catch (error) {
 				if (error instanceof Error && error.name === 'LockHeldError') return undefined;
 				throw error;

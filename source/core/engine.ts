@@ -8,5 +8,6 @@ tuneForDownloads();
 
 export {runJob} from './job.js';
 export {createHttpClient} from './download/http.js';
+export {TransferWorker} from './download/transfer-worker.js';
 export {findSignatureUrl} from './signature/probe.js';
 export {queryUrl} from './download/query-url.js';

@@ -43,7 +43,7 @@ import {ChecksumError, selectChecksum, writeFileAtomic, writeSidecar} from './ch
 import type {Config} from '../config.js';
 import {discardBody, type HttpClient} from './download/http.js';
 import {fetchText} from './download/fetch-text.js';
-import {transfer} from './download/transfer.js';
+import {transfer, type TransferOptions, type TransferResult} from './download/transfer.js';
 import {adoptChecked, checkFile, foreignFileMessage, referenceOf} from './file-check.js';
 import {JobAbort, type AbortKind} from './job-abort.js';
 import {fsyncDirectory} from './fsync.js';
@@ -64,6 +64,8 @@ export type JobContext = {
 	onImage(image: Image): void;
 	/** Resolves when `bytes` more may be downloaded (the image's and the global bandwidth limits). */
 	rateLimit?: (bytes: number, signal: AbortSignal) => Promise<void>;
+	/** Runs the transfer elsewhere (the TUI's transfer thread, which applies the limits itself); default: `transfer()` here. */
+	transfer?: (opts: TransferOptions) => Promise<TransferResult>;
 	/** Something a person should know that is not a failure (a clear signature that could not be checked). */
 	onNotice?(notice: {level: 'info' | 'warn'; message: string; id: string}): void;
 };
@@ -359,7 +361,7 @@ export async function runJob(ctx: JobContext, pending: Image, signal: AbortSigna
 		let total = image.sizeBytes;
 		let lastDownloaded = sizeOf(partPath);
 		ctx.onProgress({id, phase: 'preparing', downloaded: lastDownloaded, total, rate: 0, eta: null, stalled: false});
-		const result = await transfer({
+		const result = await (ctx.transfer ?? transfer)({
 			client: ctx.client,
 			url: image.downloadUrl,
 			partPath,

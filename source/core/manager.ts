@@ -38,11 +38,19 @@ export type ManagerOptions = {
 	/** Ms between progress events (default 100 = 10/s). */
 	progressIntervalMs?: number;
 	client?: HttpClient;
+	/**
+	 * Run the transfers on a thread of their own (the TUI: its main thread then only reads keys and draws). Not with
+	 * `client`, which is this thread's.
+	 */
+	transferThread?: boolean;
 };
 
 type Active = {controller: AbortController; done: Promise<void>; host: string; bucket: TokenBucket};
 
 /** The catalogue setting that tells every process the owner's global limit. */
+
+/** The engine's HTTP client, on this thread and on the transfer thread. */
+const CLIENT_OPTIONS = {userAgent: USER_AGENT, connectTimeoutMs: 30_000, headersTimeoutMs: 60_000};
 
 /** A job that crashed (outside its own error handling) is held back this long, doubling up to the maximum. */
 const CRASH_BACKOFF_MS = 1000;
@@ -71,6 +79,8 @@ export class Manager extends CatalogueReader implements Library {
 	/** The download engine (undici and the transfer code), loaded on the first download. */
 	private engine: Promise<typeof import('./engine.js')> | undefined;
 	private client: HttpClient | undefined;
+	private readonly useTransferThread: boolean;
+	private transferWorker: import('./engine.js').TransferWorker | undefined;
 	private readonly active = new Map<string, Active>();
 	private readonly progress: ProgressBoard;
 	private readonly verifying = new Map<string, AbortController>();
@@ -93,6 +103,7 @@ export class Manager extends CatalogueReader implements Library {
 		this.log = options.log;
 		this.progress = new ProgressBoard(all => this.emit('progress', all), options.progressIntervalMs ?? 100);
 		this.client = options.client;
+		this.useTransferThread = Boolean(options.transferThread) && !options.client;
 		this.globalLimit = new TokenBucket(this.config.maxRate);
 		this.feed = new ChangeFeed(this.catalogue, change => this.emit('change', change));
 	}
@@ -298,6 +309,7 @@ export class Manager extends CatalogueReader implements Library {
 		await this.stop();
 		this.progress.close();
 		await this.client?.close();
+		await this.transferWorker?.close();
 		this.catalogue.close();
 	}
 
@@ -410,6 +422,8 @@ export class Manager extends CatalogueReader implements Library {
 		const done = this.engine
 			.then(async engine => {
 				this.client ??= this.newClient(engine);
+				if (this.useTransferThread) this.transferWorker ??= new engine.TransferWorker(CLIENT_OPTIONS);
+				const worker = this.transferWorker;
 				return engine.runJob(
 					{
 						catalogue: this.catalogue,
@@ -418,7 +432,7 @@ export class Manager extends CatalogueReader implements Library {
 						log: this.log,
 						onProgress: progress => this.progress.set(progress),
 						onImage: updated => this.changed(updated),
-						rateLimit,
+						...(worker ? {transfer: async opts => worker.transfer(opts, [bucket, this.globalLimit])} : {rateLimit}),
 						onNotice: notice => this.emit('notice', notice),
 					},
 					image,
@@ -452,7 +466,7 @@ export class Manager extends CatalogueReader implements Library {
 	}
 
 	private newClient(engine: typeof import('./engine.js')): HttpClient {
-		return engine.createHttpClient({userAgent: USER_AGENT, connectTimeoutMs: 30_000, headersTimeoutMs: 60_000});
+		return engine.createHttpClient(CLIENT_OPTIONS);
 	}
 
 	/**

@@ -45,6 +45,8 @@ export type OpenLibraryOptions = {
 	 * frame first). Nothing downloads before recovery has run.
 	 */
 	deferRecovery?: boolean;
+	/** Owner: run the transfers on a thread of their own (the TUI, whose main thread must stay free to draw). */
+	transferThread?: boolean;
 };
 
 export async function openLibrary(config: Config, log: Logger, role: string, options: OpenLibraryOptions = {}): Promise<OpenLibrary> {
@@ -84,7 +86,7 @@ export async function openLibrary(config: Config, log: Logger, role: string, opt
 
 	let manager: Manager | undefined;
 	try {
-		manager = new Manager({config, log});
+		manager = new Manager({config, log, ...(options.transferThread ? {transferThread: true} : {})});
 		manager.settleOrphanedCommands();
 		const recovery = options.deferRecovery ? undefined : await recover(config, manager.catalogue, log);
 		let closed = false;

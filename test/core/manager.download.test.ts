@@ -1,15 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
-import {startHarness, MiB, type Harness} from '../support/harness.js';
+import {startHarness, MiB, TRANSFER_MODES, type Harness} from '../support/harness.js';
 import {waitFor} from '../support/library.js';
 
 let h: Harness;
 afterEach(async () => h?.close());
 
-describe('manager: scheduling and transfers', () => {
+describe.each(TRANSFER_MODES)('manager: scheduling and transfers ($mode)', ({transferThread}) => {
 	it('downloads 6 images with concurrency 3 and at most 2 per host, each with the right sha256', async () => {
-		h = await startHarness({concurrency: 3, perHost: 2});
+		h = await startHarness({concurrency: 3, perHost: 2}, {transferThread});
 		const {server, manager} = h;
 		// Two host names for one server: 127.0.0.1 and localhost.
 		const hosts = [server.origin, server.origin.replace('127.0.0.1', 'localhost')];
@@ -51,7 +51,7 @@ describe('manager: scheduling and transfers', () => {
 	});
 
 	it('pause keeps the .part and resume continues from its offset with a Range request', async () => {
-		h = await startHarness();
+		h = await startHarness({}, {transferThread});
 		const {server, manager} = h;
 		const sha = await server.serve('/a/alpine-standard-3.20.3-x86_64.iso', {kind: 'generated', size: 16 * MiB, seed: 7, fileType: 'iso'}, {throttleBps: 4 * MiB});
 		const {id} = manager.addNow({url: server.url('/a/alpine-standard-3.20.3-x86_64.iso')});
@@ -74,7 +74,7 @@ describe('manager: scheduling and transfers', () => {
 	});
 
 	it('cancel removes the .part and leaves failed/cancelled; remove during a download leaves no row and no file', async () => {
-		h = await startHarness();
+		h = await startHarness({}, {transferThread});
 		const {server, manager} = h;
 		await server.serve('/c/one-1.0-x86_64.iso', {kind: 'generated', size: 16 * MiB, seed: 1, fileType: 'iso'}, {throttleBps: 2 * MiB});
 		await server.serve('/c/two-1.0-x86_64.iso', {kind: 'generated', size: 16 * MiB, seed: 2, fileType: 'iso'}, {throttleBps: 2 * MiB});
@@ -93,7 +93,7 @@ describe('manager: scheduling and transfers', () => {
 	});
 
 	it('fails a 404 after exactly one request, with the status in the message', async () => {
-		h = await startHarness();
+		h = await startHarness({}, {transferThread});
 		const {server, manager} = h;
 		const {id} = manager.addNow({url: server.url('/missing/x-1.0-x86_64.iso')});
 		manager.start();
@@ -104,7 +104,7 @@ describe('manager: scheduling and transfers', () => {
 	});
 
 	it('refuses an HTML page served as .iso: failed with a content error, nothing under images/', async () => {
-		h = await startHarness();
+		h = await startHarness({}, {transferThread});
 		const {server, manager} = h;
 		await server.serve('/h/fake-1.0-x86_64.iso', {kind: 'generated', size: MiB, seed: 3, fileType: 'iso'}, {html: true});
 		const {id} = manager.addNow({url: server.url('/h/fake-1.0-x86_64.iso')});
@@ -117,9 +117,9 @@ describe('manager: scheduling and transfers', () => {
 	});
 });
 
-describe('manager: faults on the wire', () => {
+describe.each(TRANSFER_MODES)('manager: faults on the wire ($mode)', ({transferThread}) => {
 	it('a stall after 1 MiB with a 1 s stall timeout resumes and completes; the image never becomes failed', async () => {
-		h = await startHarness({stallTimeout: 1});
+		h = await startHarness({stallTimeout: 1}, {transferThread});
 		const {server, manager} = h;
 		const sha = await server.serve('/s/os-1.0-x86_64.iso', {kind: 'generated', size: 8 * MiB, seed: 5, fileType: 'iso'}, {stallAt: MiB});
 		const statuses: string[] = [];
@@ -138,7 +138,7 @@ describe('manager: faults on the wire', () => {
 	});
 
 	it('resets at 5 offsets: completes with the right hash, every retry a Range request from where the bytes ended', async () => {
-		h = await startHarness();
+		h = await startHarness({}, {transferThread});
 		const {server, manager} = h;
 		const offsets = [3, 7, 11, 19, 23].map(n => n * MiB + 12_345);
 		const sha = await server.serve('/r/os-1.0-x86_64.iso', {kind: 'generated', size: 32 * MiB, seed: 6, fileType: 'iso'}, {resetAt: offsets});

@@ -23,11 +23,17 @@ export type Harness = {
 	close(): Promise<void>;
 };
 
-export async function startHarness(settings: Record<string, unknown> = {}): Promise<Harness> {
+/** How the manager runs its transfers: on its own thread (the daemon, commands) or on a transfer thread (the TUI). */
+export const TRANSFER_MODES = [
+	{mode: 'transfers in-thread', transferThread: false},
+	{mode: 'transfers on the transfer thread', transferThread: true},
+] as const;
+
+export async function startHarness(settings: Record<string, unknown> = {}, options: {transferThread?: boolean} = {}): Promise<Harness> {
 	const lib = tempLibrary({retryBaseMs: 50, retryMaxMs: 500, ...settings});
 	const server = await startTestServer();
 	const logs = memorySink();
-	const manager = new Manager({config: lib.config, log: createLogger({level: 'debug', sink: logs})});
+	const manager = new Manager({config: lib.config, log: createLogger({level: 'debug', sink: logs}), ...(options.transferThread ? {transferThread: true} : {})});
 	const walk = (dir: string): string[] =>
 		fs.existsSync(dir)
 			? fs.readdirSync(dir, {withFileTypes: true}).flatMap(e => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]))

@@ -24,6 +24,7 @@ export class TokenBucket {
 	private tokens = 0;
 	private last: number;
 	private current: number;
+	private readonly watchers = new Set<(rate: number) => void>();
 
 	/** `rate` in bytes per second; 0 = no limit. */
 	constructor(
@@ -45,6 +46,13 @@ export class TokenBucket {
 		this.refill();
 		this.current = rate;
 		this.tokens = Math.min(this.tokens, this.burst());
+		for (const watcher of this.watchers) watcher(rate);
+	}
+
+	/** Calls `watcher` with each new rate (a transfer thread keeps a copy of this bucket); returns how to stop. */
+	watch(watcher: (rate: number) => void): () => void {
+		this.watchers.add(watcher);
+		return () => this.watchers.delete(watcher);
 	}
 
 	/** Takes `bytes`; resolves when they may pass (at once when unlimited or in credit). */

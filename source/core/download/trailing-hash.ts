@@ -7,29 +7,13 @@
  * changed behind the writer's back cannot get a digest it does not have. One thread serves every transfer
  * (one extra V8 isolate in all, however many downloads run); it holds the process open only while a job is open.
  */
-import fs from 'node:fs';
 import {MessageChannel, Worker, type MessagePort} from 'node:worker_threads';
 import type {ChecksumAlgorithm} from '../types.js';
 import {capYoungGeneration} from '../young-generation.js';
+import {threadFlags, threadUrl} from './thread-module.js';
 import {HASHED, TARGET, type HashCommand, type HashFailure, type HashReply, type HashThreadData} from './hash-protocol.js';
 
-/** The thread's compiled module beside this one; under the test runner (TypeScript sources) the built copy. */
-function threadUrl(): URL {
-	const sibling = new URL('hash-thread.js', import.meta.url);
-	if (fs.existsSync(sibling)) return sibling;
-	const built = new URL(sibling.href.replace(/\/source\/(?!.*\/source\/)/, '/dist/'));
-	if (fs.existsSync(built)) return built;
-	throw new Error(`the hashing thread is missing (${sibling.pathname}): build isoman first (npm run build)`);
-}
-
-/**
- * The flags the thread starts with: the process's own (--cpu-prof, V8's, …), which Node passes on by default,
- * except when the process runs a main script given on the command line (`node -e CODE`, `--input-type`): the
- * thread would take those for its own and stop before it starts, so it gets none.
- */
-export function threadFlags(execArgv: readonly string[]): string[] | undefined {
-	return execArgv.some(flag => /^-[ep]$|^--(eval|print|input-type|test|watch|check)\b/.test(flag)) ? [] : undefined;
-}
+export {threadFlags} from './thread-module.js';
 
 type Pending = {resolve: (reply: HashReply) => void; op: HashReply['op']};
 
@@ -53,7 +37,7 @@ class HashThread {
 		this.bell = new Int32Array(doorbell);
 		this.port = port1;
 		const data: HashThreadData = {port: port2, doorbell};
-		this.worker = new Worker(threadUrl(), {
+		this.worker = new Worker(threadUrl('hash-thread.js', import.meta.url), {
 			workerData: data,
 			transferList: [port2],
 			...(threadFlags(process.execArgv) ? {execArgv: threadFlags(process.execArgv)} : {}),

@@ -4,7 +4,7 @@
  * timings; waits are events or polls with deadlines.
  */
 import {afterEach, describe, expect, it} from 'vitest';
-import {startHarness, MiB, type Harness} from '../../support/harness.js';
+import {startHarness, MiB, TRANSFER_MODES, type Harness} from '../../support/harness.js';
 import {waitFor} from '../../support/library.js';
 
 let h: Harness;
@@ -34,10 +34,10 @@ async function until(samples: Sample[], t: number): Promise<void> {
 	await waitFor(() => samples.length > 0 && samples.at(-1)!.t >= t, {what: `progress past ${t.toFixed(0)} ms`, timeoutMs: 30_000});
 }
 
-describe('bandwidth limits', () => {
+describe.each(TRANSFER_MODES)('bandwidth limits ($mode)', ({transferThread}) => {
 	it('holds the global --max-rate on average and smoothly (no second-long bursts), in one request', async () => {
 		const limit = 2 * MiB;
-		h = await startHarness({maxRate: String(limit)});
+		h = await startHarness({maxRate: String(limit)}, {transferThread});
 		const path = '/r/alpine-standard-3.20.3-x86_64.iso';
 		await h.server.serve(path, {kind: 'generated', size: 64 * MiB, seed: 3, fileType: 'iso'});
 		const {id} = h.manager.addNow({url: h.server.url(path)});
@@ -62,7 +62,7 @@ describe('bandwidth limits', () => {
 	});
 
 	it('follows a change of the global limit within a second, without a new request', async () => {
-		h = await startHarness({maxRate: String(1 * MiB)});
+		h = await startHarness({maxRate: String(1 * MiB)}, {transferThread});
 		const path = '/r/debian-12.5.0-amd64-netinst.iso';
 		await h.server.serve(path, {kind: 'generated', size: 64 * MiB, seed: 4, fileType: 'iso'});
 		const {id} = h.manager.addNow({url: h.server.url(path)});
@@ -87,7 +87,7 @@ describe('bandwidth limits', () => {
 	});
 
 	it('applies an image\'s own limit (add --max-rate), the lower of it and the global one, changed while running', async () => {
-		h = await startHarness({maxRate: String(8 * MiB)});
+		h = await startHarness({maxRate: String(8 * MiB)}, {transferThread});
 		const path = '/r/fedora-40-x86_64.iso';
 		const sha = await h.server.serve(path, {kind: 'generated', size: 12 * MiB, seed: 5, fileType: 'iso'});
 		const {id} = h.manager.addNow({url: h.server.url(path), maxRate: '1M'});
@@ -106,7 +106,7 @@ describe('bandwidth limits', () => {
 	});
 
 	it('refuses a negative or fractional rate and changes nothing', async () => {
-		h = await startHarness();
+		h = await startHarness({}, {transferThread});
 		await expect(h.manager.setLimit(undefined, -1)).rejects.toThrow(/max_rate: -1 is not a rate/);
 		await expect(h.manager.setLimit(undefined, 1.5)).rejects.toThrow(/not a rate/);
 		expect(h.manager.maxRate()).toBe(0);
