@@ -8,6 +8,7 @@
  */
 import {Agent, interceptors, request as undiciRequest, type Dispatcher} from 'undici';
 import {TransferError} from './errors.js';
+import {largeReadConnector} from './large-reads.js';
 
 export type HttpClientOptions = {
 	userAgent: string;
@@ -117,7 +118,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 	const maxRedirects = options.maxRedirects ?? 10;
 	const agent = new Agent({
 		keepAliveTimeout: 10_000,
-		...(options.connectTimeoutMs === undefined ? {} : {connect: {timeout: options.connectTimeoutMs}}),
+		// Plain-HTTP sockets read up to 1 MiB at a time instead of 64 KiB (large-reads.ts); TLS as undici does.
+		connect: largeReadConnector(options.connectTimeoutMs === undefined ? {} : {timeout: options.connectTimeoutMs}),
 		...(options.headersTimeoutMs === undefined ? {} : {headersTimeout: options.headersTimeoutMs}),
 		...(options.bodyTimeoutMs === undefined ? {} : {bodyTimeout: options.bodyTimeoutMs}),
 	});

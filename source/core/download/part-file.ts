@@ -18,6 +18,7 @@ import fs from 'node:fs';
 import type {FileHandle} from 'node:fs/promises';
 import type {ChecksumAlgorithm} from '../types.js';
 import {CHANGED_BEHIND_OUR_BACK} from './errors.js';
+import {allowLargeReads} from './large-reads.js';
 import {collectYoung} from './memory.js';
 import {HashError, TrailingHash} from './trailing-hash.js';
 
@@ -75,6 +76,7 @@ export class PartFile {
 		this.syncedTo = opts.size;
 		this.hash = new TrailingHash(opts.fh.fd, opts.algorithm, opts.size);
 		openParts++;
+		allowLargeReads(openParts <= 1);
 	}
 
 	/**
@@ -194,6 +196,7 @@ export class PartFile {
 		if (!this.closed) {
 			this.closed = true;
 			openParts--;
+			allowLargeReads(openParts <= 1);
 		}
 
 		await this.hash.close();

@@ -64,6 +64,12 @@ export type TransferResult = {
 	lastModified: string | null;
 };
 
+/**
+ * Bytes taken from the bandwidth limit at a time: a socket read (up to 1 MiB, large-reads.ts) passes in pieces of
+ * this size, so a limited transfer writes as smoothly as with 64 KiB reads.
+ */
+const RATE_PIECE_BYTES = 64 * 1024;
+
 /** Immediate restarts (new request, nothing written) in a row before giving up. */
 const MAX_RESTARTS_WITHOUT_DATA = 3;
 
@@ -383,33 +389,33 @@ async function download(opts: TransferOptions, log: Logger, part: PartFile, open
 			/** Set when a 206 sent more than its Content-Range: the excess is never written. */
 			let overran = false;
 			/** The chunk taken in: held for the content check, or appended (waiting only when a batch must wait). */
-			const take = (chunk: Buffer): boolean | Promise<boolean> => {
+			const take = (chunk: Buffer): Promise<void> | undefined => {
 				if (checking) {
 					head.push(chunk);
 					headBytes += chunk.length;
-					if (headBytes >= need) {
-						watchdog?.pause();
-						return check().then(() => {
-							watchdog?.resume();
-							return !overran;
-						});
-					}
-
-					return !overran;
+					if (headBytes < need) return undefined;
+					watchdog?.pause();
+					return check().then(() => watchdog?.resume());
 				}
 
-				if (chunk.length > 0) {
-					const waiting = part.append(chunk);
-					if (waiting) {
-						watchdog?.pause();
-						return waiting.then(() => {
-							watchdog?.resume();
-							return !overran;
-						});
-					}
-				}
+				const waiting = chunk.length > 0 ? part.append(chunk) : undefined;
+				if (!waiting) return undefined;
+				watchdog?.pause();
+				return waiting.then(() => watchdog?.resume());
+			};
 
-				return !overran;
+			/** The chunk through the bandwidth limit in pieces, each taken in once it may pass (a socket read can be 1 MiB). */
+			const limited = async (chunk: Buffer, rateLimit: NonNullable<TransferOptions['rateLimit']>): Promise<void> => {
+				let from = 0;
+				do {
+					const piece = chunk.subarray(from, from + RATE_PIECE_BYTES);
+					// Waiting for the limit is not a stall: the socket is not read meanwhile, on purpose.
+					watchdog?.pause();
+					await rateLimit(piece.length, controller.signal);
+					watchdog?.resume();
+					await take(piece);
+					from += piece.length;
+				} while (from < chunk.length);
 			};
 
 			// Each chunk straight from the parser (http.ts): a promise only when something must be waited for.
@@ -428,13 +434,8 @@ async function download(opts: TransferOptions, log: Logger, part: PartFile, open
 					);
 				}
 
-				if (!opts.rateLimit) return take(chunk);
-				// Waiting for the limit is not a stall: the socket is not read meanwhile, on purpose.
-				watchdog?.pause();
-				return opts.rateLimit(chunk.length, controller.signal).then(() => {
-					watchdog?.resume();
-					return take(chunk);
-				});
+				const waiting = opts.rateLimit ? limited(chunk, opts.rateLimit) : take(chunk);
+				return waiting ? waiting.then(() => !overran) : !overran;
 			};
 
 			await body.consume(sink);

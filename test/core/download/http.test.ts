@@ -2,6 +2,7 @@ import {createHash} from 'node:crypto';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {TransferError} from '../../../source/core/download/errors.js';
 import {createHttpClient, type HttpClient} from '../../../source/core/download/http.js';
+import {allowLargeReads, MIN_READ_BYTES} from '../../../source/core/download/large-reads.js';
 import {startTestServer, type TestServer} from '../../support/server.js';
 
 let server: TestServer;
@@ -88,6 +89,44 @@ describe('HttpClient.stream (the download path: chunks straight from the parser)
 		expect(bytes).toBe(BIG);
 		expect(hash.digest('hex')).toBe(bigSha);
 		expect(server.requestsFor('/big.bin').at(-1)?.userAgent).toBe('isoman/0.0.0-test');
+	});
+
+	it('reads plain HTTP in reads larger than 64 KiB, and every chunk kept stays intact after later reads', async () => {
+		const res = await client.stream(server.url('/big.bin'));
+		const kept: Buffer[] = [];
+		let bytes = 0;
+		await res.body.consume(chunk => {
+			kept.push(chunk);
+			bytes += chunk.length;
+			// Now and then a slow moment, so that the socket has more than 64 KiB waiting for the next read.
+			if (bytes % (2 * 1024 * 1024) < chunk.length) return new Promise<void>(resolve => setTimeout(resolve, 20));
+			return undefined;
+		});
+		expect(bytes).toBe(BIG);
+		expect(Math.max(...kept.map(c => c.length))).toBeGreaterThan(64 * 1024);
+		// The chunks are views of read buffers: hashing them only now proves no later read wrote into one.
+		expect(createHash('sha256').update(Buffer.concat(kept)).digest('hex')).toBe(bigSha);
+	});
+
+	it('keeps reads at 64 KiB while several transfers run (allowLargeReads(false)), with the same bytes', async () => {
+		allowLargeReads(false);
+		try {
+			const res = await client.stream(server.url('/big.bin'));
+			const hash = createHash('sha256');
+			let largest = 0;
+			let bytes = 0;
+			await res.body.consume(chunk => {
+				hash.update(chunk);
+				largest = Math.max(largest, chunk.length);
+				bytes += chunk.length;
+				if (bytes % (2 * 1024 * 1024) < chunk.length) return new Promise<void>(resolve => setTimeout(resolve, 20));
+				return undefined;
+			});
+			expect(largest).toBeLessThanOrEqual(MIN_READ_BYTES);
+			expect(hash.digest('hex')).toBe(bigSha);
+		} finally {
+			allowLargeReads(true);
+		}
 	});
 
 	it('refuses an 11th redirect with too_many_redirects, as request() does', async () => {
