@@ -24,10 +24,16 @@ let largest = MAX_READ_BYTES;
 /**
  * Reads up to 1 MiB (`true`, one transfer) or 64 KiB (`false`, several: each then gets a share of the link, and
  * 1 MiB read buffers were measured at +35 MB of peak RSS and ~2 s more of V8's garbage-collection threads for
- * 4 × 512 MiB; with 64 KiB the four read as Node does). part-file.ts says which, as transfers open and close.
+ * 4 × 512 MiB; with 64 KiB the four read as Node does). part-file.ts says which, as transfers open and close
+ * (64 KiB from the moment a second one opens until all are closed).
  */
 export function allowLargeReads(allowed: boolean): void {
 	largest = allowed ? MAX_READ_BYTES : MIN_READ_BYTES;
+}
+
+/** The largest read offered now. */
+export function largestRead(): number {
+	return largest;
 }
 
 /** The next read's size after one that brought `bytes`. */

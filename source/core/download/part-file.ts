@@ -49,6 +49,19 @@ function failureOf(error: unknown, during: PartFailure['during']): PartFailure {
 
 /** PartFiles open in this process (all transfers): decides whether a new batch copies its chunks. */
 let openParts = 0;
+/**
+ * Several parts have been open at once since the count was last 0: socket reads stay at 64 KiB until every part
+ * is closed (large-reads.ts). The last of several transfers, alone at the end, would otherwise switch to 1 MiB
+ * reads while the others' memory is still held (measured: peak RSS 110–121 MB against 102–104 for 4 × 512 MiB).
+ */
+let severalOpened = false;
+
+function countOpenParts(change: 1 | -1): void {
+	openParts += change;
+	if (openParts > 1) severalOpened = true;
+	else if (openParts === 0) severalOpened = false;
+	allowLargeReads(!severalOpened);
+}
 
 /** One batch: undici's chunks kept as they are, or copied into a reused buffer (see the module's comment). */
 type Batch = {chunks: Buffer[]; copy: Buffer | undefined; bytes: number; started: number};
@@ -75,8 +88,7 @@ export class PartFile {
 		this.written = opts.size;
 		this.syncedTo = opts.size;
 		this.hash = new TrailingHash(opts.fh.fd, opts.algorithm, opts.size);
-		openParts++;
-		allowLargeReads(openParts <= 1);
+		countOpenParts(1);
 	}
 
 	/**
@@ -195,8 +207,7 @@ export class PartFile {
 	async close(): Promise<void> {
 		if (!this.closed) {
 			this.closed = true;
-			openParts--;
-			allowLargeReads(openParts <= 1);
+			countOpenParts(-1);
 		}
 
 		await this.hash.close();

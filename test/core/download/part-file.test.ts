@@ -11,6 +11,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
 import {CHANGED_BEHIND_OUR_BACK} from '../../../source/core/download/errors.js';
+import {largestRead, MAX_READ_BYTES, MIN_READ_BYTES} from '../../../source/core/download/large-reads.js';
 import {BATCH_BYTES, PartFile, type PartFailure} from '../../../source/core/download/part-file.js';
 import {threadFlags} from '../../../source/core/download/trailing-hash.js';
 import {MiB, seededRandom, tempDir} from './helpers.js';
@@ -154,6 +155,18 @@ describe('PartFile', () => {
 			await p.close();
 			await other?.close();
 		}
+	});
+
+	it('socket reads stay at 64 KiB from the moment a second part opens until every part is closed', async () => {
+		const first = part((await openPart()).fh);
+		expect(largestRead()).toBe(MAX_READ_BYTES);
+		const second = part((await openPart()).fh);
+		expect(largestRead()).toBe(MIN_READ_BYTES);
+		await second.close();
+		// The first, alone again, keeps small reads: its batch of transfers has not ended.
+		expect(largestRead()).toBe(MIN_READ_BYTES);
+		await first.close();
+		expect(largestRead()).toBe(MAX_READ_BYTES);
 	});
 
 	it('digest gives up at once when the signal aborts', async () => {
