@@ -172,7 +172,9 @@ describe('manager: verification against checksum sources', () => {
 	});
 
 	it('re-verify reports progress and can be cancelled through its signal', async () => {
-		h = await startHarness();
+		// Progress events 5 ms apart: a 256 MiB check takes ~150 ms on a quiet machine, within one 100 ms throttle
+		// window of the download's last event, and would otherwise end before its first event.
+		h = await startHarness({}, {progressIntervalMs: 5});
 		const sha = await serveImage('/big/os-1.0-x86_64.iso', 30, 256 * MiB);
 		const {id} = h.manager.addNow({url: h.server.url('/big/os-1.0-x86_64.iso'), checksum: sha});
 		h.manager.start();

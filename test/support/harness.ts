@@ -29,11 +29,14 @@ export const TRANSFER_MODES = [
 	{mode: 'transfers on the transfer thread', transferThread: true},
 ] as const;
 
-export async function startHarness(settings: Record<string, unknown> = {}, options: {transferThread?: boolean} = {}): Promise<Harness> {
+export async function startHarness(
+	settings: Record<string, unknown> = {},
+	options: {transferThread?: boolean; /** The manager's progress events (default 100 ms apart). */ progressIntervalMs?: number} = {},
+): Promise<Harness> {
 	const lib = tempLibrary({retryBaseMs: 50, retryMaxMs: 500, ...settings});
 	const server = await startTestServer();
 	const logs = memorySink();
-	const manager = new Manager({config: lib.config, log: createLogger({level: 'debug', sink: logs}), ...(options.transferThread ? {transferThread: true} : {})});
+	const manager = new Manager({config: lib.config, log: createLogger({level: 'debug', sink: logs}), ...(options.transferThread ? {transferThread: true} : {}), ...(options.progressIntervalMs === undefined ? {} : {progressIntervalMs: options.progressIntervalMs})});
 	const walk = (dir: string): string[] =>
 		fs.existsSync(dir)
 			? fs.readdirSync(dir, {withFileTypes: true}).flatMap(e => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]))
