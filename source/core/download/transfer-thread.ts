@@ -9,6 +9,7 @@
  * Progress is posted at most every PROGRESS_MS (and at once when the part shrank).
  */
 import {parentPort, workerData} from 'node:worker_threads';
+import {Throttle} from '../throttle.js';
 import {IsomanError, type Logger} from '../types.js';
 import {createHttpClient} from './http.js';
 import {tuneForDownloads} from './memory.js';
@@ -82,39 +83,36 @@ async function run(id: number, job: TransferJob): Promise<void> {
 	const controller = new AbortController();
 	running.set(id, controller);
 	const limits = takeBuckets(job);
-	let sentAt = 0;
 	let sent = -1;
 	let unsent: {downloaded: number; total: number | null} | undefined;
-	let timer: NodeJS.Timeout | undefined;
-	const flush = () => {
-		clearTimeout(timer);
-		timer = undefined;
+	const progress = new Throttle(() => {
 		if (!unsent) return;
 		send({t: 'progress', id, ...unsent});
 		sent = unsent.downloaded;
-		sentAt = performance.now();
 		unsent = undefined;
-	};
+	}, PROGRESS_MS);
+	const {buckets: _limits, ...options} = job;
 
 	try {
 		const result = await transfer({
-			...job,
+			...options,
 			client,
 			signal: controller.signal,
 			log: logger(id, {}),
 			...(limits.length > 0 ? {rateLimit: limiter(limits)} : {}),
-			onProgress(progress) {
-				unsent = progress;
-				if (progress.downloaded < sent || performance.now() - sentAt >= PROGRESS_MS) flush();
-				else timer ??= setTimeout(flush, PROGRESS_MS).unref();
+			onProgress(written) {
+				unsent = written;
+				progress.request();
+				// A part that shrank (a restart from 0) is told at once.
+				if (written.downloaded < sent) progress.flush();
 			},
 			onMeta: meta => send({t: 'meta', id, ...meta}),
 			onRetry: info => send({t: 'retry', id, ...info}),
 		});
-		flush();
+		progress.flush();
 		send({t: 'done', id, result});
 	} catch (error) {
-		flush();
+		progress.flush();
 		send({t: 'failed', id, error: toThreadError(error)});
 	} finally {
 		running.delete(id);
