@@ -14,7 +14,7 @@ import type {TransferOptions} from '../../../source/core/download/transfer.js';
 import {TransferWorker} from '../../../source/core/download/transfer-worker.js';
 import {startTestServer, type Faults, type TestServer} from '../../support/server.js';
 import {waitFor} from '../../support/library.js';
-import {MiB, recordingLogger, tempDir, type LogRecord} from './helpers.js';
+import {MiB, recordingLogger, tempDir, testTransferOptions, type LogRecord, type TransferRecord} from './helpers.js';
 
 let server: TestServer;
 let worker: TransferWorker;
@@ -34,7 +34,7 @@ afterEach(async () => {
 	for (const dir of dirs.splice(0)) await fs.rm(dir, {recursive: true, force: true});
 });
 
-type Run = {partPath: string; progress: number[]; meta: unknown[]; retries: unknown[]; logs: LogRecord[]; result: ReturnType<TransferWorker['transfer']>};
+type Run = TransferRecord & {partPath: string; logs: LogRecord[]; result: ReturnType<TransferWorker['transfer']>};
 
 async function start(urlPath: string, overrides: Partial<TransferOptions> = {}, buckets: TokenBucket[] = []): Promise<Run> {
 	const dir = await tempDir();
@@ -42,26 +42,8 @@ async function start(urlPath: string, overrides: Partial<TransferOptions> = {}, 
 	const partPath = path.join(dir, 'image.part');
 	const log = recordingLogger();
 	const run: Omit<Run, 'result'> = {partPath, progress: [], meta: [], retries: [], logs: log.records};
-	const result = worker.transfer(
-		{
-			// The thread has its own client: this one is never used.
-			client: undefined as never,
-			url: server.url(urlPath),
-			partPath,
-			fileType: 'iso',
-			algorithm: 'sha256',
-			signal: new AbortController().signal,
-			stallTimeoutMs: 10_000,
-			retries: 5,
-			backoff: {baseMs: 1, maxMs: 20},
-			log,
-			onProgress: p => run.progress.push(p.downloaded),
-			onMeta: m => run.meta.push(m),
-			onRetry: r => run.retries.push(r),
-			...overrides,
-		},
-		buckets,
-	);
+	// The thread has its own client: the one in the options is never used.
+	const result = worker.transfer({client: undefined as never, ...testTransferOptions(server.url(urlPath), partPath, log, run), ...overrides}, buckets);
 	result.catch(() => undefined);
 	return {...run, result};
 }
@@ -97,7 +79,7 @@ describe('transfer thread', () => {
 		await first.result;
 		await fs.truncate(first.partPath, 3 * MiB);
 		const again = await worker.transfer(
-			{client: undefined as never, url: server.url('/t/resume.iso'), partPath: first.partPath, fileType: 'iso', algorithm: 'sha256', signal: new AbortController().signal, stallTimeoutMs: 10_000, retries: 1, backoff: {baseMs: 1, maxMs: 1}, log: recordingLogger()},
+			{client: undefined as never, ...testTransferOptions(server.url('/t/resume.iso'), first.partPath, recordingLogger(), {progress: [], meta: [], retries: []}), retries: 1},
 			[],
 		);
 		expect(again.hex).toBe(sha);

@@ -7,7 +7,7 @@ import {TransferError} from '../../../source/core/download/errors.js';
 import {createHttpClient, type HttpClient} from '../../../source/core/download/http.js';
 import {transfer, type TransferOptions, type TransferResult} from '../../../source/core/download/transfer.js';
 import {generatedBytes, startTestServer, type Content, type Faults, type TestServer} from '../../support/server.js';
-import {MiB, recordingLogger, seededRandom, tempDir, type LogRecord} from './helpers.js';
+import {MiB, recordingLogger, seededRandom, tempDir, testTransferOptions, type LogRecord, type TransferRecord} from './helpers.js';
 
 let server: TestServer;
 let client: HttpClient;
@@ -29,12 +29,9 @@ afterEach(async () => {
 
 const SIZE = 32 * MiB;
 
-type Run = {
+type Run = TransferRecord & {
 	partPath: string;
 	dir: string;
-	progress: number[];
-	meta: Array<Parameters<NonNullable<TransferOptions['onMeta']>>[0]>;
-	retries: Array<Parameters<NonNullable<TransferOptions['onRetry']>>[0]>;
 	logs: LogRecord[];
 	result: Promise<TransferResult>;
 };
@@ -48,22 +45,7 @@ async function start(urlPath: string, options: Partial<TransferOptions> & {exist
 	if (existing) await fs.writeFile(partPath, existing);
 	const log = recordingLogger();
 	const run: Omit<Run, 'result'> = {partPath, dir, progress: [], meta: [], retries: [], logs: log.records};
-	const result = transfer({
-		client,
-		url: server.url(urlPath),
-		partPath,
-		fileType: 'iso',
-		algorithm: 'sha256',
-		signal: new AbortController().signal,
-		stallTimeoutMs: 10_000,
-		retries: 5,
-		backoff: {baseMs: 1, maxMs: 20},
-		log,
-		onProgress: p => run.progress.push(p.downloaded),
-		onMeta: m => run.meta.push(m),
-		onRetry: r => run.retries.push(r),
-		...overrides,
-	});
+	const result = transfer({client, ...testTransferOptions(server.url(urlPath), partPath, log, run), ...overrides});
 	// Tests that expect a rejection attach their own handler; avoid an unhandled rejection meanwhile.
 	result.catch(() => undefined);
 	return {...run, result};
