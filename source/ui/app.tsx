@@ -119,7 +119,7 @@ export function App({controller, store, manager, dataDir, imagesDir = path.join(
 			? ''
 			: `${index + 1}/${model.rows.length}${arrangement ? `  ${arrangement}` : ''}${state.pane === 'details' ? '  (details; Esc: list)' : ''}`;
 	return (
-		<Box flexDirection="column" width={columns} height={height} overflow="hidden">
+		<Box flexDirection="column" width={columns} height={height} overflowY="hidden">
 			<Header
 				snapshot={snapshot}
 				dataDir={dataDir}
@@ -134,7 +134,7 @@ export function App({controller, store, manager, dataDir, imagesDir = path.join(
 				theme={theme}
 				spinners={ui.spinners}
 			/>
-			<Box height={mainHeight} width={columns} overflow="hidden">
+			<Box height={mainHeight} width={columns} overflowY="hidden">
 				{main}
 			</Box>
 			<StatusLine

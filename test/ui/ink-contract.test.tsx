@@ -7,6 +7,10 @@ import './helpers/env.js';
  *    delivered on its own.
  *  - frame-writer.ts / run-tui.tsx render in `debug: true` mode into a stand-in stdout: each commit writes the
  *    whole frame as plain lines (no cursor movement, no erase sequences), sized by the stream's columns.
+ *  - components/line.tsx renders Ink's `ink-text` element with a fixed width and height: it draws its styled
+ *    children on one row of that width, cut at the edge, and is never measured (so Ink's measure cache, which
+ *    is never emptied, does not grow with each new text).
+ *  - ink-row-cache.ts replaces Ink's internal Output.get (its own test compares the two).
  */
 import {EventEmitter} from 'node:events';
 import {Box, render, Text, useStdin} from 'ink';
@@ -14,6 +18,9 @@ import {useState} from 'react';
 import {afterEach, describe, expect, it} from 'vitest';
 import {parseKeys} from '../../source/ui/keys.js';
 import {useKeypress} from '../../source/ui/use-keypress.js';
+import {Line} from '../../source/ui/components/line.js';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import {waitFor} from '../support/library.js';
 
 /** A TTY stdin as Ink reads it ('readable' + read()). */
@@ -122,5 +129,52 @@ describe('the Ink internals source/ui relies on (Ink 6)', () => {
 		expect(second.split('\n').filter(Boolean), reason).toEqual(['first line 2', 'second line']);
 		// eslint-disable-next-line no-control-regex
 		expect(/\x1b\[\d*[ABCDHJK]/.test(second), reason).toBe(false);
+	});
+
+	it('a Line draws its styled children on one row of its width, cut at the edge, side by side in a row', async () => {
+		const {stdout} = mount(
+			<Box flexDirection="column" width={40}>
+				<Line width={12}>
+					<Text color="green">abc</Text>def
+				</Line>
+				<Line width={6}>{'x'.repeat(20)}</Line>
+				<Box>
+					<Line width={5}>ab</Line>
+					<Line width={5}>cd</Line>
+				</Box>
+				<Text>after</Text>
+			</Box>,
+		);
+		const frame = await waitFor(() => stdout.writes.find(w => w.includes('after')), {what: 'the frame'});
+		const reason = 'Ink\'s ink-text element no longer takes a fixed size from its style: source/ui/components/line.tsx needs another element';
+		// eslint-disable-next-line no-control-regex
+		const plain = frame.replace(/\x1b\[[0-9;]*m/g, '').split('\n');
+		expect(plain.slice(0, 4), reason).toEqual(['abcdef', 'xxxxx…', 'ab   cd', 'after']);
+		expect(frame, 'the styled child keeps its colour').toContain('\x1b[32mabc\x1b[39m');
+	});
+
+	it('a Line is never measured: thousands of different texts leave no heap behind, where <Text> keeps each one', () => {
+		v8.setFlagsFromString('--expose-gc');
+		const gc = vm.runInNewContext('gc') as () => void;
+		const retained = (line: (text: string) => React.ReactNode) => {
+			const {instance, stdout} = mount(<Box width={80}>{line('start')}</Box>);
+			gc();
+			const before = process.memoryUsage().heapUsed;
+			for (let i = 0; i < 5000; i++) instance.rerender(<Box width={80}>{line(`row ${i} ▾ ${'█'.repeat(i % 40)}${'░'.repeat(40 - (i % 40))} ${i * 7} MiB/s`)}</Box>);
+			instance.unmount();
+			stdout.writes.length = 0; // the frames the stand-in stdout kept
+			gc();
+			return process.memoryUsage().heapUsed - before;
+		};
+
+		// What rendering 5000 frames leaves anyway (compiled code, React's and Ink's own bookkeeping), the text
+		// never changing: once to warm up, then measured.
+		retained(() => <Line width={80}>the same text</Line>);
+		const baseline = retained(() => <Line width={80}>the same text</Line>);
+		const viaLine = retained(text => <Line width={80}>{text}</Line>) - baseline;
+		const viaText = retained(text => <Text>{text}</Text>) - baseline;
+		// 5000 texts of ~60 characters: Ink's measure cache keeps ~1.2 MB of them through <Text>; a Line leaves 0–0.2 MB.
+		expect(viaText, 'the control: <Text> is measured and each text kept (Ink 6, issue #986)').toBeGreaterThan(800_000);
+		expect(viaLine, 'a fixed-size ink-text was measured: Ink\'s measure cache grows with every new text again').toBeLessThan(400_000);
 	});
 });

@@ -11,6 +11,8 @@ import type {LibrarySnapshot} from '../store.js';
 import type {Theme} from '../theme.js';
 import type {Row} from '../tree.js';
 import {useNow} from '../use-now.js';
+import {fitSegments} from '../segment-fit.js';
+import {Line} from './line.js';
 import {Segments} from './segments.js';
 
 export type DetailsProps = {
@@ -52,22 +54,20 @@ export function Details({row, snapshot, events: readEvents, imagesDir, serverUrl
 	const shown = lines.slice(start, start + body);
 	const below = lines.length - start - shown.length;
 	return (
-		<Box flexDirection="column" width={width} height={height} overflow="hidden">
+		<Box flexDirection="column" width={width} height={height} overflowY="hidden">
 			{shown.map((line, index) => (
-				<Box key={start + index} height={1} flexShrink={0} width={width}>
-					<Text wrap="truncate-end">
-						<Segments segments={line} theme={theme} />
-					</Text>
-				</Box>
+				<Line key={start + index} width={width}>
+					<Segments segments={fitSegments(line, width, theme.glyphs.ellipsis)} theme={theme} />
+				</Line>
 			))}
 			{overflow ? (
-				<Box height={1} flexShrink={0}>
-					<Text color={theme.c('muted')} wrap="truncate-end">
+				<Line width={width}>
+					<Text color={theme.c('muted')}>
 						{start > 0 ? `${theme.glyphs.up} ${start} above  ` : ''}
 						{below > 0 ? `${theme.glyphs.down} ${below} more` : 'end'}
 						{moreHint ? `  (${moreHint})` : ''}
 					</Text>
-				</Box>
+				</Line>
 			) : null}
 		</Box>
 	);

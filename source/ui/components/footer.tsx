@@ -10,6 +10,7 @@ import type {LimitInput, Message} from '../controller.js';
 import {describeImage} from '../dialogs.js';
 import {footerParts, type Mode} from '../keymap.js';
 import type {Theme} from '../theme.js';
+import {Line} from './line.js';
 
 export type StatusLineProps = {
 	quitting: string | undefined;
@@ -64,10 +65,10 @@ export function StatusLine({quitting, filterEditing, filter, limit, message, pos
 		} else {
 			return (
 				<Box width={width} height={1}>
-					<Box width={width - room} height={1}>
-						<Text wrap="truncate-end">{text}</Text>
-					</Box>
-					<Text color={theme.c('muted')}>{`  ${position}`}</Text>
+					<Line width={width - room}>{text}</Line>
+					<Line width={room}>
+						<Text color={theme.c('muted')}>{`  ${position}`}</Text>
+					</Line>
 				</Box>
 			);
 		}
@@ -75,19 +76,15 @@ export function StatusLine({quitting, filterEditing, filter, limit, message, pos
 		content = <Text color={theme.c('muted')}>{position}</Text>;
 	}
 
-	return (
-		<Box width={width} height={1}>
-			<Text wrap="truncate-end">{content}</Text>
-		</Box>
-	);
+	return <Line width={width}>{content}</Line>;
 }
 
 /** The hints of the mode; an action that may not run on the selected file now is greyed (its key says why). */
 export function Footer({mode, width, theme, selected}: {mode: Mode; width: number; theme: Theme; selected?: Image}) {
 	const hints = footerParts(mode, width, theme.ascii, selected);
 	return (
-		<Box width={width} height={1}>
-			<Text color={theme.c('muted')} wrap="truncate-end">
+		<Line width={width}>
+			<Text color={theme.c('muted')}>
 				{hints.map((hint, i) => (
 					<Text key={hint.text} dimColor={hint.disabled}>
 						{i > 0 ? '  ' : ''}
@@ -95,6 +92,6 @@ export function Footer({mode, width, theme, selected}: {mode: Mode; width: numbe
 					</Text>
 				))}
 			</Text>
-		</Box>
+		</Line>
 	);
 }

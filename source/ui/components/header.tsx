@@ -1,9 +1,15 @@
 /** Top line: library path, free space, active/queued counts, total rate, the filter, and who runs the downloads. */
-import {Box, Text} from 'ink';
 import {displayText, formatRateLimit} from '../../core/index.js';
+import type {Segment} from '../file-state.js';
 import {formatBytes, formatRate} from '../format.js';
 import type {LibrarySnapshot} from '../store.js';
+import {fitSegments} from '../segment-fit.js';
 import type {Theme} from '../theme.js';
+import {Line} from './line.js';
+import {Segments} from './segments.js';
+
+/** What reaches the terminal: control characters shown as text, before the line is cut to its width. */
+const sanitised = (segment: Segment): Segment => ({...segment, text: displayText(segment.text)});
 
 export type HeaderProps = {
 	snapshot: LibrarySnapshot;
@@ -61,78 +67,27 @@ export function Header({snapshot, dataDir, free, filter, daemonPid, holder, owne
 	for (const p of snapshot.progress.values()) if (p.phase === 'downloading') rate += p.rate;
 	const sep = ` ${theme.glyphs.separator} `;
 	// Most important first: the line is cut at the right edge.
+	const parts: Segment[] = [{text: 'isoman', bold: true, color: 'header'}, {text: sep}];
+	if (active > 0 && spinners) parts.push({text: `${spinnerFrame(theme.ascii, snapshot.revision)} `, color: 'active'});
+	parts.push({text: `${active} active`, bold: active > 0, color: active > 0 ? 'active' : undefined}, {text: `, ${queued} queued`});
+	if (paused > 0) parts.push({text: `, ${paused} paused`});
+	if (failed > 0) parts.push({text: ', '}, {text: `${failed} failed`, bold: true, color: 'error'});
+	if (marked > 0) parts.push({text: sep}, {text: `${marked} marked`, bold: true, color: 'accent'});
+	if (active > 0) parts.push({text: `${sep}${formatRate(rate)}`});
+	if (snapshot.maxRate > 0) parts.push({text: sep}, {text: `limit ${formatRateLimit(snapshot.maxRate)}`, bold: true, color: 'warn'});
+	if (filter.trim()) parts.push({text: sep}, {text: `filter: ${filter}`, bold: true, color: 'warn'});
+	if (!owner) {
+		parts.push(
+			{text: sep},
+			snapshot.ownerGone === undefined ? {text: holderText(holder, daemonPid), bold: true} : {text: `daemon pid ${snapshot.ownerGone} stopped`, bold: true, color: 'error'},
+		);
+	}
+
+	if (serving) parts.push({text: sep}, {text: `serving ${serving}/images/`, color: 'active'});
+	parts.push({text: sep}, {text: `library ${formatBytes(librarySize)}, `}, {text: free === undefined ? 'free space ?' : `${formatBytes(free)} free`}, {text: sep}, {text: dataDir});
 	return (
-		<Box width={width} height={1}>
-			<Text wrap="truncate-end">
-				<Text bold color={theme.c('header')}>
-					isoman
-				</Text>
-				{sep}
-				{active > 0 && spinners ? (
-					<Text color={theme.c('active')}>{`${spinnerFrame(theme.ascii, snapshot.revision)} `}</Text>
-				) : null}
-				<Text bold={active > 0} color={active > 0 ? theme.c('active') : undefined}>
-					{active} active
-				</Text>
-				{`, ${queued} queued`}
-				{paused > 0 ? `, ${paused} paused` : ''}
-				{failed > 0 ? (
-					<Text>
-						{', '}
-						<Text bold color={theme.c('error')}>
-							{failed} failed
-						</Text>
-					</Text>
-				) : null}
-				{marked > 0 ? (
-					<Text>
-						{sep}
-						<Text bold color={theme.c('accent')}>
-							{marked} marked
-						</Text>
-					</Text>
-				) : null}
-				{active > 0 ? `${sep}${formatRate(rate)}` : ''}
-				{snapshot.maxRate > 0 ? (
-					<Text>
-						{sep}
-						<Text bold color={theme.c('warn')}>
-							limit {formatRateLimit(snapshot.maxRate)}
-						</Text>
-					</Text>
-				) : null}
-				{filter.trim() ? (
-					<Text>
-						{sep}
-						<Text bold color={theme.c('warn')}>
-							filter: {displayText(filter)}
-						</Text>
-					</Text>
-				) : null}
-				{owner ? null : (
-					<Text>
-						{sep}
-						{snapshot.ownerGone === undefined ? (
-							<Text bold>{holderText(holder, daemonPid)}</Text>
-						) : (
-							<Text bold color={theme.c('error')}>
-								daemon pid {snapshot.ownerGone} stopped
-							</Text>
-						)}
-					</Text>
-				)}
-				{serving ? (
-					<Text>
-						{sep}
-						<Text color={theme.c('active')}>serving {serving}/images/</Text>
-					</Text>
-				) : null}
-				{sep}
-				{`library ${formatBytes(librarySize)}, `}
-				{free === undefined ? 'free space ?' : `${formatBytes(free)} free`}
-				{sep}
-				{displayText(dataDir)}
-			</Text>
-		</Box>
+		<Line width={width}>
+			<Segments segments={fitSegments(parts.map(sanitised), width, theme.glyphs.ellipsis)} theme={theme} />
+		</Line>
 	);
 }

@@ -5,8 +5,10 @@ import {Text} from 'ink';
 import {displayText, type Image, type Progress} from '../../core/index.js';
 import {fileSize, fileStateSegments, type Segment} from '../file-state.js';
 import {fit} from '../format.js';
+import {segmentsWidth} from '../segment-fit.js';
 import type {Theme} from '../theme.js';
 import type {Row} from '../tree.js';
+import {Line} from './line.js';
 import {Segments} from './segments.js';
 
 export type TreeRowProps = {
@@ -31,7 +33,6 @@ const LABEL_WANT = 24;
 const LIST_LABEL_WANT = 36;
 /** Enough for "▶ retry 3/8 in 15s: connection refused" and for percent, speed, ETA and a short bar. */
 const STATE_WANT = 38;
-const segmentsLength = (segments: readonly Segment[]) => segments.reduce((sum, s) => sum + [...s.text].length, 0);
 
 function TreeRowView({row, selected, width, theme, image, progress, note, marked = false, wait}: TreeRowProps) {
 	// A row waiting to retry counts down once a second; no timer otherwise.
@@ -60,13 +61,15 @@ function TreeRowView({row, selected, width, theme, image, progress, note, marked
 		if (note) segments.push({text: `  ${note}`, color: row.expanded ? 'muted' : undefined, dim: row.expanded});
 	}
 
-	const used = [...prefix].length + segmentsLength(segments);
+	const used = [...prefix].length + segmentsWidth(segments);
 	return (
-		<Text inverse={selected} wrap="truncate-end">
-			{prefix}
-			<Segments segments={segments} theme={theme} />
-			{used < width ? ' '.repeat(width - used) : ''}
-		</Text>
+		<Line width={width}>
+			<Text inverse={selected}>
+				{prefix}
+				<Segments segments={segments} theme={theme} />
+				{used < width ? ' '.repeat(width - used) : ''}
+			</Text>
+		</Line>
 	);
 }
 

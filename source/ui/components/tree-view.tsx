@@ -43,7 +43,7 @@ export function TreeView({model, selectedIndex, snapshot, width, height, theme, 
 
 	const visible = rows.slice(top.current, top.current + height);
 	return (
-		<Box width={width} height={height} flexDirection="column" overflow="hidden">
+		<Box width={width} height={height} flexDirection="column" overflowY="hidden">
 			{visible.map((row, offset) => {
 				const index = top.current + offset;
 				if (row.kind === 'file') {
