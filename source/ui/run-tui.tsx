@@ -104,13 +104,14 @@ export async function runTui(options: RunTuiOptions): Promise<number> {
 	const restoreEnvironment = prepareInkEnvironment(process.env);
 	let modules;
 	try {
-		modules = await Promise.all([import('ink'), import('./app.js'), import('./controller.js'), import('./store.js'), import('./theme.js')]);
+		modules = await Promise.all([import('ink'), import('./app.js'), import('./controller.js'), import('./store.js'), import('./theme.js'), import('./ink-row-cache.js')]);
 	} catch (error) {
 		restoreEnvironment();
 		throw error;
 	}
 
-	const [{render}, {App}, {UiController}, {LibraryStore}, {createTheme}] = modules;
+	const [{render}, {App}, {UiController}, {LibraryStore}, {createTheme}, {installInkRowCache}] = modules;
+	installInkRowCache();
 	let store = new LibraryStore(manager, {maxPerSecond: ui.snapshotsPerSecond});
 	const theme = createTheme(ui);
 	const screen = createScreen(stdout);

@@ -10,6 +10,7 @@ import {silentLogger} from '../../../source/core/log.js';
 import {App} from '../../../source/ui/app.js';
 import {UiController, type ControllerOptions, type QuitChoice} from '../../../source/ui/controller.js';
 import {LibraryStore} from '../../../source/ui/store.js';
+import {installInkRowCache} from '../../../source/ui/ink-row-cache.js';
 import {createTheme} from '../../../source/ui/theme.js';
 import {tempLibrary, type TempLibrary} from '../../support/library.js';
 
@@ -46,6 +47,9 @@ export type HarnessOptions = {
 	/** Extra controller options (writeTerminal, notify). */
 	controller?: Partial<ControllerOptions>;
 };
+
+// The App's frames are drawn as the TUI draws them: through the row cache.
+installInkRowCache();
 
 const tick = () => new Promise<void>(resolve => setImmediate(resolve));
 
