@@ -8,8 +8,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 
-/** The transfer thread's nice value (and so its helpers'): below the drawing thread, above nothing else on the machine. */
-export const DOWNLOAD_NICE = 5;
+/**
+ * The transfer thread's nice value (and so its helpers'). With Linux's autogroups (or a session cgroup) a nice value
+ * only orders the threads of one session, so this takes CPU from the drawing thread's own downloads, not from other
+ * programs. Bench item 8, A/B in the same minutes (bench/README.md, "Cheaper frames"): key → frame p99 598–636 ms at
+ * 5, 96–317 ms at 10, 120–308 ms at 19; 10 rather than 19 so that where there are no autogroups the downloads are
+ * not left only the crumbs of every other busy program on the machine.
+ */
+export const DOWNLOAD_NICE = 10;
 
 function setNice(tid: number, nice: number): void {
 	try {

@@ -11,6 +11,7 @@ import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest';
 import {TransferError} from '../../../source/core/download/errors.js';
 import {TokenBucket} from '../../../source/core/download/rate-limit.js';
 import type {TransferOptions} from '../../../source/core/download/transfer.js';
+import {DOWNLOAD_NICE} from '../../../source/core/download/thread-priority.js';
 import {TransferWorker} from '../../../source/core/download/transfer-worker.js';
 import {startTestServer, type Faults, type TestServer} from '../../support/server.js';
 import {waitFor} from '../../support/library.js';
@@ -165,7 +166,8 @@ describe('transfer thread', () => {
 		const run = await start('/t/nice.iso', {signal: controller.signal});
 		await waitFor(() => run.progress.length > 0, {what: 'first progress'});
 		// The transfer thread, the hashing thread, libuv's pool and V8's helpers: all below the main thread.
-		expect(new Set(otherThreadsNice())).toEqual(new Set([5]));
+		expect(new Set(otherThreadsNice())).toEqual(new Set([DOWNLOAD_NICE]));
+		expect(DOWNLOAD_NICE).toBeGreaterThan(0);
 		expect(Number(readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16])).toBe(0);
 		controller.abort(new Error('done'));
 		await run.result.catch(() => undefined);
