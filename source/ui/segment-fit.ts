@@ -1,7 +1,7 @@
 /** Cutting a line of styled pieces to a width. Columns are counted as code points, as everywhere in the TUI (format.ts). */
 import type {Segment} from './file-state.js';
 
-export function segmentsWidth(segments: readonly Segment[]): number {
+function segmentsWidth(segments: readonly Segment[]): number {
 	let width = 0;
 	for (const segment of segments) width += [...segment.text].length;
 	return width;

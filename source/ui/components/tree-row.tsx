@@ -5,7 +5,7 @@ import {Text} from 'ink';
 import {displayText, type Image, type Progress} from '../../core/index.js';
 import {fileSize, fileStateSegments, type Segment} from '../file-state.js';
 import {fit} from '../format.js';
-import {segmentsWidth} from '../segment-fit.js';
+import {fitSegments} from '../segment-fit.js';
 import type {Theme} from '../theme.js';
 import type {Row} from '../tree.js';
 import {Line} from './line.js';
@@ -61,13 +61,11 @@ function TreeRowView({row, selected, width, theme, image, progress, note, marked
 		if (note) segments.push({text: `  ${note}`, color: row.expanded ? 'muted' : undefined, dim: row.expanded});
 	}
 
-	const used = [...prefix].length + segmentsWidth(segments);
+	// Padded to the width (the selection's inverse runs to the edge) or cut there, as every Line is.
 	return (
 		<Line width={width}>
 			<Text inverse={selected}>
-				{prefix}
-				<Segments segments={segments} theme={theme} />
-				{used < width ? ' '.repeat(width - used) : ''}
+				<Segments segments={fitSegments([{text: prefix}, ...segments], width, g.ellipsis)} theme={theme} />
 			</Text>
 		</Line>
 	);
