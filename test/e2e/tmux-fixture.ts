@@ -1,7 +1,7 @@
 /**
  * For the tmux end-to-end tests: the tmux commands, and one test server, one temp library and one pid-suffixed
- * session per file (or describe), cleaned up after it (the session killed, a daemon still holding the library
- * stopped and waited for).
+ * session per file (or describe), cleaned up after it (the session's TUI killed outright so that it hands nothing
+ * to a new daemon, a daemon still holding the library stopped and waited for).
  */
 import {execFileSync, spawnSync} from 'node:child_process';
 import path from 'node:path';
@@ -27,11 +27,19 @@ export function tmuxFixture(name: string): TmuxFixture {
 		state.lib = tempLibrary();
 	});
 	afterAll(async () => {
+		// The session's TUI is killed outright first: a TUI whose terminal goes away (or that gets SIGTERM) hands its
+		// downloads to a new background daemon, which would outlive the test and re-create the library it deletes.
+		const panes = spawnSync('tmux', ['list-panes', '-t', session, '-F', '#{pane_pid}'], {encoding: 'utf8'});
+		const tuis = panes.status === 0 ? panes.stdout.split('\n').filter(Boolean).map(Number) : [];
+		for (const pid of tuis) signal(pid, 'SIGKILL');
+		await waitFor(() => !tuis.some(alive), {what: 'the TUI to die', timeoutMs: 10_000}).catch(() => undefined);
 		spawnSync('tmux', ['kill-session', '-t', session]);
 		const holder = state.lib && readLock(state.lib.dir);
-		if (holder) spawnSync('kill', [String(holder.pid)]);
-		const {lib} = state;
-		if (lib) await waitFor(() => !readLock(lib.dir), {what: 'the holder to stop', timeoutMs: 10_000}).catch(() => undefined);
+		if (holder && alive(holder.pid)) {
+			signal(holder.pid, 'SIGTERM');
+			await waitFor(() => !alive(holder.pid), {what: 'the holder to stop', timeoutMs: 10_000}).catch(() => undefined);
+		}
+
 		await state.server?.close();
 		state.lib?.cleanup();
 	});
@@ -44,4 +52,21 @@ export function tmuxFixture(name: string): TmuxFixture {
 		},
 		session,
 	};
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+	try {
+		process.kill(pid, name);
+	} catch {
+		// Already gone.
+	}
+}
+
+function alive(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch (error) {
+		return (error as NodeJS.ErrnoException).code === 'EPERM';
+	}
 }
