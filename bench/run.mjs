@@ -29,6 +29,7 @@ import {startNodeServer} from './lib/server.mjs';
 import {
 	MiB,
 	bytesText,
+	clockTicks,
 	fmt,
 	freeBytes,
 	gbps,
@@ -315,7 +316,7 @@ async function main() {
 			[5, () => benchTui(options, {small, url, work})],
 			[6, () => benchCatalogue(options, {work, origin: server.origin})],
 			[7, () => benchServing(options, {big, bigUrl, curl, server, work})],
-			[8, () => benchTuiUnderLoad(options, {big, url, work})],
+			[8, () => benchTuiUnderLoad(options, {big, url, curl, out, work})],
 			[9, () => benchLimit(options, {big, small, url, work})],
 		];
 		for (const [item, run] of items) {
@@ -1113,7 +1114,73 @@ async function benchLimit(options, {big, small, url, work}) {
 // ---------------------------------------------------------------------------------------------------------------------
 // 8. TUI responsiveness during 4 full-speed downloads
 
-async function benchTuiUnderLoad(options, {big, url, work}) {
+/**
+ * Presses j and k in turn, 150 ms apart, in a TUI whose list has `total` rows, until 200 presses or `keepGoing()`
+ * (asked every 10 presses) says stop; resolves each press's latency (NaN: no frame within 2 s).
+ */
+async function pressAlternately(session, total, keepGoing) {
+	const latencies = [];
+	for (let k = 0; k < 200; k++) {
+		if (k % 10 === 0 && !(await keepGoing())) break;
+		const down = k % 2 === 0;
+		const from = session.text.length;
+		const expected = new RegExp(`(?<![0-9])${down ? 2 : 1}/${total}(?![0-9])`);
+		const sent = performance.now();
+		session.write(down ? 'j' : 'k');
+		const seen = await session.waitFor(t => expected.test(t), 2000, from);
+		latencies.push(seen === undefined ? NaN : seen - sent);
+		await sleep(150);
+	}
+
+	return latencies;
+}
+
+/** The TUI's main thread (/proc/PID/task/PID/schedstat): ms on a CPU, ms runnable but waiting for one. */
+function schedstat(pid) {
+	try {
+		const [onCpu, wait] = fs.readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+		return {at: performance.now(), onCpuMs: onCpu / 1e6, waitMs: wait / 1e6};
+	} catch {
+		return undefined;
+	}
+}
+
+/** Starts the TUI on `dataDir` in a 100×30 pty; resolves the session, its pid and the list's length once drawn. */
+async function tuiWithList(dataDir) {
+	const session = startInPty([process.execPath, CLI, '--data-dir', dataDir, '--concurrency', '4', '--per-host', '4'], {cols: 100, rows: 30, env: tuiEnv(), cwd: ROOT});
+	const first = await session.waitFor(t => /(?<![0-9])1\/(\d+)(?![0-9])/.test(t), 15_000);
+	if (first === undefined) {
+		await session.stop();
+		throw new Error(`the TUI drew no list within 15 s: ${session.stderr.trim()}`);
+	}
+
+	return {session, pid: await session.programPid(), total: Number(/(?<![0-9])1\/(\d+)(?![0-9])/.exec(session.text)[1])};
+}
+
+/** The whole machine's steal time so far (/proc/stat: time the hypervisor ran something else on our vCPUs), in ms. */
+function stealMs() {
+	try {
+		const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+		return (Number(cpu[8]) / clockTicks()) * 1000;
+	} catch {
+		return NaN;
+	}
+}
+
+/** p50, p99, max and lost presses of a list of latencies. */
+function latencyStats(latencies) {
+	const sorted = latencies.filter(Number.isFinite).sort((a, b) => a - b);
+	const pct = p => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
+	return {p50: pct(0.5), p99: pct(0.99), max: sorted.at(-1) ?? NaN, over50: sorted.filter(x => x > 50).length, n: latencies.length, lost: latencies.length - sorted.length};
+}
+
+/**
+ * Item 8: key → frame while the TUI downloads 4 × the big file at full speed; then two controls: the same TUI with
+ * its 4 rows paused while 4 curl loops fetch the same files (`curl -o FILE`, and `curl | tee FILE | sha256sum`,
+ * the same work as isoman's: fetch, write, hash), so what the machine alone does to a drawing process under such a
+ * load can be read beside isoman's figure.
+ */
+async function benchTuiUnderLoad(options, {big, url, curl, out, work}) {
 	const item = 8;
 	const missing = tuiMissing();
 	if (missing) {
@@ -1121,52 +1188,44 @@ async function benchTuiUnderLoad(options, {big, url, work}) {
 		return;
 	}
 
-	const latencies = [];
-	const downloading = [];
-	/** The TUI's main thread over the press windows (/proc/PID/task/PID/schedstat): ms on a CPU, ms runnable but waiting for one. */
+	const urls = [1, 2, 3, 4].map(i => url(`${path.basename(big.file, '.iso')}-${i}.iso`));
+	const sha256sum = which('sha256sum');
+	const controls = [];
+	if (curl) controls.push(['curl', 'while :; do "$0" -sS --fail -o "$1/ctl$2.iso" "$3" || exit 1; done']);
+	if (curl && sha256sum) controls.push(['curl-sha', 'while :; do "$0" -sS --fail "$3" | tee "$1/ctl$2.iso" | sha256sum > /dev/null || exit 1; done']);
+	const presses = {isoman: [], curl: [], 'curl-sha': []};
+	/** The TUI's main thread over the press windows. */
 	const mainThread = {wallMs: 0, onCpuMs: 0, waitMs: 0};
-	const schedstat = pid => {
-		try {
-			const [onCpu, wait] = fs.readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').trim().split(' ').map(Number);
-			return {at: performance.now(), onCpuMs: onCpu / 1e6, waitMs: wait / 1e6};
-		} catch {
-			return undefined;
-		}
+	/** Wall time and the machine's steal time over each kind's press windows. */
+	const windows = {};
+	const timed = async (key, run) => {
+		const t0 = performance.now();
+		const s0 = stealMs();
+		const result = await run();
+		const w = (windows[key] ??= {wallMs: 0, stealMs: 0});
+		w.wallMs += performance.now() - t0;
+		w.stealMs += stealMs() - s0;
+		presses[key].push(...result);
+		say(`  ${key}: ${result.length} presses, p99 ${fmt(latencyStats(result).p99, 1)} ms`);
+		return result;
 	};
 	for (let round = 0; round < options.runs; round++) {
 		const dataDir = path.join(work, `lib-8-${round}`);
-		for (let i = 1; i <= 4; i++) addImage(dataDir, url(`${path.basename(big.file, '.iso')}-${i}.iso`), `u${i}`, big.sha256);
+		urls.forEach((u, i) => addImage(dataDir, u, `u${i + 1}`, big.sha256));
 		warmWrite(work, big.size * 4);
-		const session = startInPty([process.execPath, CLI, '--data-dir', dataDir, '--concurrency', '4', '--per-host', '4'], {cols: 100, rows: 30, env: tuiEnv(), cwd: ROOT});
+		const {session, pid, total} = await tuiWithList(dataDir);
 		try {
-			const first = await session.waitFor(t => /(?<![0-9])1\/(\d+)(?![0-9])/.test(t), 15_000);
-			if (first === undefined) throw new Error(`the TUI drew no list within 15 s: ${session.stderr.trim()}`);
 			const deadline = performance.now() + 15_000;
 			while ((await activeCount(dataDir)) < 4 && performance.now() < deadline) await sleep(100);
-			const total = Number(/(?<![0-9])1\/(\d+)(?![0-9])/.exec(session.text)[1]);
 			if (total < 2) throw new Error('the list has one row: nothing to move to');
-			const pid = await session.programPid();
 			const sched0 = pid ? schedstat(pid) : undefined;
-			for (let k = 0; k < 200; k++) {
-				if (k % 10 === 0 && (await activeCount(dataDir)) < 4) break;
-				const down = k % 2 === 0;
-				const from = session.text.length;
-				const expected = new RegExp(`(?<![0-9])${down ? 2 : 1}/${total}(?![0-9])`);
-				const sent = performance.now();
-				session.write(down ? 'j' : 'k');
-				const seen = await session.waitFor(t => expected.test(t), 2000, from);
-				latencies.push(seen === undefined ? NaN : seen - sent);
-				await sleep(150);
-			}
-
+			await timed('isoman', () => pressAlternately(session, total, async () => (await activeCount(dataDir)) >= 4));
 			const sched1 = pid ? schedstat(pid) : undefined;
 			if (sched0 && sched1) {
 				mainThread.wallMs += sched1.at - sched0.at;
 				mainThread.onCpuMs += sched1.onCpuMs - sched0.onCpuMs;
 				mainThread.waitMs += sched1.waitMs - sched0.waitMs;
 			}
-
-			downloading.push(await activeCount(dataDir));
 		} finally {
 			await session.stop();
 		}
@@ -1176,16 +1235,64 @@ async function benchTuiUnderLoad(options, {big, url, work}) {
 		if (r.code !== 0) throw new Error(`finishing the downloads: daemon exited ${r.code}`);
 		assertComplete(dataDir, big.sha256);
 		fs.rmSync(dataDir, {recursive: true, force: true});
+
+		for (const [key, loop] of controls) await timed(key, () => pressesBesideLoad(`${key}-${round}`, {big, urls, curl, loop, out, work}));
 	}
 
-	const sorted = latencies.filter(Number.isFinite).sort((a, b) => a - b);
-	const pct = p => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
-	const lost = latencies.length - sorted.length;
-	row(item, 'TUI key (j/k) → frame, 4 full-speed downloads: p50', 'ms', [pct(0.5)], {digits: 1});
-	row(item, 'TUI key (j/k) → frame, 4 full-speed downloads: p99', 'ms', [pct(0.99)], {target: '≤ 50', check: x => x <= 50 && lost === 0, digits: 1});
+	const steal = key => {
+		const w = windows[key];
+		return w && Number.isFinite(w.stealMs) && w.wallMs > 0 ? ` The hypervisor's steal time over those windows (/proc/stat: time our vCPUs were runnable but not run): ${fmt(w.stealMs / 1000, 1)} s of ${os.cpus().length} × ${fmt(w.wallMs / 1000, 1)} s (${fmt((w.stealMs / (os.cpus().length * w.wallMs)) * 100, 1)} %).` : '';
+	};
+	const counts = st => `${st.over50} over 50 ms, max ${fmt(st.max, 1)} ms${st.lost ? `; ${st.lost} press(es) drew no frame within 2 s` : ''}`;
+	const mine = latencyStats(presses.isoman);
+	row(item, 'TUI key (j/k) → frame, 4 full-speed downloads: p50', 'ms', [mine.p50], {digits: 1});
+	row(item, 'TUI key (j/k) → frame, 4 full-speed downloads: p99', 'ms', [mine.p99], {target: '≤ 50', check: x => x <= 50 && mine.lost === 0, digits: 1});
 	const share = ms => `${fmt(ms / 1000, 1)} s (${fmt((ms / mainThread.wallMs) * 100, 0)} %)`;
 	const sched = mainThread.wallMs > 0 ? ` The TUI's main thread over the press windows (${fmt(mainThread.wallMs / 1000, 1)} s, /proc schedstat): on a CPU ${share(mainThread.onCpuMs)}, runnable but waiting for a CPU ${share(mainThread.waitMs)}.` : '';
-	note(item, `${latencies.length} presses 150 ms apart in an 100×30 pty while 4 × ${bytesText(big.size)} downloaded at once from loopback (--concurrency 4 --per-host 4, no limit), only while all 4 were active; a press counts when the status line shows the new position (n/N, kept beside any message); max ${fmt(sorted.at(-1) ?? NaN, 1)} ms${lost ? `; ${lost} press(es) drew no frame within 2 s` : ''}.${sched} The downloads are then finished headless and verified.`);
+	note(item, `${mine.n} presses 150 ms apart in an 100×30 pty while 4 × ${bytesText(big.size)} downloaded at once from loopback (--concurrency 4 --per-host 4, no limit), only while all 4 were active; a press counts when the status line shows the new position (n/N, kept beside any message); ${counts(mine)}.${sched}${steal('isoman')} The downloads are then finished headless and verified.`);
+	const labels = {curl: '4 × curl -o FILE', 'curl-sha': '4 × curl | tee FILE | sha256sum'};
+	for (const [key] of controls) {
+		const st = latencyStats(presses[key]);
+		row(item, `control: the same TUI, its 4 rows paused, while ${labels[key]} of the same files run: p50`, 'ms', [st.p50], {digits: 1});
+		row(item, `control: the same, ${labels[key]}: p99`, 'ms', [st.p99], {digits: 1});
+		note(item, `control (${labels[key]}): ${st.n} presses the same way in the same TUI with nothing of its own to download while the 4 loops (each restarted as it finished) fetched the same files; ${counts(st)}.${steal(key)}`);
+	}
+
+	if (controls.length < 2) skip(item, 'control rows', controls.length ? 'sha256sum not installed (the curl | sha256sum control)' : 'curl not installed');
+}
+
+/** A control round of item 8: presses in an idle TUI (4 paused rows) while 4 shell loops run `loop` on the big file. */
+async function pressesBesideLoad(name, {big, urls, curl, loop, out, work}) {
+	const dataDir = path.join(work, `lib-8c-${name}`);
+	const ids = urls.map((u, i) => addImage(dataDir, u, `c${i + 1}`, big.sha256));
+	isomanSync(['pause', ...ids, '--data-dir', dataDir]);
+	warmWrite(work, big.size * 4);
+	const script = urls.map((u, i) => `sh -c '${loop}' "$0" "$1" ${i} "${u}" &`).join(' ') + ' wait';
+	const load = spawn('sh', ['-c', script, curl, out], {stdio: 'ignore', detached: true});
+	let stopped = false;
+	const exited = new Promise(resolve =>
+		load.once('exit', () => {
+			stopped = true;
+			resolve();
+		}),
+	);
+	const {session, total} = await tuiWithList(dataDir);
+	try {
+		// The loops are past their first second (connections, first writes) before the first press.
+		await sleep(1000);
+		const presses = await pressAlternately(session, total, async () => !stopped);
+		if (stopped) throw new Error(`the ${name} control load ended early (a fetch failed?)`);
+		return presses;
+	} finally {
+		await session.stop();
+		try {
+			process.kill(-load.pid, 'SIGKILL');
+		} catch {}
+
+		await Promise.race([exited, sleep(5000)]);
+		for (let i = 0; i < 4; i++) fs.rmSync(path.join(out, `ctl${i}.iso`), {force: true});
+		fs.rmSync(dataDir, {recursive: true, force: true});
+	}
 }
 
 main().catch(error => {
