@@ -29,6 +29,12 @@ export class Throttle {
 		this.run();
 	}
 
+	/** Count a run made some other way (the same work done by another path): the interval starts again now. */
+	restart(): void {
+		this.cancel();
+		this.last = this.now();
+	}
+
 	cancel(): void {
 		clearTimeout(this.timer);
 		this.timer = undefined;

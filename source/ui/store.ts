@@ -1,6 +1,8 @@
 /**
  * The library as React sees it: an external store fed by the manager's events and batched at the source, so
- * React reconciles at most `maxPerSecond` times a second however fast progress arrives (10/s, 4/s over SSH).
+ * React reconciles at most `maxPerSecond` times a second however fast progress arrives (10/s, 4/s over SSH), and
+ * when only progress changed at most `progressPerSecond` times (over SSH once a second: a changed row, a new limit
+ * or a notice's row still shows within 250 ms).
  * Components read it with `useSyncExternalStore`; every published snapshot is a new immutable object.
  *
  * In client mode (a daemon owns the library) the manager's `watch()` turns the daemon's writes into the same
@@ -25,6 +27,8 @@ export type LibrarySnapshot = {
 export type StoreOptions = {
 	/** Snapshots published per second at most (default 10). */
 	maxPerSecond?: number;
+	/** Snapshots per second at most while only live progress changed (default: maxPerSecond). */
+	progressPerSecond?: number;
 	now?: () => number;
 };
 
@@ -39,6 +43,8 @@ export class LibraryStore {
 	private imagesDirty = false;
 	private progressDirty = false;
 	private readonly throttle: Throttle;
+	/** Paces the snapshots that carry nothing but new progress. */
+	private readonly progressThrottle: Throttle;
 	private readonly now: () => number;
 	private closed = false;
 	private maxRate: number;
@@ -49,7 +55,9 @@ export class LibraryStore {
 		options: StoreOptions = {},
 	) {
 		this.now = options.now ?? Date.now;
-		this.throttle = new Throttle(() => this.publish(), 1000 / Math.max(1, options.maxPerSecond ?? 10), this.now);
+		const perSecond = Math.max(1, options.maxPerSecond ?? 10);
+		this.throttle = new Throttle(() => this.publish(), 1000 / perSecond, this.now);
+		this.progressThrottle = new Throttle(() => this.publish(), 1000 / Math.max(1, Math.min(perSecond, options.progressPerSecond ?? perSecond)), this.now);
 		this.byId = new Map(manager.list().map(image => [image.id, image]));
 		this.progress = new Map(manager.progressSnapshot().map(p => [p.id, p]));
 		this.maxRate = manager.maxRate?.() ?? 0;
@@ -119,6 +127,7 @@ export class LibraryStore {
 	/** Publish pending changes now (tests, and before a frame that must be exact). */
 	flush(): void {
 		this.throttle.cancel();
+		this.progressThrottle.cancel();
 		if (!this.imagesDirty && !this.progressDirty) return;
 		this.publish();
 	}
@@ -126,6 +135,7 @@ export class LibraryStore {
 	close(): void {
 		this.closed = true;
 		this.throttle.cancel();
+		this.progressThrottle.cancel();
 		this.manager.off('change', this.onChange);
 		this.manager.off('progress', this.onProgress);
 		this.manager.off('notice', this.relayNotice);
@@ -155,10 +165,17 @@ export class LibraryStore {
 	};
 
 	private schedule(): void {
-		if (!this.closed) this.throttle.request();
+		if (this.closed) return;
+		if (this.imagesDirty) {
+			this.progressThrottle.cancel();
+			this.throttle.request();
+		} else this.progressThrottle.request();
 	}
 
 	private publish(): void {
+		// Whichever throttle ran, both intervals start now: progress stays at its pace around a row's change.
+		this.throttle.restart();
+		this.progressThrottle.restart();
 		this.snapshot = this.build(this.snapshot.revision + 1);
 		for (const listener of this.listeners) listener();
 	}

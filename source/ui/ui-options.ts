@@ -12,6 +12,8 @@ export type UiOptions = {
 	maxFps: number;
 	/** How many library snapshots a second the store publishes at most. */
 	snapshotsPerSecond: number;
+	/** The same while nothing but live progress changed (over SSH: once a second). */
+	progressPerSecond: number;
 	spinners: boolean;
 };
 
@@ -33,6 +35,7 @@ export function uiOptionsFrom(config: Pick<Config, 'noColor' | 'ascii' | 'lowBan
 		lowBandwidth,
 		maxFps: lowBandwidth ? 8 : 20,
 		snapshotsPerSecond: lowBandwidth ? 4 : 10,
+		progressPerSecond: lowBandwidth ? 1 : 10,
 		spinners: !lowBandwidth,
 	};
 }

@@ -22,9 +22,9 @@ describe('uiOptionsFrom', () => {
 
 	it('uses fewer frames, fewer snapshots and no spinners over SSH or with --low-bandwidth', () => {
 		const local = uiOptionsFrom(config({}), {LANG: 'C.UTF-8'});
-		expect(local).toMatchObject({lowBandwidth: false, spinners: true, snapshotsPerSecond: 10});
+		expect(local).toMatchObject({lowBandwidth: false, spinners: true, snapshotsPerSecond: 10, progressPerSecond: 10});
 		const ssh = uiOptionsFrom(config({}), {LANG: 'C.UTF-8', SSH_CONNECTION: '10.0.0.1 50000 10.0.0.2 22'});
-		expect(ssh).toMatchObject({lowBandwidth: true, spinners: false, snapshotsPerSecond: 4});
+		expect(ssh).toMatchObject({lowBandwidth: true, spinners: false, snapshotsPerSecond: 4, progressPerSecond: 1});
 		expect(ssh.maxFps).toBeLessThan(local.maxFps);
 		expect(uiOptionsFrom(config({}, {lowBandwidth: true}), {LANG: 'C.UTF-8'}).lowBandwidth).toBe(true);
 	});
