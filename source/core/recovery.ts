@@ -8,8 +8,9 @@
  *   1. row downloading/verifying            → pending, downloaded_bytes := its .part's size (the .part is kept)
  *      row verifying + file at final path   → the file is re-hashed against expected_checksum, else the digest
  *                                             stored when the download finished: a match completes the row (the
- *                                             crash fell between the rename and the commit; the sidecar is
- *                                             rewritten); a mismatch can only be a file someone else put there
+ *                                             crash fell between the rename and the commit; our temporary files in
+ *                                             its directory are deleted, then the sidecar is rewritten, then the
+ *                                             row committed); a mismatch can only be a file someone else put there
  *                                             (ours is renamed only after it verified), so it is KEPT and the row
  *                                             fails as adopting it would ("a different file already exists …")
  *   2. row pending/paused                   → downloaded_bytes := the .part's real size (0 without one)
@@ -141,6 +142,24 @@ export async function recover(config: Config, catalogue: Catalogue, log: Logger)
 		return true;
 	};
 
+	/** Deletes our own unfinished temporary files (half-written sidecar or kept file, cross-device copy) in `dir`. */
+	const sweepOwnTemps = async (dir: string) => {
+		let entries: fs.Dirent[];
+		try {
+			entries = await fsp.readdir(dir, {withFileTypes: true});
+		} catch {
+			return;
+		}
+
+		for (const entry of entries) {
+			if (!entry.isFile() || !(isSidecarTempName(entry.name) || isCopyTempName(entry.name))) continue;
+			const file = path.join(dir, entry.name);
+			await removeFile(config.dataDir, file);
+			report.filesDeleted.push(path.relative(config.imagesDir, file));
+			act('file_deleted', {path: path.relative(config.imagesDir, file), reason: 'unfinished sidecar'});
+		}
+	};
+
 	// 0. Moves an edit recorded but may not have finished, before anything looks at where files are.
 	for (const move of pendingMoves(catalogue)) {
 		const outcome = await finishMove({catalogue, config, log}, move);
@@ -157,6 +176,10 @@ export async function recover(config: Config, catalogue: Catalogue, log: Logger)
 			// The rename happened; the commit did not.
 			const check = await checkFile(finalPath, image);
 			if (check.matches) {
+				// The same crash may have cut the sidecar's write short: its temporary file goes before the row is
+				// committed, so a crash during this recovery never leaves a complete row beside it (step 5 would
+				// delete it only at the start after).
+				await sweepOwnTemps(path.dirname(finalPath));
 				const patch = await adoptChecked(finalPath, check);
 				await removeFile(config.dataDir, partPathFor(config, image.id));
 				catalogue.transition(image.id, 'complete', patch, 'recovery: file was in place');

@@ -215,6 +215,12 @@ describe('recovery: rows a crash left mid-flight', () => {
 		expect(fs.existsSync(sidecarTemp)).toBe(false);
 		expect(report.filesDeleted).toEqual([path.relative(p.lib.config.imagesDir, sidecarTemp)]);
 		expect(eventsOf(actions).sort()).toEqual(['recovery.completed', 'recovery.completed', 'recovery.file_deleted']);
+		// The temporary file goes before its row is committed: a kill during this recovery, after the commit, must not
+		// leave a complete row beside it for only the next start to delete.
+		const deletedAt = actions.findIndex(a => a['event'] === 'recovery.file_deleted');
+		const completedAt = actions.findIndex(a => a['event'] === 'recovery.completed' && a['id'] === verified.id);
+		expect(deletedAt).toBeGreaterThanOrEqual(0);
+		expect(deletedAt).toBeLessThan(completedAt);
 		expect(await invariants(p)).toEqual([]);
 	});
 
