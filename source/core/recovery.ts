@@ -142,21 +142,18 @@ export async function recover(config: Config, catalogue: Catalogue, log: Logger)
 		return true;
 	};
 
-	/** Deletes our own unfinished temporary files (half-written sidecar or kept file, cross-device copy) in `dir`. */
+	/** Our own half-written sidecar or kept file, or cross-device copy, from a crash: never a user's file. */
+	const isOwnTemp = (file: string) => isSidecarTempName(path.basename(file)) || isCopyTempName(path.basename(file));
+	const deleteOwnTemp = async (file: string) => {
+		await removeFile(config.dataDir, file);
+		report.filesDeleted.push(path.relative(config.imagesDir, file));
+		act('file_deleted', {path: path.relative(config.imagesDir, file), reason: 'unfinished sidecar'});
+	};
+	/** Deletes our own temporary files in `dir` (not below it). */
 	const sweepOwnTemps = async (dir: string) => {
-		let entries: fs.Dirent[];
-		try {
-			entries = await fsp.readdir(dir, {withFileTypes: true});
-		} catch {
-			return;
-		}
-
+		const entries = await fsp.readdir(dir, {withFileTypes: true}).catch(() => []);
 		for (const entry of entries) {
-			if (!entry.isFile() || !(isSidecarTempName(entry.name) || isCopyTempName(entry.name))) continue;
-			const file = path.join(dir, entry.name);
-			await removeFile(config.dataDir, file);
-			report.filesDeleted.push(path.relative(config.imagesDir, file));
-			act('file_deleted', {path: path.relative(config.imagesDir, file), reason: 'unfinished sidecar'});
+			if (entry.isFile() && isOwnTemp(entry.name)) await deleteOwnTemp(path.join(dir, entry.name));
 		}
 	};
 
@@ -272,11 +269,8 @@ export async function recover(config: Config, catalogue: Catalogue, log: Logger)
 
 	for (const file of walk(config.imagesDir)) {
 		if (file.startsWith(config.tmpDir + path.sep) || claimed.has(file)) continue;
-		if (isSidecarTempName(path.basename(file)) || isCopyTempName(path.basename(file))) {
-			// Our own half-written sidecar or cross-device copy from a crash: never a user's file.
-			await removeFile(config.dataDir, file);
-			report.filesDeleted.push(path.relative(config.imagesDir, file));
-			act('file_deleted', {path: path.relative(config.imagesDir, file), reason: 'unfinished sidecar'});
+		if (isOwnTemp(file)) {
+			await deleteOwnTemp(file);
 			continue;
 		}
 

@@ -112,7 +112,8 @@ export async function runTui(options: RunTuiOptions): Promise<number> {
 
 	const [{render}, {App}, {UiController}, {LibraryStore}, {createTheme}, {installInkRowCache}] = modules;
 	installInkRowCache();
-	let store = new LibraryStore(manager, {maxPerSecond: ui.snapshotsPerSecond, progressPerSecond: ui.progressPerSecond});
+	const storeOptions = {maxPerSecond: ui.snapshotsPerSecond, progressPerSecond: ui.progressPerSecond};
+	let store = new LibraryStore(manager, storeOptions);
 	const theme = createTheme(ui);
 	const screen = createScreen(stdout);
 	const writer = new FrameWriter(stdout, {maxFps: ui.maxFps});
@@ -278,7 +279,7 @@ export async function runTui(options: RunTuiOptions): Promise<number> {
 				old.manager.off('ownerGone', onOwnerGone);
 				manager = taken.manager;
 				holder = undefined;
-				store = new LibraryStore(manager, {maxPerSecond: ui.snapshotsPerSecond, progressPerSecond: ui.progressPerSecond});
+				store = new LibraryStore(manager, storeOptions);
 				controller = makeController();
 				controller.setBanner(`The daemon (pid ${pid}) stopped; this TUI runs the downloads now (q offers to keep them going in the background).`, 'warn');
 				instance?.rerender(app());
