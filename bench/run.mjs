@@ -17,13 +17,13 @@
  * is printed and written to bench/results/<date>.md (<date>-quick.md for --quick).
  */
 import {spawn, spawnSync} from 'node:child_process';
-import {createHash} from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {seedCatalogue, seedName} from './lib/catalogue.mjs';
 import {ensureIso, warmRead, warmWrite} from './lib/datafile.mjs';
+import {hashHotBuffer} from './lib/hash-hot.mjs';
 import {startNginx} from './lib/nginx.mjs';
 import {ptyAvailable, startInPty} from './lib/pty.mjs';
 import {startNodeServer} from './lib/server.mjs';
@@ -510,20 +510,22 @@ async function benchDownload(options, {big, bigUrl, curl, aria2c, out, work}) {
 	);
 }
 
-/** CPU seconds per GB of Node's sha256 on a cache-hot 1 MiB buffer (512 MiB hashed; median of 3). */
+let sha256Cpu;
+/** CPU seconds per GB of Node's sha256 on a cache-hot 1 MiB buffer (512 MiB hashed; median of 3; measured once). */
 function sha256CpuPerGB() {
-	const buf = Buffer.alloc(MiB, 7);
-	const per = [];
-	for (let k = 0; k < 3; k++) {
-		const t0 = process.cpuUsage();
-		const h = createHash('sha256');
-		for (let i = 0; i < 512; i++) h.update(buf);
-		h.digest();
-		const t = process.cpuUsage(t0);
-		per.push((t.user + t.system) / 1e6 / ((512 * MiB) / 1e9));
+	if (sha256Cpu === undefined) {
+		const per = [];
+		for (let k = 0; k < 3; k++) {
+			const t0 = process.cpuUsage();
+			hashHotBuffer('sha256', 512);
+			const t = process.cpuUsage(t0);
+			per.push((t.user + t.system) / 1e6 / ((512 * MiB) / 1e9));
+		}
+
+		sha256Cpu = median(per);
 	}
 
-	return median(per);
+	return sha256Cpu;
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -1200,14 +1202,21 @@ async function tuiWithList(dataDir) {
 	return {session, pid: await session.programPid(), total: Number(/(?<![0-9])1\/(\d+)(?![0-9])/.exec(session.text)[1])};
 }
 
-/** CPU seconds the whole machine has spent busy so far (/proc/stat: every state but idle, iowait and steal). */
-function machineBusySeconds() {
+/** The machine's cpu line of /proc/stat in seconds: user nice system idle iowait irq softirq steal …; undefined off Linux. */
+function procStatCpu() {
 	try {
-		const [, user, nice, system, , , irq, softirq] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
-		return (user + nice + system + irq + softirq) / clockTicks();
+		return fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(x => Number(x) / clockTicks());
 	} catch {
-		return NaN;
+		return undefined;
 	}
+}
+
+/** CPU seconds the whole machine has spent busy so far (every state but idle, iowait and steal). */
+function machineBusySeconds() {
+	const cpu = procStatCpu();
+	if (!cpu) return NaN;
+	const [user, nice, system, , , irq, softirq] = cpu;
+	return user + nice + system + irq + softirq;
 }
 
 /** Resolves run()'s result and the machine's busy CPU seconds during it. */
@@ -1217,14 +1226,10 @@ async function withMachineCpu(run) {
 	return [result, machineBusySeconds() - b0];
 }
 
-/** The whole machine's steal time so far (/proc/stat: time the hypervisor ran something else on our vCPUs), in ms. */
+/** The whole machine's steal time so far (time the hypervisor ran something else on our vCPUs), in ms. */
 function stealMs() {
-	try {
-		const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
-		return (Number(cpu[8]) / clockTicks()) * 1000;
-	} catch {
-		return NaN;
-	}
+	const cpu = procStatCpu();
+	return cpu ? cpu[7] * 1000 : NaN;
 }
 
 /** p50, p99, max and lost presses of a list of latencies. */
